@@ -1,0 +1,178 @@
+"""Input-output models that stand in for a DNPU inside the simulated device.
+
+A model maps activation voltages (points, n_in) to device currents (points,
+n_out) in nA; the simulated device adds noise, drift, amplification and the
+ADC around it. `MLPModel` is the default (a seeded torch network, so the
+response is nonlinear and coupled like a real DNPU), `SurrogateModel` loads a
+trained bspysmg surrogate, `AnalyticModel` is a cheap numpy function for speed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from backend.errors import FileFormatError
+from backend.formats.torchfiles import load_torch_file
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+    "hard-tanh": nn.Hardtanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+class DeviceModel(Protocol):
+    n_inputs: int
+    n_outputs: int
+
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
+
+    def describe(self) -> dict: ...
+
+
+def _mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
+    """Linear layers of `sizes` with an activation between them (bspysmg's layout)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(_ACTIVATIONS[activation]())
+    return nn.Sequential(*layers).double().eval()
+
+
+def _run(net: nn.Module, x: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return net(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))).numpy()
+
+
+class MLPModel:
+    """A seeded random MLP (7 -> 90 x 5 -> 1 by default) scaled to DNPU-like currents.
+
+    Inputs are normalised by the electrode ranges; the output is standardised on
+    a fixed probe set and mapped to `mean_nA +- std_nA`, so a default session
+    spans roughly -200..180 nA and part of it saturates the ADC, as real ones do.
+    """
+
+    def __init__(
+        self,
+        ranges: np.ndarray,
+        n_outputs: int = 1,
+        seed: int = 0,
+        hidden: tuple[int, ...] = (90,) * 5,
+        mean_nA: float = -10.0,
+        std_nA: float = 60.0,
+    ) -> None:
+        ranges = np.asarray(ranges, dtype=float)
+        self.n_inputs, self.n_outputs, self.seed = len(ranges), n_outputs, seed
+        self._centre = ranges.mean(axis=1)
+        self._half = (ranges[:, 1] - ranges[:, 0]) / 2
+        generator = torch.Generator().manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net = _mlp([self.n_inputs, *hidden, n_outputs])
+        probe = torch.rand((4096, self.n_inputs), generator=generator, dtype=torch.float64)
+        z = _run(self.net, probe.numpy() * 2 - 1)
+        self._mu, self._sigma = z.mean(axis=0), z.std(axis=0) + 1e-12
+        self.mean_nA, self.std_nA = mean_nA, std_nA
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        z = _run(self.net, (x - self._centre) / self._half)
+        return self.mean_nA + self.std_nA * (z - self._mu) / self._sigma
+
+    def describe(self) -> dict:
+        return {"model": "mlp", "seed": self.seed, "mean_nA": self.mean_nA, "std_nA": self.std_nA}
+
+
+class AnalyticModel:
+    """A cheap numpy stand-in: a saturating projection plus a ripple, per output."""
+
+    def __init__(self, n_inputs: int, n_outputs: int = 1, seed: int = 0, scale_nA: float = 170.0):
+        rng = np.random.default_rng([seed, 0xA11])
+        self.n_inputs, self.n_outputs, self.seed = n_inputs, n_outputs, seed
+        self.weights = rng.uniform(-1.6, 1.6, (n_inputs, n_outputs))
+        self.ripple = rng.uniform(5.0, 25.0, n_outputs)
+        self.scale_nA = scale_nA
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.scale_nA * np.tanh(1.5 * (x @ self.weights)) + self.ripple * np.sin(3 * x[:, :1])
+
+    def describe(self) -> dict:
+        return {"model": "analytic", "seed": self.seed, "scale_nA": self.scale_nA}
+
+
+class FunctionModel:
+    """Any function of (points, n_in) volts returning (points, n_out) nA."""
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], n_inputs: int, n_outputs: int = 1, name: str = "function"):
+        self.fn, self.n_inputs, self.n_outputs, self.name = fn, n_inputs, n_outputs, name
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn(x), dtype=float).reshape(len(x), self.n_outputs)
+
+    def describe(self) -> dict:
+        return {"model": self.name}
+
+
+class SurrogateModel:
+    """A trained bspysmg surrogate (`training_data.pt`), read with weights_only=True.
+
+    bspysmg trains on outputs / amplification, so predictions are scaled back
+    to nA with the amplification stored in the file (or given).
+    """
+
+    def __init__(self, net: nn.Module, n_inputs: int, n_outputs: int, amplification: np.ndarray, source: str = ""):
+        self.net, self.n_inputs, self.n_outputs = net, n_inputs, n_outputs
+        self.amplification = np.asarray(amplification, dtype=float).reshape(-1)
+        self.source = source
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, default_amplification: list[float] | None = None
+    ) -> SurrogateModel:
+        """Read the network; amplification from the file, else `default_amplification`."""
+        data = load_torch_file(path)
+        if not isinstance(data, dict) or "model_state_dict" not in data:
+            raise FileFormatError(
+                f"{path} is not a bspysmg surrogate: it has no 'model_state_dict'",
+                "Use the training_data.pt written by bspysmg's surrogate training.",
+            )
+        state = data["model_state_dict"]
+        info = data.get("info") or {}
+        weights = [k for k, v in state.items() if k.endswith("weight") and getattr(v, "ndim", 0) == 2]
+        if not weights:
+            raise FileFormatError(f"{path}: the state dict holds no linear layers")
+        sizes = [int(state[weights[0]].shape[1])] + [int(state[k].shape[0]) for k in weights]
+        structure = info.get("model_structure", {}) if isinstance(info, dict) else {}
+        activation = structure.get("activation", "relu")
+        if activation not in _ACTIVATIONS:
+            raise FileFormatError(f"{path}: unknown activation {activation!r}")
+        net = _mlp(sizes, activation)
+        linear = [m for m in net if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for layer, key in zip(linear, weights):
+                layer.weight.copy_(state[key])
+                layer.bias.copy_(state[key[: -len("weight")] + "bias"])
+        try:
+            amplification = info["electrode_info"]["output_electrodes"]["amplification"]
+        except (KeyError, TypeError):
+            amplification = default_amplification
+        if amplification is None:
+            raise FileFormatError(
+                f"{path} does not say its amplification",
+                "Pass the amplification the surrogate was trained with.",
+            )
+        return cls(net, sizes[0], sizes[-1], np.asarray(amplification, dtype=float), str(path))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return _run(self.net, x) * self.amplification
+
+    def describe(self) -> dict:
+        return {"model": "surrogate", "source": self.source, "amplification": self.amplification.tolist()}

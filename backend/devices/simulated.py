@@ -1,0 +1,192 @@
+"""The built-in simulated DNPU: a model wrapped in a realistic readout chain.
+
+current (model, nA) + slow drift + gaussian noise -> amplifier (nA -> V, maybe
+inverting) -> ADC saturating at +-4 V -> reading x amplification (x -1 when the
+config says the output is inverted). Every random draw derives from
+(seed, batch index), so a resumed session reproduces an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.config import ADC_LIMIT_V, SamplingConfig
+from backend.devices.base import Device
+from backend.devices.models import AnalyticModel, DeviceModel, MLPModel, SurrogateModel
+from backend.errors import (
+    DeviceDisconnectedError,
+    DeviceError,
+    DeviceOverflowError,
+    DeviceTimeoutError,
+)
+from backend.waves import RampedBatch
+
+_DRIFT_PERIODS_S = (180.0, 900.0, 3600.0)
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Faults to inject, by batch index, so tests can prove the session's recovery."""
+
+    timeout_at: int | None = None
+    overflow_at: int | None = None
+    disconnect_at: int | None = None
+    fail_open: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> FaultPlan:
+        """'timeout@5', 'overflow@3', 'disconnect@10' or 'open'."""
+        if spec == "open":
+            return cls(fail_open=True)
+        match = re.fullmatch(r"(timeout|overflow|disconnect)@(\d+)", spec.strip())
+        if not match:
+            raise ValueError(
+                f"unknown fault {spec!r}; use timeout@N, overflow@N, disconnect@N or open"
+            )
+        return cls(**{f"{match.group(1)}_at": int(match.group(2))})
+
+    def check(self, index: int) -> None:
+        if self.timeout_at == index:
+            raise DeviceTimeoutError(
+                f"simulated device: batch {index} timed out",
+                "The device did not answer in time; check the connection and try again.",
+            )
+        if self.overflow_at == index:
+            raise DeviceOverflowError(f"simulated device: input buffer overflow in batch {index}")
+        if self.disconnect_at is not None and index >= self.disconnect_at:
+            raise DeviceDisconnectedError(f"simulated device: disconnected at batch {index}")
+
+
+class SimulatedDevice(Device):
+    """A DNPU stand-in; `realtime=True` paces batches to their real duration."""
+
+    kind = "simulated"
+
+    def __init__(
+        self,
+        config: SamplingConfig,
+        model: DeviceModel | str = "mlp",
+        seed: int = 0,
+        model_seed: int = 0,
+        noise_nA: float = 0.5,
+        drift_nA: float = 2.0,
+        realtime: bool = False,
+        faults: FaultPlan | None = None,
+        amplifier_inverts: bool | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.model_seed = int(model_seed)
+        self.model = self._make_model(model, model_seed)
+        if (self.model.n_inputs, self.model.n_outputs) != (self.n_inputs, self.n_outputs):
+            raise DeviceError(
+                f"the simulated device's model has {self.model.n_inputs} inputs and "
+                f"{self.model.n_outputs} outputs, the config {self.n_inputs} and {self.n_outputs}",
+                "Use a surrogate trained for this electrode layout.",
+            )
+        self.seed = int(seed)
+        self.noise_nA, self.drift_nA = noise_nA, drift_nA
+        self.realtime = realtime
+        self.faults = faults or FaultPlan()
+        self.inverted_output = config.driver.inverted_output
+        self.amplifier_inverts = (
+            self.inverted_output if amplifier_inverts is None else amplifier_inverts
+        )
+        self.amplification = config.amplification
+        self.fs = config.fs
+        self.io_points = config.io_point_difference
+        drift_rng = np.random.default_rng([model_seed, 0xD21F7])
+        self._drift_phase = drift_rng.uniform(0, 2 * np.pi, (len(_DRIFT_PERIODS_S), self.n_outputs))
+        #: The voltage each activation output holds now (what a scope would show).
+        self.output_voltages = np.zeros(self.n_inputs)
+        self.zeroed = 0
+        self.batches_sampled = 0
+
+    def _make_model(self, model: DeviceModel | str, model_seed: int) -> DeviceModel:
+        if model == "mlp":
+            return MLPModel(self.ranges, self.n_outputs, seed=model_seed)
+        if model == "analytic":
+            return AnalyticModel(self.n_inputs, self.n_outputs, seed=model_seed)
+        if isinstance(model, str) and model.endswith((".pt", ".pth")):
+            return SurrogateModel.load(model, list(self.config.driver.amplification))
+        if isinstance(model, str):
+            raise ValueError(
+                f"unknown simulated model {model!r}; use 'mlp', 'analytic' or a surrogate .pt file"
+            )
+        return model
+
+    def describe(self) -> dict:
+        return {
+            "kind": self.kind,
+            "name": "Simulated DNPU",
+            "model": self.model.describe(),
+            "model_seed": self.model_seed,
+            "seed": self.seed,
+            "noise_nA": self.noise_nA,
+            "drift_nA": self.drift_nA,
+            "amplifier_inverts": self.amplifier_inverts,
+            "realtime": self.realtime,
+            "activation_channels": list(self.activation_channels),
+            "readout_channels": list(self.readout_channels),
+        }
+
+    def _open(self) -> None:
+        if self.faults.fail_open:
+            raise DeviceDisconnectedError("simulated device: not found when opening")
+        self.output_voltages = np.zeros(self.n_inputs)
+
+    def _close(self) -> None:
+        pass
+
+    def set_zero(self) -> None:
+        self.output_voltages = np.zeros(self.n_inputs)
+        self.zeroed += 1
+
+    def drift(self, t: np.ndarray) -> np.ndarray:
+        """(len(t), n_outputs) slow baseline wander in nA: a pure function of time."""
+        out = np.zeros((len(t), self.n_outputs))
+        for k, period in enumerate(_DRIFT_PERIODS_S):
+            out += np.sin(2 * np.pi * t[:, None] / period + self._drift_phase[k]) / (k + 1)
+        return self.drift_nA * out
+
+    def _sample(self, batch: RampedBatch) -> np.ndarray:
+        started = time.monotonic()
+        try:
+            self.faults.check(batch.index)
+        except DeviceError:
+            # A real DAQ stops mid-waveform: leave the outputs where a fault would.
+            self.output_voltages = batch.data[:, batch.data.shape[1] // 2].copy()
+            raise
+        x = batch.inputs
+        t = batch.t0 + np.arange(batch.batch_points) / self.fs
+        rng = np.random.default_rng([self.seed, 0x5A3, batch.index])
+        noise = rng.standard_normal((batch.batch_points, self.n_outputs))
+        current = self.model(x) + self.drift(t) + noise * (self.noise_nA / np.sqrt(self.io_points))
+        sign = -1.0 if self.amplifier_inverts else 1.0
+        reading = np.clip(sign * current / self.amplification, -ADC_LIMIT_V, ADC_LIMIT_V)
+        out = reading * self.amplification * (-1.0 if self.inverted_output else 1.0)
+        self.output_voltages = batch.data[:, -1].copy()
+        self.batches_sampled += 1
+        if self.realtime:
+            duration = batch.data.shape[1] / self.fs
+            remaining = duration - (time.monotonic() - started)
+            if remaining > 0:
+                time.sleep(remaining)
+        return out
+
+
+def simulated_options(description: dict) -> dict:
+    """Constructor options that rebuild the simulated device a recording describes."""
+    model = description.get("model", {})
+    name = model.get("model", "mlp")
+    return {
+        "model": model.get("source") if name == "surrogate" else name,
+        "seed": description.get("seed", 0),
+        "model_seed": description.get("model_seed", model.get("seed", 0)),
+        "noise_nA": description.get("noise_nA", 0.5),
+        "drift_nA": description.get("drift_nA", 2.0),
+        "amplifier_inverts": description.get("amplifier_inverts"),
+    }

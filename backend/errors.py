@@ -1,0 +1,93 @@
+"""Errors a user can act on.
+
+Every error raised for bad input (a config, a file, a device fault) is a
+`SamplelabError`: its message names the problem and its hint says what to do.
+Front ends print these without a traceback; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SamplelabError(Exception):
+    """Base class of user-facing errors: `message` plus an optional `hint`."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config: where (a dotted path) and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(SamplelabError):
+    """A sampling configuration that cannot be used; `problems` lists each field."""
+
+    def __init__(self, problems: list[Problem], source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f" in {source}" if source else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(
+            f"invalid sampling config{where} ({count} {noun}):\n{lines}",
+            "Fix the fields named above and try again.",
+        )
+
+
+class FileFormatError(SamplelabError):
+    """A file that is missing, unreadable, or not of the expected kind."""
+
+
+class RecordingError(SamplelabError):
+    """A recording that cannot be created, appended to, or read."""
+
+
+class SafetyError(SamplelabError):
+    """A batch that would put the device at risk; it never reaches the driver."""
+
+
+class DeviceError(SamplelabError):
+    """A fault reported by (or about) the measurement device."""
+
+
+class DriverNotFoundError(DeviceError):
+    """The hardware driver is not installed on this machine."""
+
+
+class DeviceTimeoutError(DeviceError):
+    """The device did not deliver the batch in time."""
+
+
+class DeviceOverflowError(DeviceError):
+    """The device's buffer over- or underflowed: samples were lost."""
+
+
+class DeviceDisconnectedError(DeviceError):
+    """The device went away in the middle of a session."""
+
+
+class DeviceBusyError(DeviceError):
+    """The device, or one of its channels, is reserved by another program."""
+
+
+class UnknownChannelError(DeviceError):
+    """A device or channel named in the config does not exist."""
+
+
+class Cancelled(Exception):
+    """Raised inside a job when the user cancelled it; not an error."""
