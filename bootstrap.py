@@ -34,7 +34,7 @@ def _fingerprint() -> str:
 
 
 def setup() -> Path:
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - runs before anything is installed
         sys.exit(f"samplelab needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     python = venv_python()
     if not python.exists():

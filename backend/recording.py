@@ -217,7 +217,11 @@ class RecordingWriter:
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         try:
             done = f["batches"].shape[0]
-            rows = int(f["batches"][done - 1]["first_row"] + f["batches"][done - 1]["rows"]) if done else 0
+            rows = (
+                int(f["batches"][done - 1]["first_row"] + f["batches"][done - 1]["rows"])
+                if done
+                else 0
+            )
             f["inputs"].resize(rows, axis=0)
             f["outputs"].resize(rows, axis=0)
             f["session/status"][()] = np.bytes_("running")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from backend.config import SamplingConfig
 
 PHASE_DRAW_LOW, PHASE_DRAW_HIGH = -2 * np.pi, 2 * np.pi
@@ -52,7 +53,9 @@ def triangle(rads: np.ndarray) -> np.ndarray:
     """
     tmod = np.mod(rads, 2 * np.pi)
     rising = tmod < 0.5 * 2 * np.pi
-    return np.where(rising, tmod / (np.pi * 0.5) - 1, (np.pi * (0.5 + 1) - tmod) / (np.pi * (1 - 0.5)))
+    return np.where(
+        rising, tmod / (np.pi * 0.5) - 1, (np.pi * (0.5 + 1) - tmod) / (np.pi * (1 - 0.5))
+    )
 
 
 def ramped(batch: np.ndarray, ramp_points: int) -> np.ndarray:

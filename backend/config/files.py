@@ -40,9 +40,7 @@ def config_problems(data: Any) -> tuple[SamplingConfig | None, list[Problem]]:
         return None, [Problem("", f"a config must be a mapping, not {type(data).__name__}")]
     missing = [k for k in ("driver", "input_data") if k not in data]
     if missing:
-        return None, [
-            Problem(k, "section is missing; is this a sampling config?") for k in missing
-        ]
+        return None, [Problem(k, "section is missing; is this a sampling config?") for k in missing]
     try:
         cfg = SamplingConfig.model_validate(data)
     except ValidationError as exc:
@@ -126,9 +124,7 @@ def config_to_bspysmg_yaml(cfg: SamplingConfig, save_directory: str | None = Non
     return dump_bspysmg_yaml(bspysmg_config_dict(cfg, save_directory))
 
 
-def save_config(
-    cfg: SamplingConfig, path: str | os.PathLike, flavour: str = "samplelab"
-) -> Path:
+def save_config(cfg: SamplingConfig, path: str | os.PathLike, flavour: str = "samplelab") -> Path:
     """Write a config; flavour 'bspysmg' writes the peer's numpy-tagged YAML."""
     path = Path(path)
     if flavour == "bspysmg":

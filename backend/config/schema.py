@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -29,7 +29,7 @@ GLOBAL_VOLTAGE_LIMIT = 1.6
 #: The ADC saturates at this input (V); times the amplification it bounds the output (nA).
 ADC_LIMIT_V = 4.0
 
-Number = Union[int, float]
+Number = int | float
 _RESERVED_SETUP_KEYS = {
     "multiple_devices",
     "average_io_point_difference",
@@ -330,9 +330,7 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
         out.append(Problem("input_data.input_frequency", "every frequency must be > 0"))
     if (ind.amplitude is None) != (ind.offset is None):
         missing = "offset" if ind.offset is None else "amplitude"
-        out.append(
-            Problem(f"input_data.{missing}", "give both amplitude and offset, or neither")
-        )
+        out.append(Problem(f"input_data.{missing}", "give both amplitude and offset, or neither"))
     if setup.readout_sampling_frequency % fs:
         out.append(
             Problem(
@@ -401,7 +399,10 @@ def _wiring_problems(setup: InstrumentsSetup, n_in: int, n_out: int) -> list[Pro
         mask = block.activation_channel_mask
         if mask is not None and len(mask) != n_ch:
             out.append(
-                Problem(f"{where}.activation_channel_mask", f"has {len(mask)} entries for {n_ch} channels")
+                Problem(
+                    f"{where}.activation_channel_mask",
+                    f"has {len(mask)} entries for {n_ch} channels",
+                )
             )
         if mask is not None and any(m not in (0, 1) for m in mask):
             out.append(Problem(f"{where}.activation_channel_mask", "entries must be 0 or 1"))

@@ -67,7 +67,9 @@ class Device(ABC):
         """(batch_points, n_outputs) nA for one ramped batch, after the safety check."""
         check_batch(batch.data, self.ranges, channel_names=self.activation_channels)
         if not self.is_open:
-            raise DeviceError("the device is not open", "Open it (or use it in a with-block) first.")
+            raise DeviceError(
+                "the device is not open", "Open it (or use it in a with-block) first."
+            )
         out = np.asarray(self._sample(batch), dtype=np.float64)
         if out.shape != (batch.batch_points, self.n_outputs):
             raise DeviceError(

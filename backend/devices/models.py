@@ -9,6 +9,7 @@ trained bspysmg surrogate, `AnalyticModel` is a cheap numpy function for speed.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from typing import Protocol
@@ -41,7 +42,7 @@ class DeviceModel(Protocol):
 def _mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
     """Linear layers of `sizes` with an activation between them (bspysmg's layout)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(_ACTIVATIONS[activation]())
@@ -102,7 +103,9 @@ class AnalyticModel:
         self.scale_nA = scale_nA
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.scale_nA * np.tanh(1.5 * (x @ self.weights)) + self.ripple * np.sin(3 * x[:, :1])
+        return self.scale_nA * np.tanh(1.5 * (x @ self.weights)) + self.ripple * np.sin(
+            3 * x[:, :1]
+        )
 
     def describe(self) -> dict:
         return {"model": "analytic", "seed": self.seed, "scale_nA": self.scale_nA}
@@ -111,7 +114,13 @@ class AnalyticModel:
 class FunctionModel:
     """Any function of (points, n_in) volts returning (points, n_out) nA."""
 
-    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], n_inputs: int, n_outputs: int = 1, name: str = "function"):
+    def __init__(
+        self,
+        fn: Callable[[np.ndarray], np.ndarray],
+        n_inputs: int,
+        n_outputs: int = 1,
+        name: str = "function",
+    ):
         self.fn, self.n_inputs, self.n_outputs, self.name = fn, n_inputs, n_outputs, name
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -128,7 +137,14 @@ class SurrogateModel:
     to nA with the amplification stored in the file (or given).
     """
 
-    def __init__(self, net: nn.Module, n_inputs: int, n_outputs: int, amplification: np.ndarray, source: str = ""):
+    def __init__(
+        self,
+        net: nn.Module,
+        n_inputs: int,
+        n_outputs: int,
+        amplification: np.ndarray,
+        source: str = "",
+    ):
         self.net, self.n_inputs, self.n_outputs = net, n_inputs, n_outputs
         self.amplification = np.asarray(amplification, dtype=float).reshape(-1)
         self.source = source
@@ -146,7 +162,9 @@ class SurrogateModel:
             )
         state = data["model_state_dict"]
         info = data.get("info") or {}
-        weights = [k for k, v in state.items() if k.endswith("weight") and getattr(v, "ndim", 0) == 2]
+        weights = [
+            k for k, v in state.items() if k.endswith("weight") and getattr(v, "ndim", 0) == 2
+        ]
         if not weights:
             raise FileFormatError(f"{path}: the state dict holds no linear layers")
         sizes = [int(state[weights[0]].shape[1])] + [int(state[k].shape[0]) for k in weights]
@@ -175,4 +193,8 @@ class SurrogateModel:
         return _run(self.net, x) * self.amplification
 
     def describe(self) -> dict:
-        return {"model": "surrogate", "source": self.source, "amplification": self.amplification.tolist()}
+        return {
+            "model": "surrogate",
+            "source": self.source,
+            "amplification": self.amplification.tolist(),
+        }

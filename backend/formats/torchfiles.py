@@ -18,7 +18,8 @@ import torch
 from backend.errors import FileFormatError
 
 _NUMERIC_DTYPES = [
-    type(np.dtype(code)) for code in ("f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?", "c8", "c16")
+    type(np.dtype(code))
+    for code in ("f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?", "c8", "c16")
 ]
 _NUMPY_SAFE_GLOBALS: list[Any] = [
     np._core.multiarray._reconstruct,

@@ -1,0 +1,122 @@
+"""`samplelab sample`: run a sampling session into an HDF5 recording."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+from app.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    positive_int,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="run a sampling session into an HDF5 recording")
+    p.add_argument("config", nargs="?", help="our YAML config or a bspysmg sampler_configs.json")
+    p.add_argument("--device", choices=["simulated", "nidaq"], default="simulated")
+    p.add_argument("--out", help="output folder (default: the config's save_directory)")
+    p.add_argument("--batches", type=positive_int, help="override number_batches")
+    p.add_argument("--seed", type=int, help="seed for phases and simulated noise")
+    pacing = p.add_mutually_exclusive_group()
+    pacing.add_argument(
+        "--fast", action="store_true", help="simulate as fast as possible (default)"
+    )
+    pacing.add_argument(
+        "--realtime", action="store_true", help="pace batches to their real duration"
+    )
+    p.add_argument("--resume", metavar="RECORDING", help="continue an interrupted recording")
+    p.add_argument("--model", help="simulated device model: mlp, analytic or a surrogate .pt")
+    p.add_argument("--fault", help=argparse.SUPPRESS)  # fault injection for tests and demos
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from backend.config import load_config
+    from backend.devices.simulated import FaultPlan
+    from backend.recording import Recording
+    from backend.sampling import resume_session, start_session
+
+    options: dict[str, Any] = {}
+    if args.device == "simulated":
+        options["realtime"] = bool(args.realtime)
+        if args.model:
+            options["model"] = args.model
+        if args.fault:
+            try:
+                options["faults"] = FaultPlan.parse(args.fault)
+            except ValueError as exc:
+                return fail(str(exc), EXIT_USAGE)
+    if args.resume:
+        if args.config:
+            with Recording(args.resume) as rec:
+                stored = rec.config
+            given = load_config(args.config)
+            if given.to_bspysmg() != stored.to_bspysmg():
+                return fail(
+                    f"{args.config} differs from the config stored in {args.resume}; "
+                    "resume without CONFIG to use the stored one",
+                    EXIT_USAGE,
+                )
+        session = resume_session(args.resume, args.device, **options)
+    else:
+        if not args.config:
+            return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
+        config = load_config(args.config)
+        if args.batches is not None:
+            config = config.model_copy(deep=True)
+            config.input_data.number_batches = args.batches
+        session = start_session(config, args.device, out_dir=args.out, seed=args.seed, **options)
+
+    plan = session.plan
+    print(
+        f"sampling {len(plan)} batches x {plan.batch_points} rows on the {args.device} device "
+        f"(seed {plan.seed}) into {session.writer.path}",
+        file=sys.stderr,
+    )
+    bar = tqdm(
+        total=len(plan),
+        initial=session.writer.batches_done,
+        unit="batch",
+        file=sys.stderr,
+        disable=args.quiet,
+        dynamic_ncols=True,
+    )
+
+    def on_progress(p) -> None:
+        bar.update(p.batch - bar.n)
+        bar.set_postfix(rows=p.rows, refresh=False)
+
+    session.on_progress = on_progress
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        result = session.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        bar.close()
+    summary = f"{result.batches_done} of {len(plan)} batches, {result.rows} rows"
+    if result.status == "complete":
+        print(f"done: {summary} in {result.elapsed:.1f} s", file=sys.stderr)
+        code = EXIT_OK
+    elif result.status == "cancelled":
+        print(f"stopped: {summary} kept; outputs at 0 V. Resume with --resume.", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    else:
+        print(f"samplelab: error: {result.error}", file=sys.stderr)
+        print(f"outputs at 0 V; {summary} kept. Resume with --resume.", file=sys.stderr)
+        code = EXIT_FAILED
+    print(result.path)
+    return code
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
