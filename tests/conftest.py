@@ -1,0 +1,52 @@
+"""Shared test fixtures: the bspysmg ground-truth folders, small configs, recordings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from backend.config import SamplingConfig, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SAMPLELAB_SHARED", ROOT.parent / "shared"))
+BSPYSMG_FIXTURES = SHARED / "fixtures" / "bspysmg-1.0.7"
+FIXTURE_FOLDERS = ["small_sawtooth", "small_sine"]
+
+
+@pytest.fixture(params=FIXTURE_FOLDERS)
+def bspysmg_folder(request) -> Path:
+    """Each folder written by brainspy-smg 1.0.7 itself (read-only ground truth)."""
+    folder = BSPYSMG_FIXTURES / request.param
+    if not folder.is_dir():
+        pytest.skip(f"bspysmg fixtures not found at {folder}")
+    return folder
+
+
+def small_config(**input_data) -> SamplingConfig:
+    """A valid 7x1 config small enough for unit tests (6 batches of 50 rows)."""
+    cfg = load_config(BSPYSMG_FIXTURES / "small_sawtooth" / "sampler_configs.json")
+    data = cfg.to_bspysmg()
+    data["input_data"].pop("amplitude", None)
+    data["input_data"].pop("offset", None)
+    data["input_data"].update({"number_batches": 6, **input_data})
+    return SamplingConfig.model_validate(data)
+
+
+@pytest.fixture
+def config() -> SamplingConfig:
+    return small_config()
+
+
+@pytest.fixture
+def recording(tmp_path, config) -> Path:
+    """A complete recording of `config` on the analytic simulated device, seed 7."""
+    from backend.sampling import start_session
+
+    session = start_session(config, "simulated", path=tmp_path / "rec.h5", seed=7, model="analytic")
+    result = session.run()
+    assert result.status == "complete"
+    return Path(result.path)
