@@ -323,10 +323,11 @@ class Recording:
                 f"{self.path} is an HDF5 file but not a samplelab recording",
                 "Open it with the data browser instead, or choose a recording.",
             )
-        if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
+        version = int(attrs.get("format_version", 0))
+        if version > FORMAT_VERSION:
             self._f.close()
             raise RecordingError(
-                f"{self.path} uses recording format {int(attrs['format_version'])}, newer "
+                f"{self.path} uses recording format {version}, newer "
                 f"than this samplelab understands ({FORMAT_VERSION})",
                 "Update samplelab to read it.",
             )

@@ -93,19 +93,29 @@ class MLPModel:
 
 
 class AnalyticModel:
-    """A cheap numpy stand-in: a saturating projection plus a ripple, per output."""
+    """A cheap numpy stand-in: a saturating projection plus a ripple, per output.
 
-    def __init__(self, n_inputs: int, n_outputs: int = 1, seed: int = 0, scale_nA: float = 170.0):
+    Inputs are normalised by the electrode ranges, so the output spans about
+    +-scale_nA and only its tails saturate the ADC, like the MLP's.
+    """
+
+    def __init__(
+        self, ranges: np.ndarray, n_outputs: int = 1, seed: int = 0, scale_nA: float = 130.0
+    ) -> None:
+        ranges = np.asarray(ranges, dtype=float)
         rng = np.random.default_rng([seed, 0xA11])
-        self.n_inputs, self.n_outputs, self.seed = n_inputs, n_outputs, seed
-        self.weights = rng.uniform(-1.6, 1.6, (n_inputs, n_outputs))
+        self.n_inputs, self.n_outputs, self.seed = len(ranges), n_outputs, seed
+        self._centre = ranges.mean(axis=1)
+        self._half = (ranges[:, 1] - ranges[:, 0]) / 2
+        self.weights = (
+            rng.standard_normal((self.n_inputs, n_outputs)) * 1.5 / np.sqrt(self.n_inputs)
+        )
         self.ripple = rng.uniform(5.0, 25.0, n_outputs)
         self.scale_nA = scale_nA
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.scale_nA * np.tanh(1.5 * (x @ self.weights)) + self.ripple * np.sin(
-            3 * x[:, :1]
-        )
+        z = (x - self._centre) / self._half
+        return self.scale_nA * np.tanh(z @ self.weights) + self.ripple * np.sin(3 * z[:, :1])
 
     def describe(self) -> dict:
         return {"model": "analytic", "seed": self.seed, "scale_nA": self.scale_nA}

@@ -109,7 +109,7 @@ class SimulatedDevice(Device):
         if model == "mlp":
             return MLPModel(self.ranges, self.n_outputs, seed=model_seed)
         if model == "analytic":
-            return AnalyticModel(self.n_inputs, self.n_outputs, seed=model_seed)
+            return AnalyticModel(self.ranges, self.n_outputs, seed=model_seed)
         if isinstance(model, str) and model.endswith((".pt", ".pth")):
             return SurrogateModel.load(model, list(self.config.driver.amplification))
         if isinstance(model, str):
