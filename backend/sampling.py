@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
 from backend.recording import Recording, RecordingWriter, default_recording_path
 from backend.safety import check_batch
-from backend.waves import BatchPlan
+from backend.waves import BatchPlan, RampedBatch
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +117,21 @@ class SamplingSession:
         self.state = "running"
         try:
             self.device.open()
-            for index in range(first, len(self.plan)):
-                paused_for += self._wait_if_paused()
-                if self._cancel.is_set():
-                    raise Cancelled()
-                self._sample_one(index)
-                elapsed = time.monotonic() - started - paused_for
-                self._report(index + 1, first, elapsed)
+            # The next batch is generated while this one is on the device and on disk.
+            with ThreadPoolExecutor(1, thread_name_prefix="samplelab-plan") as planner:
+                upcoming = (
+                    planner.submit(self.plan.batch, first) if first < len(self.plan) else None
+                )
+                for index in range(first, len(self.plan)):
+                    batch = upcoming.result()
+                    if index + 1 < len(self.plan):
+                        upcoming = planner.submit(self.plan.batch, index + 1)
+                    paused_for += self._wait_if_paused()
+                    if self._cancel.is_set():
+                        raise Cancelled()
+                    self._sample_one(batch)
+                    elapsed = time.monotonic() - started - paused_for
+                    self._report(index + 1, first, elapsed)
         except Cancelled:
             status = "cancelled"
         except SamplelabError as exc:
@@ -154,8 +163,8 @@ class SamplingSession:
         self.state = "running"
         return time.monotonic() - since
 
-    def _sample_one(self, index: int) -> None:
-        batch = self.plan.batch(index)
+    def _sample_one(self, batch: RampedBatch) -> None:
+        index = batch.index
         check_batch(batch.data, self.device.ranges, channel_names=self.device.activation_channels)
         wall, t = time.time(), time.monotonic()
         outputs = self.device.sample(batch)

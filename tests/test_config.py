@@ -142,6 +142,13 @@ def test_inverted_range():
     )
 
 
+def test_range_must_contain_zero_volts():
+    data = _base()
+    data["driver"]["instruments_setup"]["activation_voltage_ranges"][1] = [0.2, 0.6]
+    message = _problems(data)["driver.instruments_setup.activation_voltage_ranges[1]"]
+    assert "does not contain 0 V" in message
+
+
 def test_batch_time_times_fs_not_integer():
     data = _base()
     data["input_data"]["batch_time"] = 0.0505

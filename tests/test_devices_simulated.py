@@ -243,3 +243,12 @@ def test_not_a_surrogate(tmp_path):
     junk.write_bytes(b"not a torch file")
     with pytest.raises(FileFormatError):
         SurrogateModel.load(junk)
+
+
+def test_batch_drift_follows_the_exact_drift():
+    cfg = small_config()
+    device = SimulatedDevice(cfg, model="analytic", drift_nA=5.0)
+    t0 = 1234.5
+    exact = device.drift(t0 + np.arange(50) / cfg.fs)
+    np.testing.assert_allclose(device.batch_drift(t0, 50), exact, rtol=0, atol=1e-5)
+    assert device.batch_drift(t0, 1).shape == (1, 1)

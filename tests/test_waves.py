@@ -57,8 +57,9 @@ def test_ramps_start_and_end_at_zero_and_join_the_batch():
     np.testing.assert_array_equal(r[:, 4], x[:, 0])
     np.testing.assert_array_equal(r[:, 5:8], x)
     np.testing.assert_array_equal(r[:, 8], x[:, -1])
-    # Each ramp is the peer's linspace.
-    np.testing.assert_array_equal(r[1, :5], np.linspace(0, -1.0, 5))
+    # Each ramp is a straight line, as the peer's linspace.
+    np.testing.assert_allclose(r[1, :5], np.linspace(0, -1.0, 5), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(r[0, 8:], np.linspace(-0.3, 0.0, 5), rtol=0, atol=1e-15)
 
 
 def test_batch_carries_its_inputs_phases_and_time():

@@ -410,6 +410,14 @@ def _wiring_problems(setup: InstrumentsSetup, n_in: int, n_out: int) -> list[Pro
             field = f"{where}.activation_voltage_ranges[{i}]"
             if not lo < hi:
                 out.append(Problem(field, f"[{lo}, {hi}]: the minimum must be below the maximum"))
+            elif not lo <= 0.0 <= hi:
+                out.append(
+                    Problem(
+                        field,
+                        f"[{lo}, {hi}] V does not contain 0 V; every batch ramps from and to "
+                        "0 V, so the range must include it",
+                    )
+                )
             elif lo < -GLOBAL_VOLTAGE_LIMIT or hi > GLOBAL_VOLTAGE_LIMIT:
                 out.append(
                     Problem(
