@@ -19,22 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from backend.config import load_config  # noqa: E402
-from backend.devices.base import Device  # noqa: E402
-from backend.devices.models import AnalyticModel  # noqa: E402
-from backend.sampling import start_session  # noqa: E402
-from backend.waves import BatchPlan  # noqa: E402
-from resources import preset_path  # noqa: E402
+from backend.config import load_config
+from backend.devices.base import Device
+from backend.devices.models import AnalyticModel
+from backend.sampling import start_session
+from resources import preset_path
 
 
 class InstantDevice(Device):
