@@ -228,8 +228,22 @@ def start_session(
         device = make_device(device, config, **device_options)
     if path is None:
         path = default_recording_path(out_dir or config.save_directory, config.data_name)
-    writer = RecordingWriter.create(path, config, device.describe(), seed)
+    writer = _with_open_device(
+        device, lambda: RecordingWriter.create(path, config, device.describe(), seed)
+    )
     return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)
+
+
+def _with_open_device(
+    device: Device, make_writer: Callable[[], RecordingWriter]
+) -> RecordingWriter:
+    """Open the device first: one that cannot open leaves no empty recording behind."""
+    device.open()
+    try:
+        return make_writer()
+    except BaseException:
+        device.close()
+        raise
 
 
 def resume_session(
@@ -250,5 +264,5 @@ def resume_session(
         if kind == "simulated" and described.get("kind") == "simulated":
             device_options = {**simulated_options(described), **device_options}
         device = make_device(kind, config, **device_options)
-    writer = RecordingWriter.resume(path)
+    writer = _with_open_device(device, lambda: RecordingWriter.resume(path))
     return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)

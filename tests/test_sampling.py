@@ -143,3 +143,23 @@ def test_resume_gives_the_same_arrays_as_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a.read()[1], b.read()[1])
         np.testing.assert_array_equal(a.batches["phases"], b.batches["phases"])
         assert b.batches["index"].tolist() == list(range(8))
+
+
+def test_a_device_that_cannot_open_leaves_no_recording(tmp_path):
+    from backend.errors import DeviceDisconnectedError
+
+    with pytest.raises(DeviceDisconnectedError):
+        start_session(
+            small_config(), "simulated", path=tmp_path / "r.h5", faults=FaultPlan(fail_open=True)
+        )
+    assert not (tmp_path / "r.h5").exists()
+
+
+def test_a_recording_that_cannot_be_created_closes_the_device(tmp_path):
+    from backend.errors import RecordingError
+
+    (tmp_path / "r.h5").write_text("taken")
+    device = SimulatedDevice(small_config(), model="analytic")
+    with pytest.raises(RecordingError):
+        start_session(small_config(), device, path=tmp_path / "r.h5")
+    assert not device.is_open and np.all(device.output_voltages == 0)
