@@ -313,7 +313,7 @@ def is_recording(path: str | os.PathLike) -> bool:
     try:
         with _open_h5(path, "r") as f:
             return _decode(f.attrs.get("format", "")) == FORMAT_NAME
-    except (OSError, ValueError):
+    except Exception:  # any damaged or foreign file simply is not a recording
         return False
 
 
@@ -330,7 +330,7 @@ class Recording:
             raise RecordingError(f"recording not found: {self.path}")
         try:
             self._f = _open_h5(self.path, "r")
-        except OSError as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             raise RecordingError(
                 f"{self.path} is not a readable HDF5 file ({exc})",
                 "Choose a samplelab recording (.h5).",

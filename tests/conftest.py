@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -15,6 +16,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SAMPLELAB_SHARED", ROOT.parent / "shared"))
 BSPYSMG_FIXTURES = SHARED / "fixtures" / "bspysmg-1.0.7"
 FIXTURE_FOLDERS = ["small_sawtooth", "small_sine"]
+
+
+def _fixture_digests() -> dict[str, str]:
+    if not BSPYSMG_FIXTURES.is_dir():
+        return {}
+    return {
+        str(p.relative_to(BSPYSMG_FIXTURES)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(BSPYSMG_FIXTURES.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixtures_stay_untouched():
+    """The peer's files are ground truth: fail loudly if any test changes or adds one."""
+    before = _fixture_digests()
+    yield
+    after = _fixture_digests()
+    assert after == before, "a test wrote into the bspysmg fixtures; always pass an --out folder"
 
 
 @pytest.fixture(params=FIXTURE_FOLDERS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -44,5 +43,7 @@ def load_torch_file(path: str | os.PathLike) -> Any:
             "Only tensors, numbers, strings, lists, dicts and numeric numpy arrays are "
             "accepted from torch files.",
         ) from None
-    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise FileFormatError(f"{path} is not a readable torch file ({exc})") from None
+    except Exception as exc:  # torch raises many types for damaged files
+        raise FileFormatError(
+            f"{path} is not a readable torch file ({type(exc).__name__}: {exc})"
+        ) from None
