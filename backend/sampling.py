@@ -9,6 +9,7 @@ batch and a status saying how the session ended.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -93,6 +94,11 @@ class SamplingSession:
         """Called on the sampling thread after each batch is on disk; must not block."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: Callable[[BatchResult], None]) -> None:
+        """Stop calling `listener`; a no-op if it was never added."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
     def pause(self) -> None:
         self._running.clear()
 
@@ -174,7 +180,7 @@ class SamplingSession:
         self.writer.append(index, inputs, outputs, batch.phases, batch.t0, wall, duration)
         if self._listeners:
             result = BatchResult(index, first_row, inputs, outputs, batch.phases)
-            for listener in self._listeners:
+            for listener in tuple(self._listeners):  # listeners may leave meanwhile
                 try:
                     listener(result)
                 except Exception:  # a broken view must never stop a measurement

@@ -163,3 +163,16 @@ def test_a_recording_that_cannot_be_created_closes_the_device(tmp_path):
     with pytest.raises(RecordingError):
         start_session(small_config(), device, path=tmp_path / "r.h5")
     assert not device.is_open and np.all(device.output_voltages == 0)
+
+
+def test_listeners_can_be_removed_while_sampling(tmp_path):
+    session = start_session(small_config(), "simulated", path=tmp_path / "r.h5", model="analytic")
+    seen = []
+
+    def once(result):
+        seen.append(result.index)
+        session.remove_listener(once)
+
+    session.add_listener(once)
+    session.remove_listener(print)  # never added: harmless
+    assert session.run().status == "complete" and seen == [0]
