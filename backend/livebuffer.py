@@ -2,9 +2,16 @@
 
 The sampler appends every batch; views read windows of the most recent rows.
 The writer never waits for a reader: there is no lock a reader could hold.
-Readers copy what they need and then check the write counter; rows the writer
-overwrote meanwhile are dropped from the answer (they had scrolled out anyway).
-Rows are addressed by their absolute index since the session started.
+Readers copy (or decimate) what they need and then check the write counters;
+rows the writer overwrote meanwhile are dropped from the answer (they had
+scrolled out anyway). Rows are addressed by their absolute index since the
+session started.
+
+Consistency works like a sequence lock: before touching the ring the writer
+publishes `_claimed` (one past the last row it may be writing), and only after
+the rows are in place does it publish `_total`. A reader takes `_total` before
+reading and `_claimed` after: every row below `_claimed - capacity` may have
+been overwritten during the read, every other row it read is intact.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import threading
 
 import numpy as np
 
-from backend.decimate import Envelope, minmax_channels
+from backend.decimate import Envelope, bin_step, minmax_segments
 
 
 class LiveBuffer:
@@ -29,12 +36,13 @@ class LiveBuffer:
     ) -> None:
         if capacity < 1 or channels < 1:
             raise ValueError("a live buffer needs at least one channel and one row")
-        self.channels, self.capacity, self.fs = channels, int(capacity), float(fs)
-        self.names = names or [f"ch{i}" for i in range(channels)]
-        self.units = units or [""] * channels
+        self.channels, self.capacity, self.fs = int(channels), int(capacity), float(fs)
+        self.names = list(names) if names else [f"ch{i}" for i in range(self.channels)]
+        self.units = list(units) if units else [""] * self.channels
         # Channel-major, so each channel's window is contiguous for fast decimation.
-        self._data = np.zeros((channels, self.capacity))
+        self._data = np.zeros((self.channels, self.capacity))
         self._total = 0  # rows ever appended; published after the data is in place
+        self._claimed = 0  # rows the writer may have started writing; published before
         self._writer = threading.Lock()  # serialises writers only; readers never take it
 
     # --- writing (sampling thread) --------------------------------------------------
@@ -45,18 +53,22 @@ class LiveBuffer:
             raise ValueError(f"expected (n, {self.channels}) rows, got {rows.shape}")
         with self._writer:
             total, n = self._total, len(rows)
+            if n == 0:
+                return
+            end = total + n
             if n > self.capacity:
-                total += n - self.capacity
                 rows, n = rows[-self.capacity :], self.capacity
-            start = total % self.capacity
+            self._claimed = end  # announce before any slot changes
+            start = (end - n) % self.capacity
             first = min(n, self.capacity - start)
             self._data[:, start : start + first] = rows[:first].T
             self._data[:, : n - first] = rows[first:].T
-            self._total = total + n
+            self._total = end
 
     def reset(self) -> None:
         with self._writer:
             self._total = 0
+            self._claimed = 0
 
     # --- reading (any thread) -------------------------------------------------------
     @property
@@ -66,7 +78,7 @@ class LiveBuffer:
 
     @property
     def first_available(self) -> int:
-        return max(0, self._total - self.capacity)
+        return max(0, self._claimed - self.capacity)
 
     def read(self, start: int, stop: int | None = None) -> tuple[int, np.ndarray]:
         """(first_row, (rows, channels) copy of [start, stop)) clamped to what is held."""
@@ -75,16 +87,14 @@ class LiveBuffer:
 
     def read_channels(self, start: int, stop: int | None = None) -> tuple[int, np.ndarray]:
         """Like `read`, but channel-major (channels, rows): no transpose, for decimation."""
-        total = self._total
-        stop = total if stop is None else min(stop, total)
-        start = max(start, total - self.capacity, 0)
+        start, stop = self._window(start, stop)
         if stop <= start:
             return stop, np.empty((self.channels, 0))
-        out = self._copy(start, stop)
-        # Rows the writer may have overwritten while we copied are no longer valid.
-        overwritten = self._total - self.capacity
-        if overwritten > start:
-            cut = min(overwritten, stop) - start
+        segments = self._segments(start, stop)
+        out = segments[0].copy() if len(segments) == 1 else np.concatenate(segments, axis=1)
+        valid = self._valid_from()
+        if valid > start:  # the writer lapped part of what we copied
+            cut = min(valid, stop) - start
             out, start = out[:, cut:], start + cut
         return start, out
 
@@ -94,12 +104,43 @@ class LiveBuffer:
         return self.read(total - rows, total)
 
     def envelope(self, start: int, stop: int, max_points: int) -> Envelope:
-        """Min/max decimated window [start, stop), at most `max_points` per channel."""
-        first, data = self.read_channels(start, stop)
-        return minmax_channels(data, max_points, first_row=first)
+        """Min/max decimated window [start, stop), at most `max_points` per channel.
 
-    def _copy(self, start: int, stop: int) -> np.ndarray:
+        Decimates straight from the ring (no copy of the window); bins the
+        writer overwrote meanwhile are dropped, like rows in `read`.
+        """
+        start, stop = self._window(start, stop)
+        if stop <= start:
+            empty = np.empty((0, self.channels))
+            return Envelope(np.empty(0, dtype=np.int64), empty, empty, 1)
+        step = bin_step(stop - start, max_points)
+        env = minmax_segments(self._segments(start, stop), max_points, start, step)
+        valid = self._valid_from()
+        if valid > start:
+            keep = env.starts >= valid
+            mins, maxs = env.mins[keep], env.maxs[keep]
+            if step == 1:
+                mins = maxs = mins.copy()
+            return Envelope(env.starts[keep], mins, maxs, step)
+        if step == 1:  # the views point into the ring: copy what we hand out
+            data = env.mins.copy()
+            return Envelope(env.starts, data, data, 1)
+        return env
+
+    # --- internals --------------------------------------------------------------------
+    def _window(self, start: int, stop: int | None) -> tuple[int, int]:
+        total = self._total
+        stop = total if stop is None else min(int(stop), total)
+        start = max(int(start), self._claimed - self.capacity, 0)
+        return start, stop
+
+    def _valid_from(self) -> int:
+        """Rows below this may have been overwritten since the caller's read began."""
+        return self._claimed - self.capacity
+
+    def _segments(self, start: int, stop: int) -> list[np.ndarray]:
+        """Views of the ring holding rows [start, stop) in order (one or two pieces)."""
         a, b = start % self.capacity, stop % self.capacity
         if b <= a:  # wraps (or spans the whole ring)
-            return np.concatenate([self._data[:, a:], self._data[:, :b]], axis=1)
-        return self._data[:, a:b].copy()
+            return [self._data[:, a:], self._data[:, :b]]
+        return [self._data[:, a:b]]
