@@ -1,4 +1,4 @@
-"""`samplelab info`: summarise a recording."""
+"""`samplelab info`: summarise any data file the data layer can open."""
 
 from __future__ import annotations
 
@@ -9,22 +9,52 @@ from app.commands.common import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="summarise a recording")
-    p.add_argument("file")
+    p = sub.add_parser(
+        "info",
+        help="summarise a recording or any data file",
+        description="Summarise a samplelab recording, or any file the data layer opens "
+        "(HDF5, .mat, .npy/.npz, bspysmg folders, raw + sidecar, csv, .pt, pickle/joblib): "
+        "kind, shape, dtype, channels, rate, per-channel min/max (read in chunks).",
+    )
+    p.add_argument("file", help="file or bspysmg sampling folder")
+    p.add_argument("--key", help="dataset/variable/member to describe in a multi-array file")
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow unpickling (pickle/joblib files, bspysmg npz configs); only for "
+        "files you trust",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.recording import Recording
+    from backend.formats.loaders import describe_file
 
-    with Recording(args.file) as rec:
-        summary = rec.summary()
+    key = getattr(args, "key", None)
+    facts = describe_file(args.file, key=key, trust_pickle=getattr(args, "trust_pickle", False))
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(facts, indent=2))
         return EXIT_OK
-    print(format_summary(summary))
+    if facts.get("kind") == "recording":
+        print(format_summary(facts))
+    else:
+        print(format_facts(facts))
     return EXIT_OK
+
+
+def _channel_lines(channels: list[dict]) -> list[str]:
+    if not channels:
+        return ["  (none)"]
+    width = max(len(c["name"]) for c in channels)
+    unit_width = max(2, *(len(c.get("units") or "") for c in channels))
+    lines = []
+    for c in channels:
+        lo = "-" if c.get("min") is None else f"{c['min']:.6g}"
+        hi = "-" if c.get("max") is None else f"{c['max']:.6g}"
+        unit = c.get("units") or ""
+        lines.append(f"  {c['name']:<{width}}  [{unit:>{unit_width}}]  min {lo:>12}  max {hi:>12}")
+    return lines
 
 
 def format_summary(s: dict) -> str:
@@ -42,9 +72,20 @@ def format_summary(s: dict) -> str:
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
         "channels",
     ]
-    width = max(len(c["name"]) for c in s["channels"])
-    for c in s["channels"]:
-        lo = "-" if c["min"] is None else f"{c['min']:.6g}"
-        hi = "-" if c["max"] is None else f"{c['max']:.6g}"
-        lines.append(f"  {c['name']:<{width}}  [{c['units']:>2}]  min {lo:>12}  max {hi:>12}")
-    return "\n".join(lines)
+    return "\n".join(lines + _channel_lines(s["channels"]))
+
+
+def format_facts(s: dict) -> str:
+    """Facts about any other data file as readable text."""
+    fs = s.get("sampling_frequency_hz")
+    rate = f"{fs:g} Hz ({s['duration_s']:.6g} s)" if fs else "unknown"
+    lines = [
+        f"file        {s['path']}",
+        f"kind        {s['kind']}" + (f" (key {s['key']})" if s.get("key") is not None else ""),
+        f"shape       {s['shape'][0]} rows x {s['shape'][1]} channels",
+        f"dtype       {s['dtype']}",
+        f"rate        {rate}",
+    ]
+    lines += [f"note        {n}" for n in s.get("notes", [])]
+    lines.append("channels")
+    return "\n".join(lines + _channel_lines(s["channels"]))

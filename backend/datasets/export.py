@@ -1,0 +1,224 @@
+"""Export recordings as train/validation/test files the peer's training code loads.
+
+Each output is a postprocessed-style npz (`inputs`, `outputs`,
+`sampling_configs` + our JSON copy of the config), written by streaming rows
+so memory stays bounded whatever the sources' size. Sources: samplelab
+recordings, bspysmg sampling folders, and bspysmg/samplelab npz files; they
+must agree on channel counts and amplification.
+
+Every source is split by the same percentages (sizes as the peer computes
+them): at random (seeded), or in time blocks (`blocks=True`: contiguous
+pieces, or `block_rows`-row blocks dealt out at random) so neighbouring
+samples never end up on both sides of the split.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.batch import is_cancelled, parse_memory
+from backend.datasets.splits import (
+    SPLIT_NAMES,
+    block_split_indices,
+    check_percentages,
+    random_split_indices,
+)
+from backend.errors import Cancelled, FileFormatError, SamplelabError
+from backend.jobs import JobProgress, ProgressFn
+from backend.readers import Reader
+
+
+def electrode_info(config: dict) -> dict:
+    """The peer's electrode_info for unclipped data (clipping_value None)."""
+    data, driver = config["input_data"], config["driver"]
+    amplitude = np.asarray(data["amplitude"], dtype=np.float32)
+    offset = np.asarray(data["offset"], dtype=np.float32)
+    n_in, n_out = int(data["activation_electrode_no"]), int(data["readout_electrode_no"])
+    return {
+        "electrode_no": n_in + n_out,
+        "activation_electrodes": {
+            "electrode_no": n_in,
+            "voltage_ranges": np.stack([offset - amplitude, offset + amplitude], axis=1),
+        },
+        "output_electrodes": {
+            "electrode_no": n_out,
+            "amplification": list(np.atleast_1d(driver["amplification"]).tolist()),
+            "clipping_value": None,
+        },
+    }
+
+
+def source_config(reader: Reader, trust_pickle: bool) -> dict:
+    """The peer-style sampling config (with electrode_info) of an opened source."""
+    from backend.config import bspysmg_config_dict, parse_config
+
+    rec = getattr(reader, "recording", None)
+    if rec is not None:
+        config = bspysmg_config_dict(rec.config)
+        config["electrode_info"] = electrode_info(config)
+        return config
+    if reader.kind in ("bspysmg-folder", "iodat") and getattr(reader, "config", None):
+        config = bspysmg_config_dict(parse_config(reader.config, str(reader.path)))
+        config["electrode_info"] = electrode_info(config)
+        return config
+    if reader.kind in ("bspysmg-npz", "npz"):
+        from backend.formats.npz import read_npz_config
+
+        config = read_npz_config(reader.path, trust_pickle=trust_pickle)
+        if "electrode_info" not in config:
+            config = {**config, "electrode_info": electrode_info(config)}
+        return config
+    raise FileFormatError(
+        f"{reader.path} carries no sampling config, so the peer could not train on it",
+        "Export from samplelab recordings, bspysmg folders or postprocessed npz files.",
+    )
+
+
+def _amplification(config: dict) -> np.ndarray:
+    return np.atleast_1d(np.asarray(config["driver"]["amplification"], dtype=np.float64))
+
+
+def _labels(n: int, percentages: list[float], blocks: bool, block_rows: int | None, seed: int):
+    parts = (
+        block_split_indices(n, percentages, block_rows, seed)
+        if blocks
+        else random_split_indices(n, percentages, seed)
+    )
+    labels = np.empty(n, dtype=np.uint8)
+    for k, idx in enumerate(parts):
+        labels[idx] = k
+    return labels
+
+
+def export_dataset(
+    sources: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    split: Sequence[float] = (0.8, 0.1, 0.1),
+    *,
+    blocks: bool = False,
+    block_rows: int | None = None,
+    seed: int = 0,
+    trust_pickle: bool = False,
+    overwrite: bool = False,
+    max_memory: int | str = "256MiB",
+    on_progress: ProgressFn | None = None,
+    cancel: Any = None,
+) -> dict[str, Path]:
+    """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name."""
+    from backend.formats.loaders import open_reader
+    from backend.formats.npz import NpzWriter
+
+    percentages = check_percentages(split)
+    if not sources:
+        raise SamplelabError("no sources to export", "Name at least one recording.")
+    out = Path(out_dir)
+    names = list(SPLIT_NAMES[: len(percentages)])
+    targets = {name: out / f"{name}.npz" for name in names}
+    clash = [str(p) for p in targets.values() if p.exists()]
+    if clash and not overwrite:
+        raise SamplelabError(
+            f"{', '.join(clash)} already exist", "Choose another folder or allow overwriting."
+        )
+    readers = [open_reader(s, trust_pickle=trust_pickle) for s in sources]
+    try:
+        configs = [source_config(r, trust_pickle) for r in readers]
+        n_in = _check_sources(readers, configs)
+        labels = [
+            _labels(r.n_rows, percentages, blocks, block_rows, seed + i)
+            for i, r in enumerate(readers)
+        ]
+        sizes = [sum(int(np.count_nonzero(lab == k)) for lab in labels) for k in range(len(names))]
+        out.mkdir(parents=True, exist_ok=True)
+        budget = parse_memory(max_memory) // 4  # a block, its selection, its cast, slack
+        stream = _Stream(readers, labels, n_in, budget, on_progress, cancel)
+        stream.total = 2 * len(names) * sum(r.n_rows for r in readers)
+        provenance = {
+            "sources": [str(r.path) for r in readers],
+            "split": percentages,
+            "mode": ("blocks" if blocks else "random"),
+            "block_rows": block_rows,
+            "seed": seed,
+        }
+        partial = {n: p.with_name(p.name + ".partial") for n, p in targets.items()}
+        try:
+            for k, name in enumerate(names):
+                if not sizes[k]:
+                    continue
+                config = copy.deepcopy(configs[0])
+                config["samplelab_dataset"] = {**provenance, "part": name, "rows": sizes[k]}
+                with NpzWriter(partial[name]) as npz:
+                    n_out = readers[0].n_channels - n_in
+                    npz.write_rows("inputs", (sizes[k], n_in), stream.rows(k, True))
+                    npz.write_rows("outputs", (sizes[k], n_out), stream.rows(k, False))
+                    npz.write_config(config)
+        except BaseException:  # all or nothing: no file of a failed export stays
+            for tmp in partial.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        written = {}
+        for k, name in enumerate(names):
+            if sizes[k]:
+                os.replace(partial[name], targets[name])
+                written[name] = targets[name]
+            else:  # an empty split: no file, and no stale one from an earlier export
+                targets[name].unlink(missing_ok=True)
+        return written
+    finally:
+        for r in readers:
+            r.close()
+
+
+def _check_sources(readers: list[Reader], configs: list[dict]) -> int:
+    """Number of input channels; every source must match the first."""
+    from backend.formats.peerfiles import config_facts
+
+    facts = [config_facts(c) for c in configs]
+    n_in = facts[0]["n_inputs"]
+    if not isinstance(n_in, int) or not 0 < n_in < readers[0].n_channels:
+        raise FileFormatError(
+            f"{readers[0].path}: its config says {n_in} inputs for {readers[0].n_channels} columns"
+        )
+    first_amp = _amplification(configs[0])
+    for r, f, c in zip(readers[1:], facts[1:], configs[1:]):
+        if f["n_inputs"] != n_in or r.n_channels != readers[0].n_channels:
+            raise SamplelabError(
+                f"{r.path} has {f['n_inputs']} inputs and {r.n_channels} columns, but "
+                f"{readers[0].path} has {n_in} and {readers[0].n_channels}",
+                "Only recordings of the same electrode layout can form one dataset.",
+            )
+        amp = _amplification(c)
+        if amp.shape != first_amp.shape or not np.array_equal(amp, first_amp):
+            raise SamplelabError(
+                f"{r.path} was amplified by {amp.tolist()} but {readers[0].path} by "
+                f"{first_amp.tolist()}",
+                "Only recordings from the same setup (same amplification) can be combined.",
+            )
+    return n_in
+
+
+class _Stream:
+    """Rows of one split, inputs or outputs, from every source in order, in chunks."""
+
+    def __init__(self, readers, labels, n_in, budget, on_progress, cancel) -> None:
+        self.readers, self.labels, self.n_in = readers, labels, n_in
+        self.budget, self.on_progress, self.cancel = budget, on_progress, cancel
+        self.done, self.total = 0, 0
+
+    def rows(self, part: int, inputs: bool) -> Iterator[np.ndarray]:
+        for reader, labels in zip(self.readers, self.labels):
+            n_ch = reader.n_channels
+            channels = np.arange(self.n_in) if inputs else np.arange(self.n_in, n_ch)
+            for first, block in reader.iter_chunks(channels=channels, max_memory=self.budget):
+                if is_cancelled(self.cancel):
+                    raise Cancelled("dataset export cancelled")
+                keep = labels[first : first + len(block)] == part
+                yield block[keep]
+                self.done += len(block)
+                if self.on_progress is not None:
+                    self.on_progress(JobProgress("export", self.done, self.total))

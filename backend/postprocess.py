@@ -1,0 +1,394 @@
+"""Postprocessing: a recording (or bspysmg folder, or several merged) -> a dataset.
+
+Does what brainspy-smg's `post_process` does, with the same files and
+numbers, in bounded memory:
+
+- `charging_signal.npz` / `reference_batch.npz`: the LAST N*batch_points raw
+  rows (before clipping; the two overlap), config without electrode_info.
+- `electrode_info` as the peer computes it (voltage ranges float32 from
+  offset +- amplitude, clipping value default `amplification * [-4, 4]`).
+- Clipping DROPS rows whose mean over the outputs is not strictly inside
+  (lo, hi).
+- `postprocessed_data.npz`: the kept rows, config with electrode_info.
+- `output_distribution.png`: histogram of `outputs[::3]`, 100 bins.
+
+Plus `postprocessed_data.h5` (everything, for our tools; see
+`backend.postprocessed`). The chunk passes (what is read when, and why the
+kept-row count must be known before an npz header is written) are in
+`backend.postprocess_passes`. All files are written into a hidden staging
+folder and renamed into place at the end: a failure or a cancel leaves the
+output folder as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.errors import FileFormatError, SamplelabError
+from backend.formats.iodat import DEFAULT_CHUNK_ROWS
+from backend.formats.npz import NpzWriter
+from backend.histograms import Histogram, RowMeanHistogram
+from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
+from backend.postprocess_passes import Background, InputStats, OutputStats, run_summary
+from backend.postprocessed import RESULTS_NAME, TAILS, ResultsWriter
+from backend.sources import RowSource, open_sources, output_chunks, reads_outputs_alone
+
+ClipSpec = Any  # "default" | None | (lo, hi) | a number x meaning (-x, x)
+
+DEFAULT_CHARGING_BATCHES = 40
+DEFAULT_REFERENCE_BATCHES = 15
+#: Output limit of the ADC (V); times the amplification it is the default clipping range.
+ADC_LIMIT = 4
+DATA_NAME = "postprocessed_data.npz"
+FIGURE_NAME = "output_distribution.png"
+NPZ_NAMES = {"postprocessed_data": DATA_NAME, **{t: f"{t}.npz" for t in TAILS}}
+
+
+# --- the peer's numbers -----------------------------------------------------------------
+
+
+def parse_clip(text: str) -> ClipSpec:
+    """CLI text -> clip spec: 'default', 'none', 'LO,HI' or 'X' (= -X,X)."""
+    t = text.strip().lower()
+    if t == "default":
+        return "default"
+    if t in ("none", "off", "no"):
+        return None
+    try:
+        values = [float(v) for v in t.split(",")]
+    except ValueError:
+        raise SamplelabError(
+            f"clipping range {text!r} is not understood",
+            "Use default, none, or LO,HI in nA (e.g. -150,150).",
+        ) from None
+    if len(values) == 1:
+        return abs(values[0])
+    if len(values) == 2:
+        return values
+    raise SamplelabError(f"clipping range {text!r} needs two values", "Use LO,HI in nA.")
+
+
+def clipping_value(clip: ClipSpec, amplification: Sequence[float]) -> list[float] | None:
+    """[lo, hi] in nA, or None for no clipping.
+
+    'default' is the ADC limit (+-4 V) times the amplification, computed as the
+    peer does for one output; with several outputs the mean amplification
+    (the peer's formula only works for one).
+    """
+    if clip is None:
+        return None
+    if isinstance(clip, str):
+        if clip != "default":
+            return clipping_value(parse_clip(clip), amplification)
+        amp = np.asarray(amplification, dtype=float)
+        scale = amp if amp.size == 1 else np.asarray([amp.mean()])
+        return (scale * np.array([-ADC_LIMIT, ADC_LIMIT])).tolist()
+    if isinstance(clip, (int, float)):
+        clip = [-abs(clip), abs(clip)]
+    lo, hi = (float(v) for v in clip)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        raise SamplelabError(
+            f"clipping range [{lo}, {hi}] keeps nothing", "Give LO < HI (nA), both finite."
+        )
+    return [lo, hi]
+
+
+def voltage_ranges(offset: Any, amplitude: Any) -> np.ndarray:
+    """(n, 2) float32 [offset - amplitude, offset + amplitude], computed in float32 as the peer."""
+    off = np.asarray(offset, dtype=np.float32)
+    amp = np.asarray(amplitude, dtype=np.float32)
+    return np.stack([off - amp, off + amp], axis=1)
+
+
+def electrode_info(peer_config: dict, clip_value: list[float] | None) -> dict:
+    """The peer's `electrode_info` for a config dict and a resolved clipping value."""
+    data = peer_config["input_data"]
+    n_in, n_out = data["activation_electrode_no"], data["readout_electrode_no"]
+    return {
+        "electrode_no": n_in + n_out,
+        "activation_electrodes": {
+            "electrode_no": n_in,
+            "voltage_ranges": voltage_ranges(data["offset"], data["amplitude"]),
+        },
+        "output_electrodes": {
+            "electrode_no": n_out,
+            "amplification": peer_config["driver"]["amplification"],
+            "clipping_value": clip_value,
+        },
+    }
+
+
+def keep_mask(outputs: np.ndarray, clip_value: list[float] | None) -> np.ndarray | None:
+    """Rows whose mean over outputs is strictly inside the range; None keeps all."""
+    if clip_value is None:
+        return None
+    mean = outputs[:, 0] if outputs.shape[1] == 1 else outputs.mean(axis=1)
+    return (mean > clip_value[0]) & (mean < clip_value[1])
+
+
+def default_output_dir(source_path: str | os.PathLike) -> Path:
+    """A sampling folder itself (as the peer); `<stem>_postprocessed` beside a recording."""
+    path = Path(source_path)
+    return path if path.is_dir() else path.with_name(f"{path.stem}_postprocessed")
+
+
+# --- the job ----------------------------------------------------------------------------
+
+
+@dataclass
+class PostprocessResult:
+    """Where the results went and what they say."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    summary: dict
+    histograms: dict[str, list[Histogram]] = field(default_factory=dict)
+    row_means: RowMeanHistogram | None = None
+
+
+def _refuse_read_only(out: Path, names: Sequence[str]) -> None:
+    """Refuse a folder (or result file) marked read-only, even for root.
+
+    Write permission bits are how a lab marks ground truth (e.g. a sampling
+    folder kept as reference); the peer's default of writing beside IO.dat
+    must not overwrite such a folder just because the user runs as root.
+    """
+    marked = [out] if out.is_dir() and not out.stat().st_mode & 0o222 else []
+    marked += [
+        out / n for n in names if (out / n).is_file() and not (out / n).stat().st_mode & 0o222
+    ]
+    if marked:
+        raise SamplelabError(
+            f"{marked[0]} is read-only; postprocessing would replace files in it",
+            "Choose another output folder with --out.",
+        )
+
+
+class _Staging:
+    """A hidden folder inside `out` whose files are moved into `out` only on success."""
+
+    def __init__(self, out: Path, names: Sequence[str]) -> None:
+        self.out = out
+        self._created = not out.exists()
+        _refuse_read_only(out, names)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.dir = Path(tempfile.mkdtemp(prefix=".samplelab-postprocess-", dir=out))
+        except OSError as exc:
+            raise SamplelabError(
+                f"cannot write into {out}: {exc.strerror or exc}", "Choose another --out folder."
+            ) from None
+
+    def commit(self, names: Sequence[str]) -> dict[str, Path]:
+        moved = {}
+        for name in names:
+            os.replace(self.dir / name, self.out / name)
+            moved[name] = self.out / name
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return moved
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self._created:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()
+
+
+def postprocess(
+    source: str | os.PathLike | Sequence[str | os.PathLike] | RowSource,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    clip: ClipSpec = "default",
+    charging_batches: int = DEFAULT_CHARGING_BATCHES,
+    reference_batches: int = DEFAULT_REFERENCE_BATCHES,
+    figure: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+) -> PostprocessResult:
+    """Postprocess one source, or several merged (a list of paths), into `out_dir`."""
+    for name, n in (("charging", charging_batches), ("reference", reference_batches)):
+        if n < 1:
+            raise SamplelabError(f"{name} batches must be >= 1 (got {n})")
+    ctl = as_control(None, on_progress, cancelled)
+    owned = isinstance(source, (str, os.PathLike, list, tuple))
+    if owned:
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        src = open_sources(paths)
+    else:
+        src = source
+    try:
+        peer = src.peer_config()
+        clip_value = clipping_value(clip, peer["driver"]["amplification"])
+        config = copy.deepcopy(peer)
+        config["electrode_info"] = electrode_info(peer, clip_value)
+        out = Path(out_dir) if out_dir is not None else default_output_dir(src.path)
+        stage = _Staging(out, [RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values()])
+        try:
+            result = _run(
+                src,
+                stage,
+                peer,
+                config,
+                clip_value,
+                charging_batches,
+                reference_batches,
+                figure,
+                chunk_rows,
+                ctl,
+            )
+        except BaseException:
+            stage.abandon()
+            raise
+        return result
+    finally:
+        if owned:
+            src.close()
+
+
+def _run(
+    src: RowSource,
+    stage: _Staging,
+    peer: dict,
+    config: dict,
+    clip_value: list[float] | None,
+    charging_batches: int,
+    reference_batches: int,
+    figure: bool,
+    chunk_rows: int,
+    ctl: JobControl,
+) -> PostprocessResult:
+    cfg, total, bp = src.config, src.n_rows, src.batch_points
+    tails = {
+        "charging_signal": max(0, total - charging_batches * bp),
+        "reference_batch": max(0, total - reference_batches * bp),
+    }
+    writer = ResultsWriter(
+        stage.dir / RESULTS_NAME,
+        src.input_names,
+        src.output_names,
+        {name: (start, total) for name, start in tails.items()},
+        most_rows=total,
+    )
+    wave = np.stack([cfg.offset() - cfg.amplitude(), cfg.offset() + cfg.amplitude()], axis=1)
+    outs = OutputStats(cfg.n_outputs, clip_value, stage.dir)
+    ins = InputStats(wave)
+    bg = Background()
+    npz: NpzWriter | None = None
+    member = None
+    try:
+        if reads_outputs_alone(src):
+            for first, y in output_chunks(src, chunk_rows):
+                ctl.report("scanning outputs", first, total)
+                keep = outs.add(first, y)
+                if keep is not None:
+                    writer.add_runs(first, keep)
+            npz = NpzWriter(stage.dir / DATA_NAME)
+            member = npz.open_rows("inputs", (outs.kept_rows, cfg.n_inputs))
+        rows = 0
+        for first, x, y in src.iter_chunks(chunk_rows):
+            ctl.report("reading", first, total)
+            if member is not None:
+                keep = outs.keep(y)[1]
+            else:
+                keep = outs.add(first, y)
+                if keep is not None:
+                    writer.add_runs(first, keep)
+            lo, hi = ins.add_raw(x)
+            kx, ky = (x, y) if keep is None else (x[keep], y[keep])
+            writer.add(first, x, y, kx, ky)
+            bg.submit(ins.hist.add, ins.kept_sample(kx), lo, hi)
+            if member is not None:
+                bg.submit(member.write, kx)
+            rows = first + len(x)
+        bg.join()
+        ctl.report("reading", rows, total)
+        if rows != total or writer.kept != outs.kept_rows:
+            raise FileFormatError(
+                f"{src.path} changed while it was read ({rows} of {total} rows, "
+                f"{writer.kept} kept rows of {outs.kept_rows})",
+                "Postprocess it again once nothing is writing to it.",
+            )
+        histograms = {
+            "outputs": outs.histograms(src.output_names),
+            "inputs": ins.hist.histograms(src.input_names, "V"),
+        }
+        row_means = outs.row_means()
+        summary = run_summary(
+            src,
+            writer.kept,
+            clip_value,
+            config,
+            ins.raw,
+            outs.raw,
+            outs.kept,
+            charging_batches,
+            reference_batches,
+            tails,
+        )
+        names = _write_npz_files(stage.dir, writer, peer, config, ctl, npz, member)
+        npz = None
+        writer.finish(config, summary, histograms, row_means)
+    except BaseException:
+        bg.join(reraise=False)
+        if npz is not None:
+            npz.close()
+        writer.close()
+        raise
+    finally:
+        outs.close()
+    names.insert(0, RESULTS_NAME)
+    if figure:
+        from backend.formats.figures import output_distribution_png
+
+        ctl.report("figure", 0, 1)
+        output_distribution_png(histograms["outputs"], stage.dir / FIGURE_NAME, clip_value)
+        names.append(FIGURE_NAME)
+    ctl.check()
+    files = stage.commit(names)
+    return PostprocessResult(stage.out, files, summary, histograms, row_means)
+
+
+def _write_npz_files(
+    folder: Path,
+    writer: ResultsWriter,
+    peer: dict,
+    config: dict,
+    ctl: JobControl,
+    npz: NpzWriter | None,
+    member: Any,
+) -> list[str]:
+    """The three npz files; what was not streamed during the pass comes from the results."""
+    groups = {"postprocessed_data": (writer.inputs, writer.outputs, config)}
+    for tail in TAILS:
+        groups[tail] = (*writer.tail_datasets(tail), peer)
+    total = sum(x.shape[0] for x, _, _ in groups.values())
+    done = 0
+    for key, (xs, ys, cfg) in groups.items():
+        streamed = key == "postprocessed_data" and npz is not None
+        with npz if streamed else NpzWriter(folder / NPZ_NAMES[key]) as out:
+            if streamed:
+                member.close()
+            else:
+                out.write_rows("inputs", xs.shape, _blocks(xs, ctl, done, total))
+            out.write_rows("outputs", ys.shape, _blocks(ys, ctl, done, total))
+            out.write_config(cfg)
+        done += xs.shape[0]
+    return list(NPZ_NAMES.values())
+
+
+def _blocks(ds: Any, ctl: JobControl, done: int, total: int, rows: int = 1 << 17):
+    for start in range(0, ds.shape[0], rows):
+        ctl.report("writing npz", done + start, total)
+        yield ds[start : start + rows]
