@@ -1,0 +1,172 @@
+"""One sampling session run from the GUI: the backend session on a worker thread.
+
+The worker builds the session (device and recording are created off the GUI
+thread: opening hardware can take seconds), feeds every batch to a
+`LiveBuffer` that the plots poll, and reports progress as Qt signals. Pause,
+resume and stop go straight to the backend session, which honours them
+between batches; stop always ends with the device at 0 V and the recording
+closed with its completed batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.workers import CancelToken, Worker, WorkerPool
+from backend.config import SamplingConfig
+from backend.devices import Device
+from backend.livebuffer import LiveBuffer
+from backend.sampling import BatchResult, SamplingSession, SessionResult, start_session
+
+log = logging.getLogger(__name__)
+
+#: The live history keeps at most this many rows (all channels), whatever the batch size.
+MAX_LIVE_ROWS = 1_000_000
+HISTORY_BATCHES = 16
+
+
+@dataclass
+class SessionRequest:
+    """Everything a session needs, decided on the GUI thread."""
+
+    config: SamplingConfig
+    device: Device | str = "simulated"
+    out_dir: str | os.PathLike | None = None
+    seed: int | None = None
+    device_options: dict[str, Any] = field(default_factory=dict)
+
+
+def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCHES) -> LiveBuffer:
+    """A ring buffer holding the last few batches of every input and output channel."""
+    bp = config.batch_points
+    batches = max(1, min(history_batches, MAX_LIVE_ROWS // max(bp, 1)))
+    return LiveBuffer(
+        config.n_inputs + config.n_outputs,
+        batches * bp,
+        names=config.input_names() + config.output_names(),
+        units=["V"] * config.n_inputs + ["nA"] * config.n_outputs,
+        fs=config.fs,
+    )
+
+
+class SessionRunner(QObject):
+    """Starts, steers and reports one session at a time; signals arrive on the GUI thread."""
+
+    state_changed = Signal(str)  # starting | running | paused | stopping | idle
+    started = Signal(str)  # the recording's path
+    progress = Signal(object)  # backend.sampling.Progress
+    finished = Signal(object)  # SessionResult (complete, cancelled or failed)
+    failed = Signal(object)  # the exception that kept the session from starting
+
+    def __init__(self, workers: WorkerPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.buffer: LiveBuffer | None = None
+        self.session: SamplingSession | None = None
+        self.worker: Worker | None = None
+        self.state = "idle"
+        self._lock = threading.Lock()
+        self.started.connect(self.mark_running)
+
+    @property
+    def active(self) -> bool:
+        return self.state != "idle"
+
+    def start(self, request: SessionRequest) -> LiveBuffer:
+        """Begin a session; returns the live buffer its batches will appear in."""
+        if self.active:
+            raise RuntimeError("a session is already running")
+        self.buffer = buffer = live_buffer_for(request.config)
+        self.session = None
+        self._set_state("starting")
+        self.worker = self.workers.run(
+            lambda report, token: self._run(request, buffer, report, token),
+            name="sampling",
+            on_result=self._on_result,
+            on_error=self._on_error,
+            on_progress=self.progress.emit,
+        )
+        return buffer
+
+    def _run(
+        self,
+        request: SessionRequest,
+        buffer: LiveBuffer,
+        report: Callable[[Any], None],
+        token: CancelToken,
+    ) -> SessionResult:
+        session = start_session(
+            request.config,
+            request.device,
+            out_dir=request.out_dir,
+            seed=request.seed,
+            on_progress=report,
+            **request.device_options,
+        )
+        session.add_listener(lambda batch: _feed(buffer, batch))
+        with self._lock:
+            self.session = session
+        token.on_cancel(session.cancel)  # a stop before this point still reaches it
+        self.started.emit(str(session.writer.path))
+        log.info(
+            "sampling %d batches x %d rows into %s",
+            len(session.plan),
+            session.plan.batch_points,
+            session.writer.path,
+        )
+        return session.run()
+
+    # --- steering (GUI thread) ------------------------------------------------------
+    def pause(self) -> None:
+        with self._lock:
+            session = self.session
+        if session is not None and self.state == "running":
+            session.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        with self._lock:
+            session = self.session
+        if session is not None and self.state == "paused":
+            session.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        """Ask the session to end after the batch in flight (0 V, recording kept)."""
+        if self.worker is not None and self.active and self.state != "stopping":
+            self._set_state("stopping")
+            self.worker.cancel()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the session's thread ended (used when the window closes)."""
+        return self.worker.wait(timeout_s) if self.worker is not None else True
+
+    # --- outcome --------------------------------------------------------------------
+    def mark_running(self) -> None:
+        if self.state == "starting":
+            self._set_state("running")
+
+    def _on_result(self, result: SessionResult) -> None:
+        self._set_state("idle")
+        self.finished.emit(result)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._set_state("idle")
+        self.failed.emit(exc)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+
+def _feed(buffer: LiveBuffer, batch: BatchResult) -> None:
+    buffer.append(np.hstack([batch.inputs, batch.outputs]))

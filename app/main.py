@@ -1,0 +1,94 @@
+"""Start the desktop application: `run_gui` is what `samplelab` (no arguments) calls.
+
+Safe without a display: on Linux with neither X11 nor Wayland it says so and
+returns instead of letting Qt abort; `QT_QPA_PLATFORM=offscreen` runs it
+headless (tests, screenshots, benchmarks). Exceptions that escape a slot are
+shown in the error dialog and logged, never silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.commands.common import EXIT_FAILED, fail
+from app.settings import APPLICATION, ORGANIZATION
+from backend import __version__
+
+log = logging.getLogger(__name__)
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown here, or None when one can."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return (
+            "no display found (DISPLAY and WAYLAND_DISPLAY are unset); run samplelab on a "
+            "desktop, or set QT_QPA_PLATFORM=offscreen to run it headless"
+        )
+    return None
+
+
+def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication, created once with samplelab's names and plot defaults."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    import pyqtgraph as pg
+
+    # We decimate ourselves; antialiasing costs more than it shows at these densities.
+    pg.setConfigOptions(antialias=False, useOpenGL=False)
+    return app
+
+
+def install_excepthook(window) -> None:
+    """Show exceptions escaping Qt slots in the error dialog instead of losing them."""
+    from app import dialogs
+
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, exc, tb)
+            return
+        exc.__traceback__ = tb
+        try:
+            dialogs.show_error(window, exc)
+        except Exception:  # the dialog itself failed: fall back to stderr
+            previous(kind, exc, tb)
+
+    sys.excepthook = hook
+
+
+def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) -> int:
+    """Open the main window (with `config_path` loaded, if given); the exit code when closed."""
+    problem = display_problem()
+    if problem:
+        return fail(problem, EXIT_FAILED)
+    app = ensure_app()
+    from app.mainwindow import MainWindow
+
+    window = MainWindow(config_path=config_path)
+    window.show()
+    previous_hook = sys.excepthook
+    install_excepthook(window)
+    if exit_after_ms is not None:  # smoke tests and demos
+        QTimer.singleShot(exit_after_ms, window.close)
+    try:
+        code = app.exec()
+    finally:
+        sys.excepthook = previous_hook
+    log.info("samplelab closed (exit code %s)", code)
+    return int(code)

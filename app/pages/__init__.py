@@ -1,0 +1,112 @@
+"""Pages of the main window and what they share.
+
+A page is a `Page` subclass registered with `@register_page`; the window
+shows registered pages as tabs in `order`. To add one, write a module here,
+decorate its class, and add the module to `PAGE_MODULES`. Every page gets the
+same `AppContext`: settings, the worker pool (run backend jobs on threads),
+the error dialog, the status bar and the current theme. Pages contribute
+actions to the menu bar through `menu_actions()` and tell the window whether
+closing now would interrupt something (`busy_reason` / `shutdown`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from app import dialogs
+from app.settings import AppSettings
+from app.theme import LIGHT, Theme
+from app.workers import Job, Worker, WorkerPool
+
+#: Modules whose import registers pages; later pages add themselves here.
+PAGE_MODULES = ["app.pages.sampling"]
+
+_REGISTRY: list[type[Page]] = []
+
+
+class AppContext:
+    """What the window lends every page."""
+
+    def __init__(self, window: QMainWindow, settings: AppSettings, workers: WorkerPool) -> None:
+        self.window = window
+        self.settings = settings
+        self.workers = workers
+        self.theme: Theme = LIGHT
+        self.initial_config: str | None = None  # a config named on the command line
+
+    def show_error(self, exc: BaseException, context: str = "") -> dialogs.ErrorDialog:
+        return dialogs.show_error(self.window, exc, context)
+
+    def status(self, text: str, timeout_ms: int = 8000) -> None:
+        self.window.statusBar().showMessage(text, timeout_ms)
+
+    def run_job(
+        self,
+        job: Job,
+        name: str,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> Worker:
+        """Run `job(report, token)` on a thread; errors go to the dialog unless handled."""
+        return self.workers.run(
+            job,
+            name,
+            on_result=on_result,
+            on_error=on_error or (lambda exc: self.show_error(exc)),
+            on_progress=on_progress,
+        )
+
+
+class Page(QWidget):
+    """Base of every page: a tab with its own menu actions, theme and shutdown."""
+
+    key = "page"  # settings prefix and object name
+    title = "Page"
+    order = 100
+    title_changed = Signal()  # title_suffix() changed (e.g. a config was edited)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName(f"page_{self.key}")
+
+    def menu_actions(self) -> dict[str, list[QAction | None]]:
+        """Menu title ('File', 'Session'...) -> actions (None = separator)."""
+        return {}
+
+    def set_theme(self, theme: Theme) -> None:
+        """Follow the application theme (plots paint their own colours)."""
+
+    def busy_reason(self) -> str | None:
+        """Why closing now would interrupt work ('a sampling session is running'), or None."""
+        return None
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Stop this page's work safely before the window closes."""
+
+    def save_state(self, settings: AppSettings) -> None:
+        """Remember what should survive a restart (called when the window closes)."""
+
+    def title_suffix(self) -> str:
+        """Text for the window title while this page is shown (e.g. the config file)."""
+        return ""
+
+
+def register_page(cls: type[Page]) -> type[Page]:
+    if cls not in _REGISTRY:
+        _REGISTRY.append(cls)
+    return cls
+
+
+def page_classes() -> list[type[Page]]:
+    """Every registered page class, in tab order."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+    return sorted(_REGISTRY, key=lambda cls: cls.order)

@@ -1,0 +1,370 @@
+"""The Sampling page: choose and edit a config, pick a device, run a session, watch it.
+
+Left: presets and config files, the config form (validated as you type) and
+the run options. Right: Start / Pause / Resume / Stop, the progress, and the
+live plots. The session runs on a worker thread (`SessionRunner`); this page
+only wires the widgets to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.liveplots import LivePlots
+from app.livesession import SessionRequest, SessionRunner
+from app.pages import AppContext, Page, register_page
+from app.pages.sampling_files import ConfigFiles
+from app.settings import AppSettings
+from app.theme import Theme
+from backend.config import SamplingConfig, config_problems
+from backend.devices import Device
+from backend.sampling import SessionResult
+from widgets.configform import ConfigForm
+from widgets.progress import SessionProgress, format_duration
+from widgets.runoptions import DeviceChoice, RunOptions
+
+log = logging.getLogger(__name__)
+
+#: (kind, config, seed, options) -> a Device, or a kind for start_session to build.
+DeviceFactory = Callable[[str, SamplingConfig, "int | None", dict], "Device | str"]
+
+SHORTCUTS = {
+    "start": QKeySequence(Qt.Key.Key_F5),
+    "pause": QKeySequence(Qt.Key.Key_F6),
+    "resume": QKeySequence(Qt.Key.Key_F7),
+    "stop": QKeySequence("Shift+F5"),
+}
+STATE_TEXT = {
+    "idle": "Idle",
+    "starting": "Starting…",
+    "running": "Running",
+    "paused": "Paused",
+    "stopping": "Stopping…",
+}
+
+
+def default_device(kind: str, config: SamplingConfig, seed: int | None, options: dict) -> str:
+    """Let the session build the device on its own thread (opening hardware takes time)."""
+    return kind
+
+
+def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
+    """Device entries and a note, from an NI inventory (None while discovery runs)."""
+    simulated = DeviceChoice(
+        "simulated", "Simulated DNPU", tip="A built-in model of a DNPU; no hardware needed"
+    )
+    if inventory is None:
+        return [simulated, DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")], ""
+    if not inventory.driver_available:
+        label, enabled = "NI-DAQmx (driver not installed)", False
+    elif not inventory.devices:
+        label, enabled = "NI-DAQmx (no devices found)", False
+    else:
+        names = ", ".join(d.name for d in inventory.devices if not d.chassis) or "devices"
+        label, enabled = f"NI-DAQmx hardware ({names})", True
+    ni = DeviceChoice("nidaq", label, enabled, inventory.message, kind="nidaq")
+    return [simulated, ni], ("" if enabled else inventory.message)
+
+
+@register_page
+class SamplingPage(Page):
+    key = "sampling"
+    title = "Sampling"
+    order = 10
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.config: SamplingConfig | None = None
+        self.device_factory: DeviceFactory = default_device
+        self.last_result: SessionResult | None = None
+        self.recording_path: str | None = None
+        #: backend.devices.discovery.NIInventory once known (False if discovery failed)
+        self.inventory: Any | None = None
+        self.runner = SessionRunner(ctx.workers, self)
+        self.form = ConfigForm()
+        self.run_options = RunOptions()
+        self.files = ConfigFiles(self)
+        self.progress = SessionProgress()
+        self.plots = LivePlots()
+        self.recording_label = QLabel()
+        self.recording_label.setObjectName("recording_label")
+        self.recording_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._make_actions()
+        self._lay_out()
+        self.form.edited.connect(self._on_edited)
+        self.form.folder_requested.connect(self.files.choose_output_folder)
+        self.run_options.changed.connect(self._update_actions)
+        self.runner.state_changed.connect(self._on_state)
+        self.runner.started.connect(self._on_started)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_start_failed)
+        self._restore(ctx.settings)
+        self._discover_devices()
+
+    # --- construction ---------------------------------------------------------------
+    def _make_actions(self) -> None:
+        def action(key: str, text: str, tip: str, slot: Callable[[], Any]) -> QAction:
+            a = QAction(text, self)
+            a.setObjectName(f"action_{key}")
+            if key in SHORTCUTS:
+                a.setShortcut(SHORTCUTS[key])
+                tip = f"{tip} ({SHORTCUTS[key].toString(QKeySequence.SequenceFormat.NativeText)})"
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        self.start_action = action("start", "Start", "Start sampling", self.start)
+        self.pause_action = action("pause", "Pause", "Pause after this batch", self.runner.pause)
+        self.resume_action = action("resume", "Resume", "Resume sampling", self.runner.resume)
+        self.stop_action = action("stop", "Stop", "Stop after this batch; data is kept", self.stop)
+        self.open_action = self.files.open_action
+        self.save_action = self.files.save_action
+        self.save_bspysmg_action = self.files.save_bspysmg_action
+        self._update_actions()
+
+    def _lay_out(self) -> None:
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addLayout(self.files.preset_row())
+        column.addWidget(self.form)
+        column.addWidget(self.run_options)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(320)
+        controls = QHBoxLayout()
+        self.buttons: dict[str, QToolButton] = {}
+        for name, act in (
+            ("start", self.start_action),
+            ("pause", self.pause_action),
+            ("resume", self.resume_action),
+            ("stop", self.stop_action),
+        ):
+            button = QToolButton()
+            button.setObjectName(f"button_{name}")
+            button.setDefaultAction(act)
+            button.setMinimumWidth(64)
+            controls.addWidget(button)
+            self.buttons[name] = button
+        controls.addStretch(1)
+        right = QWidget()
+        stack = QVBoxLayout(right)
+        stack.addLayout(controls)
+        stack.addWidget(self.progress)
+        stack.addWidget(self.recording_label)
+        stack.addWidget(self.plots, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("sampling_splitter")
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([560, 840])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    def menu_actions(self) -> dict[str, list[QAction | None]]:
+        return {
+            "File": [self.open_action, self.save_action, self.save_bspysmg_action],
+            "Session": [self.start_action, self.pause_action, self.resume_action, self.stop_action],
+        }
+
+    # --- config ---------------------------------------------------------------------
+    def set_config(self, config: SamplingConfig) -> None:
+        """Show a (valid) config in the form."""
+        self.form.set_config(config.to_bspysmg())
+        self._validate(self.form.config_dict())
+
+    def _on_edited(self, data: dict) -> None:
+        self.files.modified = True
+        self._validate(data)
+        self.title_changed.emit()
+
+    def _validate(self, data: dict) -> None:
+        config, problems = config_problems(data)
+        self.form.show_problems([(p.path, p.message) for p in problems])
+        self.config = config
+        self.form.set_summary(self._summary(config) if config else "")
+        if config is not None and not self.runner.active:
+            self.progress.reset(config.number_batches)
+        self._update_actions()
+
+    @staticmethod
+    def _summary(cfg: SamplingConfig) -> str:
+        per_batch = cfg.input_data.batch_time + 2 * cfg.input_data.ramp_time
+        return (
+            f"{cfg.batch_points:,} rows per batch at {cfg.fs:,} Hz; {cfg.total_rows:,} rows "
+            f"in all; about {format_duration(cfg.number_batches * per_batch)} on hardware"
+        )
+
+    # --- devices --------------------------------------------------------------------
+    def _discover_devices(self) -> None:
+        choices, note = device_choices(None)
+        self.run_options.set_devices(choices, note)
+
+        def job(_report: Any, _token: Any) -> Any:
+            from backend.devices.discovery import ni_inventory
+
+            return ni_inventory()
+
+        self.ctx.run_job(
+            job,
+            "device discovery",
+            on_result=self._on_inventory,
+            on_error=self._on_discovery_failed,
+        )
+
+    def _on_inventory(self, inventory: Any) -> None:
+        self.inventory = inventory
+        choices, note = device_choices(inventory)
+        self.run_options.set_devices(choices, note)
+        wanted = self.ctx.settings.value("sampling/device", "simulated", str)
+        self.run_options.select_device(wanted)
+        log.info("devices: %s", inventory.message)
+        self._update_actions()
+
+    def _on_discovery_failed(self, exc: BaseException) -> None:
+        """A bug in discovery must not cost the user the simulated device."""
+        log.error("NI-DAQmx device discovery failed: %s", exc, exc_info=exc)
+        reason = f"NI-DAQmx device discovery failed: {exc}"
+        choices, _ = device_choices(None)
+        ni = DeviceChoice("nidaq", "NI-DAQmx (discovery failed)", False, reason, kind="nidaq")
+        self.run_options.set_devices([choices[0], ni], reason)
+        self.inventory = False  # known: nothing usable
+        self._update_actions()
+
+    # --- session --------------------------------------------------------------------
+    def start(self) -> None:
+        config, choice = self.config, self.run_options.device_choice()
+        if config is None or choice is None or not choice.enabled or self.runner.active:
+            return
+        options = (
+            {"realtime": self.run_options.realtime_value()} if choice.kind == "simulated" else {}
+        )
+        seed = self.run_options.seed_value()
+        try:
+            device = self.device_factory(choice.kind, config, seed, options)
+        except Exception as exc:
+            self.ctx.show_error(exc)
+            return
+        request = SessionRequest(
+            config,
+            device,
+            out_dir=config.save_directory,
+            seed=seed,
+            device_options=options if isinstance(device, str) else {},
+        )
+        self.last_result, self.recording_path = None, None
+        self.progress.reset(config.number_batches)
+        self.recording_label.setText("")
+        buffer = self.runner.start(request)
+        ranges = config.voltage_ranges()
+        span = (float(ranges[:, 0].min()), float(ranges[:, 1].max()))
+        self.plots.attach(buffer, config.batch_points, config.n_inputs, span)
+        self.ctx.status(f"Starting a session on the {choice.label}…")
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def _on_started(self, path: str) -> None:
+        self.recording_path = path
+        self.recording_label.setText(f"Recording: {path}")
+        self.ctx.status(f"Sampling into {path}", 0)
+
+    def _on_progress(self, p: Any) -> None:
+        self.progress.set_progress(p.batch, p.total, p.rows, p.elapsed, p.eta)
+
+    def _on_state(self, state: str) -> None:
+        self.progress.set_state(STATE_TEXT.get(state, state))
+        editable = state == "idle"
+        self.form.set_editable(editable)
+        self.run_options.set_editable(editable)
+        self.files.set_enabled(editable)
+        self._update_actions()
+        if state == "paused":
+            self.ctx.status("Paused after the batch in flight; outputs at 0 V until Resume", 0)
+        elif state == "running" and self.recording_path:
+            self.ctx.status(f"Sampling into {self.recording_path}", 0)
+        elif state == "stopping":
+            self.ctx.status("Stopping after the batch in flight…", 0)
+
+    def _on_finished(self, result: SessionResult) -> None:
+        self.plots.detach()
+        self.last_result = result
+        kept = f"{result.batches_done} batches ({result.rows:,} rows)"
+        if result.status == "complete":
+            self.progress.finish("Complete")
+            self.ctx.status(f"Recording complete: {kept} in {result.path}", 0)
+        elif result.status == "cancelled":
+            self.progress.finish("Stopped")
+            self.ctx.status(f"Stopped; outputs at 0 V; {kept} kept in {result.path}", 0)
+        else:
+            self.progress.finish("Failed")
+            self.ctx.status(f"Session failed; outputs at 0 V; {kept} kept", 0)
+            context = (
+                f"The outputs were set to 0 V. The {kept} completed before the error are "
+                f"kept in {result.path}; continue it with `samplelab sample --resume`."
+            )
+            self.ctx.show_error(result.error or RuntimeError("unknown failure"), context)
+        log.info("session %s: %s in %s", result.status, kept, result.path)
+
+    def _on_start_failed(self, exc: BaseException) -> None:
+        self.plots.detach()
+        self.progress.finish("Failed")
+        self.ctx.show_error(exc, "No session was started; the device was not driven.")
+
+    def _update_actions(self) -> None:
+        state = self.runner.state
+        choice = self.run_options.device_choice()
+        can_start = (
+            state == "idle" and self.config is not None and choice is not None and choice.enabled
+        )
+        self.start_action.setEnabled(can_start)
+        self.pause_action.setEnabled(state == "running")
+        self.resume_action.setEnabled(state == "paused")
+        self.stop_action.setEnabled(state in ("starting", "running", "paused"))
+        self.files.update_actions(self.config is not None and state == "idle")
+
+    # --- window integration ---------------------------------------------------------
+    def busy_reason(self) -> str | None:
+        return "a sampling session is running" if self.runner.active else None
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Stop the session and wait for it: the device ends at 0 V, the data is kept."""
+        if self.runner.active:
+            self.runner.stop()
+            if not self.runner.wait(timeout_s):
+                log.error("the sampling session did not stop within %.0f s", timeout_s)
+        self.plots.timer.stop()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.plots.set_theme(theme)
+        self.form.set_error_colour(theme.error)
+
+    def title_suffix(self) -> str:
+        return self.files.title()
+
+    def save_state(self, settings: AppSettings) -> None:
+        settings.set_value("sampling/device", self.run_options.device_key())
+        settings.set_value("sampling/realtime", self.run_options.realtime.isChecked())
+
+    def _restore(self, settings: AppSettings) -> None:
+        self.run_options.realtime.setChecked(settings.value("sampling/realtime", True, bool))
+        self.files.load_initial()

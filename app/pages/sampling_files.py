@@ -1,0 +1,195 @@
+"""Config files for the Sampling page: presets, open, save (ours or bspysmg), output folder.
+
+A file that cannot be read leaves the current config untouched and says why
+in one dialog. Saving asks before replacing a file and writes atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton
+
+import resources
+from app import dialogs
+from backend.config import BSPYSMG_CONFIG_NAME, load_config, save_config
+from backend.errors import FileFormatError, SamplelabError
+
+if TYPE_CHECKING:
+    from app.pages.sampling import SamplingPage
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILTER = "Sampling configs (*.yaml *.yml *.json);;All files (*)"
+DEFAULT_PRESET = "quick-demo"
+_NO_PRESET = "(from a file)"
+
+
+class ConfigFiles(QObject):
+    """Owns the file actions and the preset chooser of one SamplingPage."""
+
+    def __init__(self, page: SamplingPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.ctx = page.ctx
+        self.path: Path | None = None
+        self.modified = False
+        self.open_action = self._action("open", "&Open config…", "Open a config file", "Ctrl+O")
+        self.save_action = self._action("save", "&Save config…", "Save the config", "Ctrl+S")
+        self.save_bspysmg_action = self._action(
+            "save_bspysmg",
+            "Save as &bspysmg…",
+            "Save as a brainspy-smg sampler_configs.json",
+            "Ctrl+Shift+S",
+        )
+        self.open_action.triggered.connect(self.open_dialog)
+        self.save_action.triggered.connect(lambda: self.save_dialog("samplelab"))
+        self.save_bspysmg_action.triggered.connect(lambda: self.save_dialog("bspysmg"))
+        self.presets = QComboBox()
+        self.presets.setObjectName("preset_choice")
+        self.presets.setToolTip("Configs shipped with samplelab")
+        self.presets.addItem(_NO_PRESET, None)
+        for name, path in resources.preset_paths().items():
+            self.presets.addItem(name, str(path))
+        self.presets.activated.connect(self._on_preset)
+
+    def _action(self, key: str, text: str, tip: str, shortcut: str) -> QAction:
+        action = QAction(text, self.page)
+        action.setObjectName(f"action_{key}")
+        action.setShortcut(QKeySequence(shortcut))
+        native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({native})")
+        action.setStatusTip(tip)
+        return action
+
+    def preset_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Preset"))
+        row.addWidget(self.presets, 1)
+        for action, name, text in (
+            (self.open_action, "open", "Open…"),
+            (self.save_action, "save", "Save…"),
+            (self.save_bspysmg_action, "save_bspysmg", "bspysmg…"),
+        ):
+            button = QToolButton()
+            button.setObjectName(f"button_{name}")
+            action.setIconText(text)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            row.addWidget(button)
+        return row
+
+    # --- loading --------------------------------------------------------------------
+    def load_initial(self) -> None:
+        """The command line's config, else the last one used, else the demo preset."""
+        given = self.ctx.initial_config
+        if given and self.load(given):
+            return
+        last = self.ctx.settings.last_config
+        if last and self.load(last, quiet=True):
+            return
+        presets = resources.preset_paths()
+        name = DEFAULT_PRESET if DEFAULT_PRESET in presets else next(iter(presets), None)
+        if name is not None:
+            self.load(presets[name], quiet=True)
+
+    def load(self, path: str | Path, quiet: bool = False) -> bool:
+        """Show the config in `path`; on failure say why (or log it) and keep the current one."""
+        path = Path(path)
+        try:
+            config = load_config(path)
+        except SamplelabError as exc:
+            if quiet:
+                log.warning("could not load %s: %s", path, exc.message)
+            else:
+                self.ctx.show_error(exc, "The config shown before is unchanged.")
+            return False
+        self.page.set_config(config)
+        self.path, self.modified = path, False
+        self._show_preset(path)
+        self.ctx.settings.last_config = str(path.resolve())
+        self.ctx.settings.remember_file(path)
+        self.ctx.status(f"Loaded {path}")
+        self.page.title_changed.emit()
+        return True
+
+    def open_dialog(self) -> None:
+        path = dialogs.ask_open_file(
+            self.page, "Open a sampling config", self.ctx.settings.last_folder, CONFIG_FILTER
+        )
+        if path:
+            self.load(path)
+
+    def _on_preset(self, index: int) -> None:
+        path = self.presets.itemData(index)
+        if path and not self.load(path):
+            self._show_preset(self.path)
+
+    def _show_preset(self, path: Path | None) -> None:
+        index = self.presets.findData(str(path)) if path else -1
+        self.presets.setCurrentIndex(max(index, 0))
+
+    # --- saving ---------------------------------------------------------------------
+    def save_dialog(self, flavour: str) -> Path | None:
+        config = self.page.config
+        if config is None:
+            return None
+        folder = Path(self.ctx.settings.last_folder)
+        if flavour == "bspysmg":
+            start = folder / BSPYSMG_CONFIG_NAME
+        else:
+            is_own = self.path is not None and self.path.suffix in (".yaml", ".yml")
+            is_preset = self.path is not None and self.path.parent == resources.PRESETS
+            start = self.path if is_own and not is_preset else folder / f"{config.data_name}.yaml"
+        title = "Save as bspysmg sampler_configs.json" if flavour == "bspysmg" else "Save config"
+        path = dialogs.ask_save_file(self.page, title, str(start), CONFIG_FILTER)
+        if not path:
+            return None
+        return self.save(Path(path), flavour)
+
+    def save(self, path: Path, flavour: str) -> Path | None:
+        """Write the current config (no questions asked; the dialog asked them)."""
+        config = self.page.config
+        if config is None:
+            return None
+        try:
+            save_config(config, path, flavour)
+        except OSError as exc:
+            error = FileFormatError(
+                f"cannot write {path}: {exc.strerror or exc}",
+                "Choose a folder you can write to, or free some disk space.",
+            )
+            self.ctx.show_error(error, "The config was not saved.")
+            return None
+        if flavour == "samplelab":
+            self.path, self.modified = path, False
+            self.ctx.settings.last_config = str(path.resolve())
+            self._show_preset(path)
+        self.ctx.settings.remember_file(path)
+        self.ctx.status(f"Saved {path}")
+        self.page.title_changed.emit()
+        return path
+
+    def choose_output_folder(self, field_path: str) -> None:
+        current = self.page.form.config_dict().get("save_directory") or ""
+        start = current if current and Path(current).is_dir() else self.ctx.settings.last_folder
+        folder = dialogs.ask_folder(self.page, "Choose the output folder", start)
+        if folder:
+            self.page.form.set_value(field_path, folder)
+
+    # --- state ----------------------------------------------------------------------
+    def set_enabled(self, enabled: bool) -> None:
+        self.presets.setEnabled(enabled)
+        self.open_action.setEnabled(enabled)
+
+    def update_actions(self, can_save: bool) -> None:
+        self.save_action.setEnabled(can_save)
+        self.save_bspysmg_action.setEnabled(can_save)
+
+    def title(self) -> str:
+        name = self.path.name if self.path else "untitled"
+        return f"{name}{'*' if self.modified else ''}"

@@ -1,0 +1,97 @@
+"""Fixtures and helpers shared by the GUI tests (imported by tests/test_gui_*.py).
+
+Every GUI test gets its own settings file in tmp_path, and any QMessageBox
+question or file dialog that a test did not expect fails the test instead of
+blocking it forever.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import small_config
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import dialogs
+from app.settings import SETTINGS_DIR_ENV, AppSettings, use_settings_dir
+from backend.config import save_config
+
+
+def _unexpected(*args, **kwargs):
+    raise AssertionError(f"unexpected dialog: {args[1:3]}")
+
+
+@pytest.fixture
+def settings_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "settings"
+    use_settings_dir(folder)
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
+    for name in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(_unexpected))
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(_unexpected))
+    return folder
+
+
+def write_config(folder: Path, name: str = "small.yaml", **input_data) -> Path:
+    """A small valid config saved as our YAML, recording into `folder`/recordings."""
+    cfg = small_config(**input_data).model_copy(deep=True)
+    cfg.save_directory = str(folder / "recordings")
+    cfg.data_name = "gui_test"
+    return save_config(cfg, folder / name)
+
+
+def write_raw(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_window(qtbot, settings_dir):
+    """Factory: a shown MainWindow (device discovery finished); closed safely at teardown."""
+    from app.mainwindow import MainWindow
+
+    made = []
+
+    def make(config_path: str | None = None) -> MainWindow:
+        window = MainWindow(AppSettings(), config_path=config_path)
+        qtbot.addWidget(window)
+        window.show()
+        page = window.pages["sampling"]
+        qtbot.waitUntil(lambda: page.inventory is not None, timeout=10_000)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        page = window.pages["sampling"]
+        page.shutdown(30)
+        for dialog in dialogs.open_error_dialogs():
+            dialog.close()
+        window._closing = True
+        window.close()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, line_edit, text: str) -> None:
+    """Select all and type, as a user replacing a field's text."""
+    line_edit.setFocus()
+    line_edit.selectAll()
+    qtbot.keyClick(line_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(line_edit, text)
+
+
+def wait_for_dialog(qtbot, timeout: int = 10_000) -> dialogs.ErrorDialog:
+    qtbot.waitUntil(lambda: bool(dialogs.open_error_dialogs()), timeout=timeout)
+    return dialogs.open_error_dialogs()[-1]

@@ -1,0 +1,200 @@
+"""The window around the pages: menus, theme, log console, error dialogs, settings, devices."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import pytest
+from guitools import click, make_window, settings_dir, wait_for_dialog, window, write_config
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import app.pages.sampling as sampling_module
+from app import dialogs
+from app.commands.common import EXIT_FAILED
+from app.main import display_problem, install_excepthook, run_gui
+from app.theme import DARK, LIGHT
+from backend import __version__
+from backend.devices.discovery import NIDeviceInfo, NIInventory
+from backend.errors import DeviceTimeoutError
+
+__all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
+
+
+def menu_texts(window, title: str) -> list[str]:
+    return [a.text() for a in window.menus[title].actions() if not a.isSeparator()]
+
+
+def test_menus_hold_every_command(window):
+    assert menu_texts(window, "File") == [
+        "&Open config…",
+        "&Save config…",
+        "Save as &bspysmg…",
+        "&Quit",
+    ]
+    assert menu_texts(window, "Session") == ["Start", "Pause", "Resume", "Stop"]
+    assert menu_texts(window, "View") == ["&Dark theme", "&Log console"]
+    assert menu_texts(window, "Help") == ["&About samplelab"]
+    box = window.show_about()
+    assert __version__ in box.text()
+    box.close()
+
+
+def test_theme_toggle_is_applied_to_plots_and_remembered(qtbot, make_window):
+    window = make_window()
+    page = window.pages["sampling"]
+    window.dark_action.trigger()
+    palette = QApplication.instance().palette()
+    assert palette.color(QPalette.ColorRole.Window).name() == DARK.window
+    for plot in page.plots.plots():
+        assert plot.backgroundBrush().color().name() == DARK.plot_background
+    window._closing = True
+    window.close()
+
+    again = make_window()
+    assert again.dark_action.isChecked()
+    assert again.settings.theme == "dark"
+    again.dark_action.trigger()
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).name() == LIGHT.window
+    plot = again.pages["sampling"].plots.inputs_batch
+    assert plot.backgroundBrush().color().name() == LIGHT.plot_background
+
+
+def test_window_layout_is_remembered(qtbot, make_window):
+    window = make_window()
+    window.resize(760, 700)
+    window.log_dock.hide()
+    assert (window.width(), window.height()) == (760, 700)
+    window._closing = True
+    window.close()
+    again = make_window()
+    assert (again.width(), again.height()) == (760, 700)
+    assert not again.log_dock.isVisible()
+
+
+def test_log_console_shows_records_from_any_thread_with_colours(qtbot, window):
+    dock = window.log_dock
+    worker_log = logging.getLogger("backend.test")
+    thread = threading.Thread(target=lambda: worker_log.warning("amplifier is warm"))
+    thread.start()
+    thread.join()
+    logging.getLogger("app.test").error("something broke")
+    qtbot.waitUntil(lambda: any("something broke" in line for line in dock.lines()))
+    lines = dock.lines()
+    assert any("WARNING backend.test: amplifier is warm" in line for line in lines)
+    html = dock.text.document().toHtml()
+    assert "#d08000" in html and "#e53935" in html  # warning and error colours
+    assert window.findChild(type(dock), "log_dock") is dock
+
+
+def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, window):
+    error = DeviceTimeoutError("batch 5 timed out", "Check the cable, then resume.")
+    dialog = dialogs.show_error(window, error, "Your data is kept.")
+    assert dialog.text() == "batch 5 timed out"
+    assert dialog.informativeText() == "Check the cable, then resume.\n\nYour data is kept."
+    assert dialog.detailedText() == ""
+    dialog.close()
+
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        bug = exc
+    previous = sys.excepthook
+    install_excepthook(window)
+    try:
+        sys.excepthook(type(bug), bug, bug.__traceback__)  # what Qt does for a slot's exception
+    finally:
+        sys.excepthook = previous
+    dialog = wait_for_dialog(qtbot)
+    assert dialog.text().startswith("An unexpected error occurred: KeyError")
+    assert "bug in samplelab" in dialog.informativeText()
+    assert "Traceback" in dialog.detailedText() and "missing" in dialog.detailedText()
+    assert dialog.icon() == QMessageBox.Icon.Critical
+    dialog.close()
+
+
+def test_missing_ni_driver_is_explained_and_nidaq_cannot_be_chosen(window):
+    page = window.pages["sampling"]
+    options = page.run_options
+    ni = next(c for c in options.choices() if c.kind == "nidaq")
+    assert not ni.enabled
+    assert "driver not installed" in ni.label
+    index = options.device.findData("nidaq")
+    assert options.device.model().item(index).isEnabled() is False
+    assert "NI-DAQmx driver not found" in options.device.itemData(index, 3)  # ToolTipRole
+    assert "install" in options.device_note.text().lower()
+    assert not options.select_device("nidaq")
+    assert options.device_key() == "simulated"
+
+
+def test_ni_listed_but_driver_unusable_gives_one_clear_dialog(
+    qtbot, monkeypatch, tmp_path, make_window
+):
+    fake = NIInventory(
+        True,
+        "NI-DAQmx 24.0.0: 1 device",
+        "24.0.0",
+        (NIDeviceInfo("cDAQ1", "cDAQ-9178", "COMPACT_DAQ_CHASSIS"),),
+    )
+    monkeypatch.setattr("backend.devices.discovery.ni_inventory", lambda: fake)
+    window = make_window(str(write_config(tmp_path)))
+    page = window.pages["sampling"]
+    assert page.run_options.select_device("nidaq")
+    assert "cDAQ1" in page.run_options.device.currentText()
+    assert not page.run_options.realtime.isEnabled()  # pacing is for the simulated device
+    click(qtbot, page.buttons["start"])
+    dialog = wait_for_dialog(qtbot)
+    assert dialog.message.startswith("NI-DAQmx driver not found")
+    assert "Install NI-DAQmx" in dialog.hint and "No session was started" in dialog.hint
+    assert "Traceback" not in dialog.detailedText()
+    assert page.runner.state == "idle" and page.buttons["start"].isEnabled()
+    dialog.close()
+
+
+def test_device_choices_cover_every_inventory():
+    choices, note = sampling_module.device_choices(None)
+    assert [c.key for c in choices] == ["simulated", "nidaq"] and not choices[1].enabled
+    empty = NIInventory(True, "NI-DAQmx 24.0.0 found no devices", "24.0.0")
+    choices, note = sampling_module.device_choices(empty)
+    assert "no devices" in choices[1].label and not choices[1].enabled
+    assert note == empty.message
+
+
+def test_run_gui_opens_the_window_and_returns_an_exit_code(qtbot, tmp_path, settings_dir):
+    config = write_config(tmp_path)
+    assert run_gui(str(config), exit_after_ms=300) == 0
+    from app.settings import AppSettings
+
+    assert AppSettings().last_config == str(config.resolve())
+
+
+def test_without_a_display_run_gui_says_so(monkeypatch, capsys):
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert "no display found" in display_problem()
+    assert run_gui() == EXIT_FAILED
+    assert "QT_QPA_PLATFORM=offscreen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["start", "pause", "resume", "stop"])
+def test_session_buttons_show_their_shortcuts(window, key):
+    page = window.pages["sampling"]
+    action = getattr(page, f"{key}_action")
+    assert action.shortcut().toString() in page.buttons[key].toolTip()
+
+
+def test_a_failing_discovery_keeps_the_simulated_device(qtbot, monkeypatch, make_window):
+    def broken():
+        raise RuntimeError("bus error")
+
+    monkeypatch.setattr("backend.devices.discovery.ni_inventory", broken)
+    window = make_window()
+    page = window.pages["sampling"]
+    ni = next(c for c in page.run_options.choices() if c.kind == "nidaq")
+    assert not ni.enabled and "bus error" in ni.tip
+    assert page.run_options.device_key() == "simulated"
+    assert page.buttons["start"].isEnabled()
+    assert not dialogs.open_error_dialogs()

@@ -1,0 +1,103 @@
+"""The worker bridge: a job on a thread, its progress and outcome as Qt signals."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.workers import CancelToken, Worker, WorkerPool
+from backend.errors import DeviceError
+
+
+def run_worker(qtbot, job, **kwargs) -> tuple[Worker, dict]:
+    seen: dict = {"progress": [], "main_thread": []}
+    worker = Worker(job, **kwargs)
+    main = threading.get_ident()
+
+    def on_progress(value):
+        seen["progress"].append(value)
+        seen["main_thread"].append(threading.get_ident() == main)
+
+    worker.progress.connect(on_progress)
+    worker.succeeded.connect(lambda r: seen.setdefault("result", r))
+    worker.failed.connect(lambda e: seen.setdefault("error", e))
+    worker.cancelled.connect(lambda: seen.setdefault("cancelled", True))
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        worker.start()
+    return worker, seen
+
+
+def test_progress_is_coalesced_but_the_newest_value_always_arrives(qtbot):
+    def job(report, token):
+        for i in range(2000):
+            report(i)
+        return "done"
+
+    worker, seen = run_worker(qtbot, job, progress_interval_s=0.05)
+    assert seen["result"] == "done"
+    assert 1 <= len(seen["progress"]) < 2000
+    assert seen["progress"][-1] == 1999
+    assert all(seen["main_thread"])  # delivered on the GUI thread
+    assert not worker.running
+
+
+def test_a_failing_job_hands_over_its_exception(qtbot):
+    def job(report, token):
+        raise DeviceError("the device is gone", "plug it back in")
+
+    _, seen = run_worker(qtbot, job)
+    assert isinstance(seen["error"], DeviceError)
+    assert seen["error"].__traceback__ is not None
+    assert "result" not in seen
+
+
+def test_cancel_reaches_the_job_and_forwards_to_callbacks(qtbot):
+    started = threading.Event()
+    forwarded = []
+
+    def job(report, token: CancelToken):
+        token.on_cancel(lambda: forwarded.append("session.cancel"))
+        started.set()
+        while True:
+            token.raise_if_cancelled()
+            threading.Event().wait(0.005)
+
+    worker = Worker(job)
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000):
+        worker.start()
+        started.wait(5)
+        worker.cancel()
+    assert worker.wait(5)
+    assert forwarded == ["session.cancel"]
+
+
+def test_cancel_before_the_callback_exists_still_reaches_it():
+    token = CancelToken()
+    token.cancel()
+    called = []
+    token.on_cancel(lambda: called.append(True))
+    assert called == [True] and token.cancelled
+    with pytest.raises(Exception) as info:
+        token.raise_if_cancelled()
+    assert type(info.value).__name__ == "Cancelled"
+
+
+def test_pool_tracks_running_workers_until_they_end(qtbot):
+    pool = WorkerPool()
+    release = threading.Event()
+    results = []
+    worker = pool.run(lambda r, t: release.wait(5) and 42, "waits", on_result=results.append)
+    assert pool.running() == [worker]
+    assert not pool.wait_all(0.05)
+    release.set()
+    assert pool.wait_all(5)
+    qtbot.waitUntil(lambda: results == [42])
+    qtbot.waitUntil(lambda: pool.running() == [])
+
+
+def test_a_worker_runs_once(qtbot):
+    worker, seen = run_worker(qtbot, lambda report, token: 1)
+    assert seen["result"] == 1
+    with pytest.raises(RuntimeError):
+        worker.start()
