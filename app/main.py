@@ -72,12 +72,24 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
+def _leave_a_core_for_the_gui() -> None:
+    """One torch thread for the simulated device's network.
+
+    Lab PCs often have two to four cores; torch would take them all and the
+    GUI thread, which draws the live plots, would queue behind it.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) -> int:
     """Open the main window (with `config_path` loaded, if given); the exit code when closed."""
     problem = display_problem()
     if problem:
         return fail(problem, EXIT_FAILED)
     app = ensure_app()
+    _leave_a_core_for_the_gui()
     from app.mainwindow import MainWindow
 
     window = MainWindow(config_path=config_path)
