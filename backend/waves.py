@@ -35,8 +35,9 @@ def waves(
 ) -> np.ndarray:
     """(n_electrodes, len(t)) input voltages, in the peer's operation order.
 
-    In-place steps repeat the peer's exact operations (x + y, then + z), so the
-    result stays bit-identical while allocating one array instead of six.
+    In-place steps repeat the peer's exact operations (x + y, then + z), so sine
+    waves are bit-identical to the peer's and sawtooth waves agree to ~1e-15
+    relative (see `triangle`), while allocating one array instead of six.
     """
     if shape not in ("sine", "sawtooth"):
         raise ValueError(f"unknown wave shape {shape!r}; use 'sine' or 'sawtooth'")
@@ -54,19 +55,22 @@ def waves(
 
 
 def triangle(rads: np.ndarray) -> np.ndarray:
-    """`scipy.signal.sawtooth(rads, width=0.5)` with scipy's own arithmetic.
+    """`scipy.signal.sawtooth(rads, width=0.5)`: -1 at multiples of 2 pi, +1 halfway.
 
-    Same operations in the same order, so the result is bit-identical (a test
-    holds it to scipy), at a fraction of the cost: the sampler makes one per batch.
+    Computed as 1 - |4u - 2| from the fractional turn u = rads / 2 pi. The
+    triangle is continuous where u wraps and where it turns, so rounding near
+    those points cannot jump; the result stays within ~1e-15 * |rads| of scipy
+    (tested against it), i.e. ~1e-11 V after hours of sampling, against the 1e-9 V
+    the lab's files need, at a sixth of the cost (float np.mod alone is 10 ns
+    per sample, and the sampler makes one triangle per batch).
     """
-    tmod = np.mod(rads, 2 * np.pi)
-    falling = tmod >= 0.5 * 2 * np.pi
-    out = np.divide(tmod, np.pi * 0.5)
-    out -= 1
-    down = np.subtract(np.pi * (0.5 + 1), tmod, out=tmod)
-    down /= np.pi * (1 - 0.5)
-    np.copyto(out, down, where=falling)
-    return out
+    u = np.multiply(rads, 1 / (2 * np.pi))
+    u -= np.floor(u)
+    u *= 4
+    u -= 2
+    np.abs(u, out=u)
+    np.subtract(1, u, out=u)
+    return u
 
 
 def ramped(batch: np.ndarray, ramp_points: int) -> np.ndarray:

@@ -177,3 +177,20 @@ def test_clear_flags_refuses_a_corrupt_superblock(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="checksum does not verify"):
         clear_consistency_flags(path)
+
+
+@pytest.mark.parametrize("batch_points", [50, 2500, 100_000])
+def test_whole_chunk_and_partial_chunk_writes_store_the_same_rows(tmp_path, batch_points):
+    """Batches that fill chunks go in as raw chunks, others through selections."""
+    cfg = small_config(batch_time=batch_points / 1000, ramp_time=0.01, number_batches=3)
+    writer = RecordingWriter.create(tmp_path / "r.h5", cfg, {"kind": "test"}, seed=0)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3 * batch_points, 7))
+    y = rng.normal(size=(3 * batch_points, 1))
+    for i in range(3):
+        rows = slice(i * batch_points, (i + 1) * batch_points)
+        writer.append(i, x[rows], y[rows], np.zeros(7), 0.0, 0.0, 0.0)
+    writer.close()
+    with Recording(tmp_path / "r.h5") as rec:
+        np.testing.assert_array_equal(rec.read()[0], x)
+        np.testing.assert_array_equal(rec.read()[1], y)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_config
+from conftest import BSPYSMG_FIXTURES, small_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
@@ -23,8 +23,11 @@ def test_fixture_inputs_are_reproduced(bspysmg_folder):
     theirs = _iodat_inputs(bspysmg_folder)
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
-    # In fact the arithmetic is the peer's own: bit for bit.
-    assert np.array_equal(ours, theirs)
+    if cfg.input_data.input_distribution == "sine":
+        # The sine arithmetic is the peer's own, operation for operation: bit for bit.
+        assert np.array_equal(ours, theirs)
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
 
 
 def test_ranges_alone_give_the_same_waves_as_explicit_amplitude(bspysmg_folder):
@@ -37,11 +40,32 @@ def test_ranges_alone_give_the_same_waves_as_explicit_amplitude(bspysmg_folder):
     np.testing.assert_allclose(from_ranges, _iodat_inputs(bspysmg_folder), atol=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=1, max_size=200))
-def test_triangle_is_bit_identical_to_scipy(values):
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=200))
+def test_triangle_matches_scipy(values):
     rads = np.asarray(values)
-    assert np.array_equal(triangle(rads), signal.sawtooth(rads, width=0.5))
+    tolerance = 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(rads))
+    assert np.all(np.abs(triangle(rads) - signal.sawtooth(rads, width=0.5)) <= tolerance)
+
+
+def test_triangle_at_its_corners():
+    corners = np.array([0.0, np.pi / 2, np.pi, 1.5 * np.pi, 2 * np.pi, -np.pi, 1e5 * np.pi])
+    np.testing.assert_allclose(triangle(corners), signal.sawtooth(corners, width=0.5), atol=1e-10)
+
+
+def test_a_long_session_keeps_the_sawtooth_within_a_nanovolt():
+    """Wave time reaches hours: the error grows with |rads| but stays far below 1e-9 V."""
+    cfg = load_config(BSPYSMG_FIXTURES / "small_sawtooth" / "sampler_configs.json")
+    plan = BatchPlan(cfg)
+    last = 3880 * 1000  # batch index of ~2 days at 50 rows per batch and 1 kHz
+    t = wave_time(last, plan.batch_points, plan.fs)
+    ours = waves(
+        "sawtooth", t, plan.frequency, plan.schedule.phases(0), plan.amplitude, plan.offset
+    )
+    rads = 2 * np.pi * plan.frequency[:, None] * t + np.asarray(cfg.input_data.phase)[:, None]
+    peer = plan.amplitude[:, None] * signal.sawtooth(rads + np.pi / 2, width=0.5)
+    peer += plan.offset[:, None]
+    np.testing.assert_allclose(ours, peer, rtol=0, atol=1e-9)
 
 
 def test_time_is_continuous_across_batches():

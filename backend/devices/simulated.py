@@ -8,6 +8,7 @@ config says the output is inverted). Every random draw derives from
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ from backend.errors import (
 from backend.waves import RampedBatch
 
 _DRIFT_PERIODS_S = (180.0, 900.0, 3600.0)
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_ramp(points: int) -> np.ndarray:
+    ramp = np.linspace(0.0, 1.0, points)
+    ramp.flags.writeable = False
+    return ramp
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,8 @@ class SimulatedDevice(Device):
         self.io_points = config.io_point_difference
         drift_rng = np.random.default_rng([model_seed, 0xD21F7])
         self._drift_phase = drift_rng.uniform(0, 2 * np.pi, (len(_DRIFT_PERIODS_S), self.n_outputs))
+        self._drift_periods = np.asarray(_DRIFT_PERIODS_S)[:, None]
+        self._drift_weights = 1.0 / np.arange(1, len(_DRIFT_PERIODS_S) + 1)[:, None]
         #: The voltage each activation output holds now (what a scope would show).
         self.output_voltages = np.zeros(self.n_inputs)
         self.zeroed = 0
@@ -147,21 +157,20 @@ class SimulatedDevice(Device):
 
     def drift(self, t: np.ndarray) -> np.ndarray:
         """(len(t), n_outputs) slow baseline wander in nA: a pure function of time."""
-        out = np.zeros((len(t), self.n_outputs))
-        for k, period in enumerate(_DRIFT_PERIODS_S):
-            out += np.sin(2 * np.pi * t[:, None] / period + self._drift_phase[k]) / (k + 1)
-        return self.drift_nA * out
+        t = np.asarray(t, dtype=float)
+        angles = 2 * np.pi * t[:, None, None] / self._drift_periods + self._drift_phase
+        return self.drift_nA * (np.sin(angles) * self._drift_weights).sum(axis=1)
 
     def batch_drift(self, t0: float, points: int) -> np.ndarray:
         """Drift over one batch: exact at its ends, straight in between.
 
         The slowest wander period is minutes, a batch lasts about a second: the
-        straight line is within 1e-5 nA of `drift` and 50x cheaper.
+        straight line is within 1e-5 nA of `drift` and far cheaper.
         """
         ends = self.drift(np.array([t0, t0 + (points - 1) / self.fs]))
         if points == 1:
             return ends[:1]
-        return ends[0] + np.linspace(0.0, 1.0, points)[:, None] * (ends[1] - ends[0])
+        return ends[0] + _unit_ramp(points)[:, None] * (ends[1] - ends[0])
 
     def _sample(self, batch: RampedBatch) -> np.ndarray:
         started = time.monotonic()
