@@ -57,6 +57,11 @@ class Histogram:
         }
 
 
+def row_means(outputs: np.ndarray) -> np.ndarray:
+    """The per-row mean over the output columns: what clipping compares with its range."""
+    return outputs[:, 0] if outputs.shape[1] == 1 else outputs.mean(axis=1)
+
+
 def column_min_max(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-column min and max of a (rows, cols) block.
 

@@ -36,13 +36,12 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError, SamplelabError
-from backend.formats.iodat import DEFAULT_CHUNK_ROWS
-from backend.formats.npz import NpzWriter
-from backend.histograms import Histogram, RowMeanHistogram
+from backend.formats.npz_write import NpzWriter
+from backend.histograms import Histogram, RowMeanHistogram, row_means
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
 from backend.postprocess_passes import Background, InputStats, OutputStats, run_summary
 from backend.postprocessed import RESULTS_NAME, TAILS, ResultsWriter
-from backend.sources import RowSource, open_sources, output_chunks, reads_outputs_alone
+from backend.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
 
 ClipSpec = Any  # "default" | None | (lo, hi) | a number x meaning (-x, x)
 
@@ -133,7 +132,7 @@ def keep_mask(outputs: np.ndarray, clip_value: list[float] | None) -> np.ndarray
     """Rows whose mean over outputs is strictly inside the range; None keeps all."""
     if clip_value is None:
         return None
-    mean = outputs[:, 0] if outputs.shape[1] == 1 else outputs.mean(axis=1)
+    mean = row_means(outputs)
     return (mean > clip_value[0]) & (mean < clip_value[1])
 
 
@@ -206,7 +205,7 @@ class _Staging:
 
 
 def postprocess(
-    source: str | os.PathLike | Sequence[str | os.PathLike] | RowSource,
+    source: str | os.PathLike | Sequence[str | os.PathLike] | SamplingSource,
     out_dir: str | os.PathLike | None = None,
     *,
     clip: ClipSpec = "default",
@@ -222,13 +221,7 @@ def postprocess(
         if n < 1:
             raise SamplelabError(f"{name} batches must be >= 1 (got {n})")
     ctl = as_control(None, on_progress, cancelled)
-    owned = isinstance(source, (str, os.PathLike, list, tuple))
-    if owned:
-        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-        src = open_sources(paths)
-    else:
-        src = source
-    try:
+    with source_from(source) as src:
         peer = src.peer_config()
         clip_value = clipping_value(clip, peer["driver"]["amplification"])
         config = copy.deepcopy(peer)
@@ -236,7 +229,7 @@ def postprocess(
         out = Path(out_dir) if out_dir is not None else default_output_dir(src.path)
         stage = _Staging(out, [RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values()])
         try:
-            result = _run(
+            return _run(
                 src,
                 stage,
                 peer,
@@ -251,14 +244,10 @@ def postprocess(
         except BaseException:
             stage.abandon()
             raise
-        return result
-    finally:
-        if owned:
-            src.close()
 
 
 def _run(
-    src: RowSource,
+    src: SamplingSource,
     stage: _Staging,
     peer: dict,
     config: dict,
@@ -288,8 +277,8 @@ def _run(
     npz: NpzWriter | None = None
     member = None
     try:
-        if reads_outputs_alone(src):
-            for first, y in output_chunks(src, chunk_rows):
+        if src.reader.columns_read_alone:
+            for first, y in src.iter_output_chunks(chunk_rows):
                 ctl.report("scanning outputs", first, total)
                 keep = outs.add(first, y)
                 if keep is not None:
@@ -306,7 +295,8 @@ def _run(
                 if keep is not None:
                     writer.add_runs(first, keep)
             lo, hi = ins.add_raw(x)
-            kx, ky = (x, y) if keep is None else (x[keep], y[keep])
+            # np.compress copies kept rows ~4x faster than boolean indexing
+            kx, ky = (x, y) if keep is None else (np.compress(keep, x, 0), np.compress(keep, y, 0))
             writer.add(first, x, y, kx, ky)
             bg.submit(ins.hist.add, ins.kept_sample(kx), lo, hi)
             if member is not None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backend.formats.npz import jsonable
+from backend.formats.npz_write import jsonable
 from backend.histograms import (
     PREVIEW_BINS,
     ColumnHistograms,
@@ -36,11 +36,12 @@ from backend.histograms import (
     RowMeanHistogram,
     Spool,
     column_min_max,
+    row_means,
     spooled_histograms,
 )
 
 if TYPE_CHECKING:
-    from backend.sources import RowSource
+    from backend.sources import SamplingSource
 
 #: The peer's output histogram uses every 3rd row; the input histograms do the same.
 HIST_STEP, HIST_BINS = 3, 100
@@ -100,7 +101,7 @@ class OutputStats:
 
     def keep(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(row means, keep mask or None when every row is kept)."""
-        mean = y[:, 0] if y.shape[1] == 1 else y.mean(axis=1)
+        mean = row_means(y)
         if self.clip is None:
             return mean, None
         keep = (mean > self.clip[0]) & (mean < self.clip[1])
@@ -115,7 +116,7 @@ class OutputStats:
         every = y[(-first) % HIST_STEP :: HIST_STEP]
         self.sample.append(every)
         self.sample_mm.add(every)
-        kept = y if keep is None else y[keep]
+        kept = y if keep is None else np.compress(keep, y, 0)
         self.kept.add(kept)
         self.kept_rows += len(kept)
         self.rows = first + len(y)
@@ -155,7 +156,7 @@ class InputStats:
 
 
 def run_summary(
-    src: RowSource,
+    src: SamplingSource,
     kept: int,
     clip_value: list[float] | None,
     config: dict,

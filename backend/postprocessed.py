@@ -30,7 +30,7 @@ import numpy as np
 
 from backend import __version__
 from backend.errors import FileFormatError
-from backend.formats.npz import config_from_json, config_to_json
+from backend.formats.npz_write import config_from_json, config_to_json
 from backend.histograms import Histogram, RowMeanHistogram
 
 FORMAT_NAME = "samplelab-postprocessed"

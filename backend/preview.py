@@ -13,14 +13,20 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from backend.formats.iodat import DEFAULT_CHUNK_ROWS
-from backend.histograms import PREVIEW_BINS, DropEstimate, MinMax, RowMeanHistogram, Spool
+from backend.histograms import (
+    PREVIEW_BINS,
+    DropEstimate,
+    MinMax,
+    RowMeanHistogram,
+    Spool,
+    row_means,
+)
 from backend.jobs import CancelFn, ProgressFn, as_control
-from backend.sources import RowSource, open_sources, output_chunks
+from backend.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
 
 
 def scan_row_means(
-    source: str | os.PathLike | Sequence[str | os.PathLike] | RowSource,
+    source: str | os.PathLike | Sequence[str | os.PathLike] | SamplingSource,
     bins: int = PREVIEW_BINS,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -33,25 +39,15 @@ def scan_row_means(
     `histogram.dropped(lo, hi)` answers instantly for any candidate range.
     """
     ctl = as_control(None, on_progress, cancelled)
-    owned = isinstance(source, (str, os.PathLike, list, tuple))
-    if owned:
-        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-        src = open_sources(paths)
-    else:
-        src = source
-    try:
+    with source_from(source) as src, Spool(1) as means:
         mm = MinMax(1)
-        with Spool(1) as means:
-            for first, y in output_chunks(src, chunk_rows):
-                ctl.report("scanning", first, src.n_rows)
-                mean = y[:, 0] if y.shape[1] == 1 else y.mean(axis=1)
-                means.append(mean)
-                mm.add(mean[:, None])
-            lo, hi = mm.ranges()[0]
-            return RowMeanHistogram.from_spool(means, lo, hi, bins)
-    finally:
-        if owned:
-            src.close()
+        for first, y in src.iter_output_chunks(chunk_rows):
+            ctl.report("scanning", first, src.n_rows)
+            mean = row_means(y)
+            means.append(mean)
+            mm.add(mean[:, None])
+        lo, hi = mm.ranges()[0]
+        return RowMeanHistogram.from_spool(means, lo, hi, bins)
 
 
 def preview_dropped(

@@ -14,6 +14,7 @@ bounded spans, chunk iteration) lives here once.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,6 +34,9 @@ class Reader:
     """Base of all readers: shape, dtype, rate, channel names and units, indexing."""
 
     kind = "array"
+    #: Reading some channels costs only their bytes (separate datasets, memory), so a
+    #: pass over a few channels is worth a read of its own (postprocessing's mask pass).
+    columns_read_alone = False
 
     def __init__(
         self,
@@ -87,6 +91,14 @@ class Reader:
         where = f" {self.path}" if self.path else ""
         return f"<{type(self).__name__}{where} {self.shape} {self.dtype}>"
 
+    def name_channels(self, names: Sequence[str], units: Sequence[str] | None = None) -> None:
+        """Name (and give units to) the stored channels, e.g. from a config read later."""
+        if len(names) != len(self._names) or (units is not None and len(units) != len(names)):
+            raise ValueError(f"give one name (and unit) per channel ({len(self._names)})")
+        self._names = [str(n) for n in names]
+        if units is not None:
+            self._units = [str(u) for u in units]
+
     def channel_index(self, channels: Any) -> np.ndarray:
         """View channel positions for an int, name, slice, mask or list of those."""
         n = self.n_channels
@@ -134,6 +146,12 @@ class Reader:
         view._map = self._map[idx]
         return view
 
+    def _unselected(self) -> bool:
+        """Whether this is the reader itself, not a view of some of its channels."""
+        return len(self._map) == len(self._names) and bool(
+            np.all(self._map == np.arange(len(self._map)))
+        )
+
     # --- reading -------------------------------------------------------------
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
         """Rows [start, stop) of sorted unique storage channels `cols`, shape (rows, len)."""
@@ -154,6 +172,20 @@ class Reader:
         stop = self.n_rows if stop is None else min(int(stop), self.n_rows)
         start = max(0, min(int(start), stop))
         return self._read_view(start, stop, self.channel_index(channels))
+
+    def read_column_groups(
+        self, start: int, stop: int, widths: Sequence[int]
+    ) -> tuple[np.ndarray, ...]:
+        """Rows [start, stop) as consecutive channel groups (e.g. inputs, outputs), each C-ordered.
+
+        Readers that store or parse the groups apart (recordings, text)
+        override this to build each group directly, without a split copy.
+        """
+        block = self.read(start, stop)
+        bounds = np.cumsum([0, *widths])
+        if bounds[-1] != block.shape[1]:
+            raise ValueError(f"groups of {list(widths)} channels for {block.shape[1]} channels")
+        return tuple(np.ascontiguousarray(block[:, a:b]) for a, b in itertools.pairwise(bounds))
 
     def take(self, rows: Any, channels: Any = None) -> np.ndarray:
         """Arbitrary rows (in the order given) of some channels, read in bounded spans.
@@ -259,6 +291,15 @@ class Reader:
         }
 
     # --- lifetime ------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """Whether a writer may still add rows (file streams follow such readers)."""
+        return False
+
+    def refresh(self) -> int:
+        """Pick up rows a writer added since; returns the row count."""
+        return self.n_rows
+
     def close(self) -> None:
         """Release the file; a closed reader cannot read."""
 
@@ -289,6 +330,8 @@ class Reader:
 class ArrayReader(Reader):
     """A reader over an array already in memory (csv, .mat v5, torch, pickle, npz)."""
 
+    columns_read_alone = True
+
     def __init__(
         self,
         array: np.ndarray,
@@ -313,7 +356,7 @@ class ArrayReader(Reader):
 
 def as_table(array: Any, where: str) -> np.ndarray:
     """An array as (rows, channels): 1-D becomes one column; others are refused."""
-    array = np.asarray(array)
+    array = np.asanyarray(array)  # a memory map stays one
     if array.dtype.kind not in "biufc":
         raise FileFormatError(f"{where} holds {array.dtype} data, not numbers")
     if array.ndim == 1:

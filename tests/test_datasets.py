@@ -149,7 +149,8 @@ def test_get_dataloaders_rejects_bad_split_sums(bspysmg_folder):
 
 
 def test_get_dataloaders_three_files_checks_amplification(tmp_path, bspysmg_folder):
-    from backend.formats.npz import load_npz, write_npz
+    from backend.formats.npz import load_npz
+    from backend.formats.npz_write import write_npz
 
     data = load_npz(_peer_npz(bspysmg_folder), trust_pickle=True)
     same = write_npz(tmp_path / "v.npz", data.inputs, data.outputs, data.sampling_configs)

@@ -8,6 +8,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+from npztools import PickleBomb
 
 from backend.errors import SamplelabError
 from backend.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
@@ -108,16 +109,6 @@ def test_cancelled_export_leaves_nothing(tmp_path, recording):
     assert sorted(tmp_path.iterdir()) == before
 
 
-class _Bomb:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        import os
-
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_pickle_bomb_export_needs_trust_and_never_runs(tmp_path):
     marker = tmp_path / "exploded"
     bomb = tmp_path / "bomb.npz"
@@ -125,7 +116,7 @@ def test_pickle_bomb_export_needs_trust_and_never_runs(tmp_path):
         bomb,
         inputs=np.zeros((4, 7)),
         outputs=np.ones((4, 1)),
-        sampling_configs=np.array(_Bomb(marker), dtype=object),
+        sampling_configs=np.array(PickleBomb(marker), dtype=object),
     )
     out = tmp_path / "out"
     out.mkdir()

@@ -72,7 +72,7 @@ def test_blocks_larger_than_a_chunk_and_many_blocks(tmp_path, monkeypatch):
     """Rows crossing the reader's block boundaries still come out exact and in order."""
     import backend.formats.iodat_blocks as blocks
 
-    monkeypatch.setattr(blocks, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(blocks, "SCAN_BYTES", 4096)
     data = _table(2000)
     path = _iodat(tmp_path / "IO.dat", data)
     parts = list(read_iodat_chunks(path, 7, 1, 333))

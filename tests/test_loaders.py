@@ -116,13 +116,20 @@ WRITERS = {
 TEXT = {"csv", "tsv"}
 
 
+#: Zero rows cannot round-trip through text or .mat v5 (no shape is stored); the
+#: header-only and empty cases below cover those.
+ROUND_TRIPS = [
+    (kind, rows)
+    for kind in WRITERS
+    for rows in (0, 1, 257)
+    if not (rows == 0 and kind in TEXT | {"mat-v5"})
+]
+
+
 @pytest.mark.parametrize("folder", ODD_DIRS)
-@pytest.mark.parametrize("rows", [0, 1, 257])
-@pytest.mark.parametrize("kind", list(WRITERS))
+@pytest.mark.parametrize(("kind", "rows"), ROUND_TRIPS)
 def test_round_trip(tmp_path, kind, rows, folder):
     suffix, write, kwargs = WRITERS[kind]
-    if rows == 0 and kind in TEXT | {"mat-v5"}:
-        pytest.skip("covered by the header-only and empty cases below")
     where = tmp_path / folder
     where.mkdir()
     path = where / f"data ü{suffix}"

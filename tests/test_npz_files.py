@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from npztools import PickleBomb, same
 
 from backend.errors import FileFormatError
 from backend.formats.npz import (
-    JSON_CONFIG_KEY,
-    NpzWriter,
     UntrustedPickleError,
-    config_from_json,
-    config_to_json,
     iter_npz_rows,
     load_npz,
     npz_keys,
     read_npz_arrays,
     read_npz_config,
+)
+from backend.formats.npz_write import (
+    JSON_CONFIG_KEY,
+    NpzWriter,
+    config_from_json,
+    config_to_json,
     write_npz,
 )
 
@@ -37,19 +39,6 @@ def _config() -> dict:
             }
         },
     }
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray):
-        return (
-            isinstance(b, np.ndarray)
-            and a.dtype == b.dtype
-            and a.shape == b.shape
-            and np.array_equal(a, b)
-        )
-    return type(a) is type(b) and a == b
 
 
 def _member_bytes(path: Path, key: str) -> bytes:
@@ -75,7 +64,7 @@ def test_streamed_member_must_get_the_announced_rows(tmp_path):
 
 def test_config_json_round_trips_arrays_with_dtypes():
     config = _config()
-    assert _same(config_from_json(config_to_json(config)), config)
+    assert same(config_from_json(config_to_json(config)), config)
 
 
 def test_our_npz_reads_the_peer_way_and_our_way(tmp_path):
@@ -83,11 +72,11 @@ def test_our_npz_reads_the_peer_way_and_our_way(tmp_path):
     path = write_npz(tmp_path / "d.npz", x, y, _config())
     assert npz_keys(path) == ["inputs", "outputs", "sampling_configs", JSON_CONFIG_KEY]
     with np.load(path, allow_pickle=True) as data:  # the peer's loader
-        assert _same(data["sampling_configs"].tolist(), _config())
+        assert same(data["sampling_configs"].tolist(), _config())
         assert np.array_equal(data["inputs"], x)
     ours = load_npz(path)  # no pickle needed: the JSON copy
     assert ours.config_source == "json"
-    assert _same(ours.sampling_configs, _config())
+    assert same(ours.sampling_configs, _config())
     assert ours.amplification.tolist() == [39.17]
 
 
@@ -103,19 +92,9 @@ def test_peer_npz_needs_explicit_trust(tmp_path):
     with pytest.raises(UntrustedPickleError) as info:
         read_npz_config(path)
     assert "pickle" in str(info.value) and "--trust-pickle" in str(info.value)
-    assert _same(read_npz_config(path, trust_pickle=True), _config())
+    assert same(read_npz_config(path, trust_pickle=True), _config())
     loose = load_npz(path, need_config=False)
     assert loose.sampling_configs is None and loose.inputs.shape == (3, 2)
-
-
-class _Bomb:
-    """Unpickling this would run a shell command that creates a marker file."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 def test_pickle_bomb_is_never_executed_without_opt_in(tmp_path):
@@ -125,7 +104,7 @@ def test_pickle_bomb_is_never_executed_without_opt_in(tmp_path):
         path,
         inputs=np.zeros((2, 2)),
         outputs=np.zeros((2, 1)),
-        sampling_configs=np.array(_Bomb(marker), dtype=object),
+        sampling_configs=np.array(PickleBomb(marker), dtype=object),
     )
     with zipfile.ZipFile(path) as zf:  # the payload really is in there
         assert b"system" in zf.read("sampling_configs.npy")

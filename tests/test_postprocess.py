@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from npztools import same
 
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.formats.bspysmg import import_bspysmg_folder
+from backend.merge import MergeError
 from backend.postprocess import (
     clipping_value,
     default_output_dir,
@@ -21,25 +23,8 @@ from backend.postprocess import (
 from backend.postprocessed import PostprocessedFile
 from backend.preview import preview_dropped, scan_row_means
 from backend.recording import Recording
-from backend.sources import MergeError
 
 NPZ = ("postprocessed_data", "charging_signal", "reference_batch")
-
-
-def same(a, b) -> bool:
-    """Deep equality that also requires equal numpy dtypes and shapes."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray):
-        return (
-            isinstance(b, np.ndarray)
-            and a.dtype == b.dtype
-            and a.shape == b.shape
-            and np.array_equal(a, b)
-        )
-    return type(a) is type(b) and a == b
 
 
 def peer_tails(folder: Path) -> tuple[int, int]:

@@ -14,39 +14,25 @@ from backend.config import bspysmg_config_dict
 from backend.histograms import RowMeanHistogram, Spool
 from backend.postprocess import postprocess
 from backend.postprocessed import PostprocessedFile
+from backend.readers import ArrayReader
+from backend.sources import SamplingSource
 
 
-class ArraySource:
-    """Rows in memory behind the row-source interface; optionally outputs-only reads."""
-
-    note = ""
+class ArraySource(SamplingSource):
+    """Rows in memory as a sampling source; optionally outputs-only reads are cheap."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, bp: int, outputs_alone: bool) -> None:
-        self.x, self.y = x, y
-        self.config = small_config(batch_time=bp / 1000, number_batches=len(x) // bp)
-        self.config.input_data.readout_electrode_no = y.shape[1]
-        self.config.driver.amplification = [39.17] * y.shape[1]
-        self.path = Path("memory")
-        self.n_rows, self.batch_points = len(x), bp
-        self.batches_done = self.batches_planned = len(x) // bp
-        self.input_names = self.config.input_names()
-        self.output_names = self.config.output_names()
-        if outputs_alone:  # like our recordings: the outputs can be read alone
-            self.iter_output_chunks = self._output_chunks
-
-    def iter_chunks(self, rows):
-        for start in range(0, self.n_rows, rows):
-            yield start, self.x[start : start + rows].copy(), self.y[start : start + rows].copy()
-
-    def _output_chunks(self, rows):
-        for start in range(0, self.n_rows, rows):
-            yield start, self.y[start : start + rows].copy()
+        config = small_config(batch_time=bp / 1000, number_batches=len(x) // bp)
+        config.input_data.readout_electrode_no = y.shape[1]
+        config.driver.amplification = [39.17] * y.shape[1]
+        names = config.input_names() + config.output_names()
+        reader = ArrayReader(np.hstack([x, y]), names=names)
+        # like our recordings when True: the outputs are read alone in a first pass
+        reader.columns_read_alone = outputs_alone
+        super().__init__("memory", reader, config)
 
     def peer_config(self) -> dict:
         return bspysmg_config_dict(self.config)
-
-    def close(self) -> None:
-        pass
 
 
 @st.composite

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from backend.decimate import minmax
 from backend.errors import Cancelled
 from backend.pyramid import Pyramid, sidecar_path
+from backend.readers import ArrayReader
 from backend.streams import H5StreamWriter
-from backend.streams.readers import ArrayTableReader
 
 ROWS = 200_003
 SMALL = {"base": 4, "factor": 4, "top_bins": 64, "chunk_rows": 10_000}
@@ -31,7 +31,7 @@ def walk(rows: int, channels: int = 3, seed: int = 0) -> np.ndarray:
 DATA = walk(ROWS)
 
 
-class Counting(ArrayTableReader):
+class Counting(ArrayReader):
     """Counts the rows read, to prove queries read level bins, not the source."""
 
     def __init__(self, data: np.ndarray) -> None:
@@ -111,7 +111,7 @@ def test_a_growing_recording_extends_the_overview(tmp_path):
         grown = {k: p._f[k]["min"][:] for k in p._f}
     writer.close()
     fresh_path = tmp_path / "fresh.overview.h5"
-    with Pyramid(ArrayTableReader(data), fresh_path, **SMALL) as fresh:
+    with Pyramid(ArrayReader(data), fresh_path, **SMALL) as fresh:
         fresh.update()
         assert sorted(grown) == sorted(fresh._f)
         for key, mins in grown.items():
@@ -121,7 +121,7 @@ def test_a_growing_recording_extends_the_overview(tmp_path):
 def test_reopening_reuses_the_sidecar_and_notices_other_data(tmp_path):
     data = walk(30_000, seed=5)
     sidecar = tmp_path / "x.overview.h5"
-    with Pyramid(ArrayTableReader(data), sidecar, **SMALL) as p:
+    with Pyramid(ArrayReader(data), sidecar, **SMALL) as p:
         p.update()
     again = Counting(data)
     with Pyramid(again, sidecar, **SMALL) as p:
@@ -130,11 +130,11 @@ def test_reopening_reuses_the_sidecar_and_notices_other_data(tmp_path):
         assert again.rows_read <= 4096 + 1  # only the identity hashes were read
     changed = data.copy()
     changed[-1] += 1
-    with Pyramid(ArrayTableReader(changed), sidecar, **SMALL) as p:
+    with Pyramid(ArrayReader(changed), sidecar, **SMALL) as p:
         assert p.rows == 0  # not the data it was built from: rebuilt
         p.update()
         check_against_raw(p, changed, 0, 30_000, 100)
-    with Pyramid(ArrayTableReader(data), sidecar, base=8, factor=2) as p:
+    with Pyramid(ArrayReader(data), sidecar, base=8, factor=2) as p:
         assert p.rows == 0  # other settings: rebuilt too
 
 
@@ -146,7 +146,7 @@ def test_a_cancelled_build_stays_consistent_and_resumes(tmp_path):
         if done >= 20_000:
             cancel.set()
 
-    with Pyramid(ArrayTableReader(data), tmp_path / "c.overview.h5", **SMALL) as p:
+    with Pyramid(ArrayReader(data), tmp_path / "c.overview.h5", **SMALL) as p:
         with pytest.raises(Cancelled):
             p.update(progress=progress, cancel=cancel)
         assert p.rows == 0

@@ -157,20 +157,16 @@ def test_unknown_channel_name_lists_the_channels(readers):
         readers["text"][0, "volts"]
 
 
-def test_text_reader_index_on_a_big_file(tmp_path):
+def test_text_reader_index_on_a_big_file(tmp_path, monkeypatch):
     """The row index is right across scan-block borders and without a trailing newline."""
-    import backend.formats.textrows as textrows
+    import backend.formats.iodat_blocks as iodat_blocks
 
     data = np.random.default_rng(1).normal(size=(5000, 3))
     np.savetxt(tmp_path / "IO.dat", data)
     raw = (tmp_path / "IO.dat").read_bytes().rstrip(b"\n")
     (tmp_path / "IO.dat").write_bytes(raw)
-    old = textrows._SCAN_BYTES
-    textrows._SCAN_BYTES = 1000  # many blocks, rows cut at block borders
-    try:
-        reader = TextRowsReader(tmp_path / "IO.dat", every=64)
-    finally:
-        textrows._SCAN_BYTES = old
+    monkeypatch.setattr(iodat_blocks, "SCAN_BYTES", 1000)  # many blocks, rows cut at borders
+    reader = TextRowsReader(tmp_path / "IO.dat", every=64)
     assert reader.n_rows == 5000
     np.testing.assert_array_equal(reader[4990:], data[4990:])
     np.testing.assert_array_equal(reader[[0, 63, 64, 65, 4999]], data[[0, 63, 64, 65, 4999]])

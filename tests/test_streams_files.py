@@ -10,6 +10,8 @@ import pytest
 
 from backend.config import load_config
 from backend.errors import FileFormatError, RecordingError, SamplelabError
+from backend.formats import iodat_blocks
+from backend.formats.raw import BinaryReader
 from backend.recording import Recording
 from backend.streams import (
     FileStream,
@@ -24,7 +26,6 @@ from backend.streams import (
     StreamError,
     open_stream,
 )
-from backend.streams import readers as stream_readers
 
 DATA = np.random.default_rng(7).normal(size=(1000, 4))
 
@@ -50,7 +51,7 @@ def test_npy_is_memory_mapped_in_either_order(tmp_path):
     np.save(tmp_path / "a.npy", DATA.astype(np.float32))
     np.save(tmp_path / "b.npy", np.ascontiguousarray(DATA.T))
     with NpyStream(tmp_path / "a.npy", fs=50, names=list("wxyz")) as stream:
-        assert isinstance(stream.reader.pieces[0], np.memmap)
+        assert isinstance(stream.reader, BinaryReader)  # reads through windowed memory maps
         assert stream.names == list("wxyz") and stream.fs == 50
         np.testing.assert_array_equal(stream.get(2000), DATA.astype(np.float32))
     with open_stream(tmp_path / "b.npy", order="channels") as stream:
@@ -104,7 +105,7 @@ def test_iodat_folders_stream_the_peers_text_table(bspysmg_folder):
 
 
 def test_iodat_windows_are_found_through_the_line_index(tmp_path, monkeypatch):
-    monkeypatch.setattr(stream_readers, "TEXT_INDEX_EVERY", 7)
+    monkeypatch.setattr(iodat_blocks, "INDEX_EVERY", 7)
     np.savetxt(tmp_path / "IO.dat", DATA, header="Input 0, Input 1, Input 2, Output 0")
     with IodatStream(tmp_path / "IO.dat", fs=100) as stream:
         assert len(stream) == 1000 and stream.fs == 100

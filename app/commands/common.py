@@ -1,9 +1,10 @@
-"""What every command shares: exit codes and the one-line error."""
+"""What every command shares: exit codes, the one-line error, the progress bar."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -19,3 +20,39 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be >= 1")
     return value
+
+
+class StageBar:
+    """A tqdm bar on stderr for a job's `on_progress`: made at the first report, reset per stage.
+
+    Use as `with StageBar(quiet) as bar: job(..., on_progress=bar.update)`.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar = None
+        self._stage = ""
+
+    def update(self, progress: Any) -> None:
+        if self.quiet:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(unit="row", unit_scale=True, file=sys.stderr, dynamic_ncols=True)
+        if progress.stage != self._stage:
+            self._stage = progress.stage
+            self._bar.reset(total=progress.total)
+            self._bar.set_description(progress.stage)
+        self._bar.n = progress.done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self) -> StageBar:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from app.commands.common import EXIT_OK, EXIT_USAGE, fail, positive_int
+from app.commands.common import EXIT_OK, EXIT_USAGE, StageBar, fail, positive_int
 
 
 def _split(text: str) -> list[float]:
@@ -54,19 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from backend.datasets.export import export_dataset
 
     if args.block_rows and not args.blocks:
         return fail("--block-rows needs --blocks", EXIT_USAGE)
-    bar = tqdm(unit="row", unit_scale=True, file=sys.stderr, disable=args.quiet, leave=False)
-
-    def on_progress(p) -> None:
-        bar.total = p.total
-        bar.update(p.done - bar.n)
-
-    try:
+    with StageBar(args.quiet) as bar:
         written = export_dataset(
             args.sources,
             args.out,
@@ -76,10 +67,8 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             trust_pickle=args.trust_pickle,
             overwrite=args.overwrite,
-            on_progress=on_progress,
+            on_progress=bar.update,
         )
-    finally:
-        bar.close()
     for name, path in written.items():
         print(f"{name:<10}  {path}")
     print(args.out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
+from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, StageBar, fail
 
 FORMATS = ("iodat", "npz", "csv", "hdf5", "histograms-png", "waveform-png")
 
@@ -42,7 +42,6 @@ def _row_range(text: str | None) -> tuple[int, int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.commands.postprocess import StageBar
     from backend.errors import Cancelled
     from backend.formats.exporters import export
 
@@ -50,21 +49,19 @@ def run(args: argparse.Namespace) -> int:
         rows = _row_range(args.rows)
     except ValueError:
         return fail(f"--rows {args.rows!r} is not START:STOP", EXIT_USAGE)
-    bar = StageBar(args.quiet)
     try:
-        out = export(
-            args.recording,
-            args.format,
-            args.out,
-            overwrite=args.overwrite,
-            trust_pickle=args.trust_pickle,
-            batch=args.batch,
-            rows=rows,
-            on_progress=bar.update,
-        )
+        with StageBar(args.quiet) as bar:
+            out = export(
+                args.recording,
+                args.format,
+                args.out,
+                overwrite=args.overwrite,
+                trust_pickle=args.trust_pickle,
+                batch=args.batch,
+                rows=rows,
+                on_progress=bar.update,
+            )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)
-    finally:
-        bar.close()
     print(out)
     return EXIT_OK

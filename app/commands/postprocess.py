@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, fail, positive_int
+from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, StageBar, fail, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,51 +46,22 @@ def run(args: argparse.Namespace) -> int:
     from backend.postprocess import parse_clip, postprocess
 
     clip = parse_clip(args.clip)
-    bar = StageBar(args.quiet)
     try:
-        result = postprocess(
-            [args.source, *args.merge],
-            args.out,
-            clip=clip,
-            charging_batches=args.charging_batches,
-            reference_batches=args.reference_batches,
-            figure=not args.no_figure,
-            on_progress=bar.update,
-        )
+        with StageBar(args.quiet) as bar:
+            result = postprocess(
+                [args.source, *args.merge],
+                args.out,
+                clip=clip,
+                charging_batches=args.charging_batches,
+                reference_batches=args.reference_batches,
+                figure=not args.no_figure,
+                on_progress=bar.update,
+            )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)
-    finally:
-        bar.close()
     print(format_summary(result.summary, sorted(p.name for p in result.files.values())))
     print(result.out_dir)
     return EXIT_OK
-
-
-class StageBar:
-    """A tqdm bar on stderr, created at the first report and reset at each new stage."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self._bar = None
-        self._stage = ""
-
-    def update(self, progress) -> None:
-        if self.quiet:
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(unit="row", unit_scale=True, file=sys.stderr, dynamic_ncols=True)
-        if progress.stage != self._stage:
-            self._stage = progress.stage
-            self._bar.reset(total=progress.total)
-            self._bar.set_description(progress.stage)
-        self._bar.n = progress.done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 def _num(value: float | None) -> str:

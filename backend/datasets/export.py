@@ -36,22 +36,13 @@ from backend.readers import Reader
 
 def electrode_info(config: dict) -> dict:
     """The peer's electrode_info for unclipped data (clipping_value None)."""
-    data, driver = config["input_data"], config["driver"]
-    amplitude = np.asarray(data["amplitude"], dtype=np.float32)
-    offset = np.asarray(data["offset"], dtype=np.float32)
-    n_in, n_out = int(data["activation_electrode_no"]), int(data["readout_electrode_no"])
-    return {
-        "electrode_no": n_in + n_out,
-        "activation_electrodes": {
-            "electrode_no": n_in,
-            "voltage_ranges": np.stack([offset - amplitude, offset + amplitude], axis=1),
-        },
-        "output_electrodes": {
-            "electrode_no": n_out,
-            "amplification": list(np.atleast_1d(driver["amplification"]).tolist()),
-            "clipping_value": None,
-        },
-    }
+    from backend.postprocess import electrode_info as peer_electrode_info
+
+    driver = config["driver"]
+    amplification = list(np.atleast_1d(driver["amplification"]).tolist())
+    return peer_electrode_info(
+        {**config, "driver": {**driver, "amplification": amplification}}, None
+    )
 
 
 def source_config(reader: Reader, trust_pickle: bool) -> dict:
@@ -112,7 +103,7 @@ def export_dataset(
 ) -> dict[str, Path]:
     """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name."""
     from backend.formats.loaders import open_reader
-    from backend.formats.npz import NpzWriter
+    from backend.formats.npz_write import NpzWriter
 
     percentages = check_percentages(split)
     if not sources:
@@ -176,7 +167,7 @@ def export_dataset(
 
 def _check_sources(readers: list[Reader], configs: list[dict]) -> int:
     """Number of input channels; every source must match the first."""
-    from backend.formats.peerfiles import config_facts
+    from backend.formats.bspysmg import config_facts
 
     facts = [config_facts(c) for c in configs]
     n_in = facts[0]["n_inputs"]
@@ -218,7 +209,7 @@ class _Stream:
                 if is_cancelled(self.cancel):
                     raise Cancelled("dataset export cancelled")
                 keep = labels[first : first + len(block)] == part
-                yield block[keep]
+                yield np.compress(keep, block, 0)
                 self.done += len(block)
                 if self.on_progress is not None:
                     self.on_progress(JobProgress("export", self.done, self.total))

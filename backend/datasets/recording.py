@@ -37,7 +37,7 @@ def known_amplification(reader: Reader) -> np.ndarray | None:
         return np.asarray(rec.config.amplification, dtype=np.float64)
     config = getattr(reader, "config", None)
     if isinstance(config, dict):
-        from backend.formats.peerfiles import config_facts
+        from backend.formats.bspysmg import config_facts
 
         value = config_facts(config)["amplification"]
         if value is not None:

@@ -1,16 +1,17 @@
 """Folders that brainspy-smg's own scripts read and write: IO.dat + sampler_configs.json.
 
-`BspysmgFolder` reads one (config at once, data lazily in chunks) with the
-same reading API as `backend.recording.Recording`, so postprocessing, export
-and browsing treat both alike. `export_bspysmg_folder` writes a recording as
-such a folder.
+`BspysmgFolder` is such a folder as a sampling source (config now, rows
+through the IO.dat reader), strict about everything postprocessing needs;
+`open_bspysmg_folder` is the lenient data-layer reader of the same files
+(any config, or none). `export_bspysmg_folder` writes a recording as such a
+folder and `import_bspysmg_folder` copies one into a recording.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,43 +19,104 @@ import numpy as np
 
 from backend.config import (
     BSPYSMG_CONFIG_NAME,
-    SamplingConfig,
     config_to_bspysmg_yaml,
     parse_config,
     read_config_dict,
 )
-from backend.errors import FileFormatError, RecordingError
+from backend.errors import ConfigError, FileFormatError, RecordingError
 from backend.formats.iodat import (
     DEFAULT_CHUNK_ROWS,
     IODAT_NAME,
     check_iodat_columns,
-    count_iodat_rows,
     iodat_error,
-    read_iodat_chunks,
     read_iodat_layout,
     write_iodat,
 )
+from backend.formats.textrows import TextRowsReader
 from backend.recording import Recording
+from backend.sampling_source import SamplingSource
+
+CONFIG_NAME = BSPYSMG_CONFIG_NAME
+
+
+def peer_names(n_in: int, n_out: int) -> tuple[list[str], list[str]]:
+    """(names, units) of the peer's columns: `Input i` in V, then `Output j` in nA."""
+    names = [f"Input {i}" for i in range(n_in)] + [f"Output {j}" for j in range(n_out)]
+    return names, ["V"] * n_in + ["nA"] * n_out
+
+
+def config_facts(config: Any) -> dict[str, Any]:
+    """n_inputs, n_outputs, fs and amplification from a bspysmg config dict (any may be None)."""
+
+    def section(parent: Any, key: str) -> dict:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        return value if isinstance(value, dict) else {}
+
+    data, driver = section(config, "input_data"), section(config, "driver")
+    fs = section(driver, "instruments_setup").get("activation_sampling_frequency")
+    return {
+        "n_inputs": data.get("activation_electrode_no"),
+        "n_outputs": data.get("readout_electrode_no"),
+        "fs": float(fs) if isinstance(fs, (int, float)) and not isinstance(fs, bool) else None,
+        "amplification": driver.get("amplification"),
+    }
+
+
+def folder_config_dict(folder: str | os.PathLike) -> dict | None:
+    """The raw sampler_configs.json mapping of a folder; None if missing or unreadable."""
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        return None
+    try:
+        return read_config_dict(path)
+    except ConfigError:
+        return None
 
 
 def is_bspysmg_folder(path: str | os.PathLike) -> bool:
     """A folder holding both IO.dat and sampler_configs.json."""
     path = Path(path)
-    return (
-        path.is_dir() and (path / IODAT_NAME).is_file() and (path / BSPYSMG_CONFIG_NAME).is_file()
-    )
+    return path.is_dir() and (path / IODAT_NAME).is_file() and (path / CONFIG_NAME).is_file()
 
 
 def bspysmg_folder_of(path: str | os.PathLike) -> Path:
     """The sampling folder for a path naming the folder, its IO.dat or its config."""
     path = Path(path)
-    if path.is_file() and path.name in (IODAT_NAME, BSPYSMG_CONFIG_NAME):
+    if path.is_file() and path.name in (IODAT_NAME, CONFIG_NAME):
         return path.parent
     return path
 
 
-class BspysmgFolder:
-    """A bspysmg sampling folder, read like a recording: config now, rows in chunks.
+def open_bspysmg_folder(path: str | os.PathLike) -> TextRowsReader:
+    """A lazy reader over a folder's (or a lone) IO.dat, named and scaled by its config.
+
+    Lenient, for browsing: without a readable sampler_configs.json the rows
+    still read (the notes say what is unknown); header names `Input i` /
+    `Output j` then give the units.
+    """
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    iodat = folder / IODAT_NAME if path.is_dir() else path
+    if not iodat.is_file():
+        raise FileFormatError(f"no IO.dat at {iodat}")
+    config = folder_config_dict(folder)
+    reader = TextRowsReader(iodat, kind="bspysmg-folder" if config else "iodat")
+    n_in = config_facts(config)["n_inputs"]
+    if not (isinstance(n_in, int) and 0 <= n_in <= reader.n_channels):
+        n_in = sum(n.startswith("Input") for n in reader.channel_names)
+        n_in = n_in if n_in and reader.channel_names[0].startswith("Input") else None
+    if n_in is not None:
+        reader.name_channels(*peer_names(n_in, reader.n_channels - n_in))
+    reader.fs = config_facts(config)["fs"]
+    reader.config = config  # type: ignore[attr-defined]
+    if config is None:
+        state = "not readable" if (folder / CONFIG_NAME).is_file() else "not beside it"
+        reader.notes.append(f"{CONFIG_NAME} is {state}: rate (and units) unknown")
+    return reader
+
+
+class BspysmgFolder(SamplingSource):
+    """A bspysmg sampling folder as a sampling source: config now, rows in chunks.
 
     Opening checks everything that is cheap to check: both files exist, the
     config is valid, the IO.dat header matches it, the last line is complete
@@ -63,38 +125,37 @@ class BspysmgFolder:
     the table are reported, with their line, while reading.
     """
 
-    input_units = "V"
-    output_units = "nA"
-
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = bspysmg_folder_of(path)
-        if not self.path.is_dir():
+        folder = bspysmg_folder_of(path)
+        if not folder.is_dir():
             raise FileFormatError(
-                f"{self.path} is not a folder",
+                f"{folder} is not a folder",
                 "Choose a bspysmg sampling folder (IO.dat + sampler_configs.json).",
             )
-        self.iodat_path = self.path / IODAT_NAME
-        self.config_path = self.path / BSPYSMG_CONFIG_NAME
+        self.iodat_path = folder / IODAT_NAME
+        self.config_path = folder / CONFIG_NAME
         for needed in (self.config_path, self.iodat_path):
             if not needed.is_file():
                 raise FileFormatError(
-                    f"{self.path} has no {needed.name}",
+                    f"{folder} has no {needed.name}",
                     "A bspysmg sampling folder holds both IO.dat and sampler_configs.json, "
                     "as the sampler wrote them; copy the missing file into the folder.",
                 )
         raw = read_config_dict(self.config_path)
-        self.config: SamplingConfig = parse_config(raw, str(self.config_path))
+        config = parse_config(raw, str(self.config_path))
         self._raw_config = raw
         self.layout = read_iodat_layout(self.iodat_path)
-        check_iodat_columns(self.layout, self.config.n_inputs, self.config.n_outputs)
-        self.n_rows = count_iodat_rows(self.iodat_path, self.layout)
-        self.batch_points = self.config.batch_points
-        self.batches_planned = self.config.number_batches
-        self.fs = float(self.config.fs)
-        self.input_names = self.config.input_names()
-        self.output_names = self.config.output_names()
+        n_in, n_out = config.n_inputs, config.n_outputs
+        check_iodat_columns(self.layout, n_in, n_out)
+        _, units = peer_names(n_in, n_out)
+        names = config.input_names() + config.output_names()
+        reader = TextRowsReader(
+            self.layout, names, units, float(config.fs), "bspysmg-folder",
+            widths=(n_in, n_out), strict=True,
+        )  # fmt: skip
+        reader.config = raw  # type: ignore[attr-defined]
+        super().__init__(folder, reader, config, batches_planned=config.number_batches)
         self.note = self._check_rows()
-        self.batches_done = self.n_rows // self.batch_points
 
     def _check_rows(self) -> str:
         rows, bp, planned = self.n_rows, self.batch_points, self.batches_planned
@@ -124,41 +185,6 @@ class BspysmgFolder:
                 "(the sampling was interrupted); using those"
             )
         return ""
-
-    # --- the reading API shared with Recording --------------------------------------
-    @property
-    def channel_names(self) -> list[str]:
-        return self.input_names + self.output_names
-
-    @property
-    def units(self) -> list[str]:
-        return [self.input_units] * len(self.input_names) + [self.output_units] * len(
-            self.output_names
-        )
-
-    def duration_s(self) -> float:
-        return self.n_rows / self.fs
-
-    def iter_chunks(
-        self, rows: int = DEFAULT_CHUNK_ROWS, start: int = 0, stop: int | None = None
-    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Yield (first_row, inputs, outputs) in blocks of `rows`; bounded memory."""
-        stop = self.n_rows if stop is None else min(stop, self.n_rows)
-        if start >= stop:
-            return
-        yield from read_iodat_chunks(
-            self.iodat_path, self.config.n_inputs, self.config.n_outputs, rows, start, stop
-        )
-
-    def read(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs, outputs) rows [start, stop), parsed from the text."""
-        xs, ys = [], []
-        for _, x, y in self.iter_chunks(DEFAULT_CHUNK_ROWS, start, stop):
-            xs.append(x)
-            ys.append(y)
-        if not xs:
-            return np.empty((0, self.config.n_inputs)), np.empty((0, self.config.n_outputs))
-        return np.concatenate(xs), np.concatenate(ys)
 
     def peer_config(self) -> dict[str, Any]:
         """The config dict exactly as the peer's post_process loads it (a fresh copy).
@@ -191,15 +217,6 @@ class BspysmgFolder:
             "duration_s": self.duration_s(),
             "config": self.config.to_bspysmg(),
         }
-
-    def close(self) -> None:
-        """Nothing stays open between reads; here for symmetry with Recording."""
-
-    def __enter__(self) -> BspysmgFolder:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
 
 
 def import_bspysmg_folder(
@@ -239,6 +256,23 @@ def import_bspysmg_folder(
     return Path(path)
 
 
+def write_bspysmg_folder(
+    folder: Path,
+    config: Any,
+    blocks: Any,
+    batches: int,
+    save_directory: str,
+    on_rows: Callable[[int], None] | None = None,
+) -> None:
+    """IO.dat (the peer's bytes) and sampler_configs.json saying `batches` batches."""
+    config = config.model_copy(deep=True)
+    config.input_data.number_batches = batches
+    folder.mkdir(parents=True, exist_ok=True)
+    write_iodat(folder / IODAT_NAME, blocks, config.n_inputs, config.n_outputs, on_rows)
+    text = config_to_bspysmg_yaml(config, save_directory=save_directory)
+    (folder / CONFIG_NAME).write_text(text, encoding="utf-8")
+
+
 def export_bspysmg_folder(
     recording: str | os.PathLike | Recording,
     out_dir: str | os.PathLike,
@@ -252,20 +286,14 @@ def export_bspysmg_folder(
     accepts a folder exported from an interrupted recording too.
     """
     out = Path(out_dir)
-    targets = [out / IODAT_NAME, out / BSPYSMG_CONFIG_NAME]
-    if not overwrite and any(t.exists() for t in targets):
+    if not overwrite and any((out / n).exists() for n in (IODAT_NAME, CONFIG_NAME)):
         raise RecordingError(
             f"{out} already holds a bspysmg export", "Choose another folder or allow overwriting."
         )
     rec = recording if isinstance(recording, Recording) else Recording(recording)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        config = rec.config.model_copy(deep=True)
-        config.input_data.number_batches = rec.batches_done
         blocks = ((x, y) for _, x, y in rec.iter_chunks())
-        write_iodat(targets[0], blocks, rec.config.n_inputs, rec.config.n_outputs, on_rows)
-        text = config_to_bspysmg_yaml(config, save_directory=str(out))
-        targets[1].write_text(text, encoding="utf-8")
+        write_bspysmg_folder(out, rec.config, blocks, rec.batches_done, str(out), on_rows)
     finally:
         if rec is not recording:
             rec.close()

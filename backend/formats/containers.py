@@ -1,32 +1,25 @@
-"""Files that hold several arrays: npz, torch, pickle, joblib.
+"""Files that hold several arrays: picking one, and torch / pickle / joblib objects.
 
 One array is picked by `key`; with no key the container must hold exactly
-one numeric array (or, for npz, the bspysmg pair `inputs` + `outputs`, read
-side by side like a recording). Ambiguity is an error that lists every
-candidate and its shape, never a silent "first one found".
+one numeric array. Ambiguity is an error that lists every candidate and its
+shape, never a silent "first one found": `pick_member` for files that list
+their arrays (HDF5, MATLAB, npz), `pick_array` for loaded Python objects.
 
-Pickle-based content (pickle, joblib, an npz member of object dtype) can run
-code when loaded, so it is read only with `trust_pickle=True`.
+Pickle-based files (pickle, joblib) can run code when loaded, so they are
+read only with `trust_pickle=True` (`backend.formats.trust`).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from backend.errors import FileFormatError
-from backend.readers import ArrayReader
-
-PICKLE_HINT = (
-    "Unpickling can run code hidden in the file. Only for a file you trust, pass "
-    "trust_pickle=True (samplelab: --trust-pickle)."
-)
+from backend.formats.trust import require_trust
 
 
 def _shape(value: Any) -> tuple:
@@ -58,6 +51,39 @@ def candidates(obj: Any, prefix: str = "") -> dict[str, Any]:
     if (hasattr(obj, "shape") and hasattr(obj, "dtype")) or isinstance(obj, (list, tuple)):
         return {prefix.rstrip("/"): obj}
     return {}
+
+
+def describe_candidates(items: list[dict]) -> str:
+    """`key (shape) dtype, ...` of listed members, for error hints."""
+    return ", ".join(f"{d['key']} {tuple(d['shape'])} {d['dtype']}" for d in items) or "none"
+
+
+def pick_member(
+    path: Any, items: list[dict], key: Any, noun: str, label: str, also: str = ""
+) -> str:
+    """The member `key` names, or the only usable one; errors list the candidates.
+
+    `items` are dicts with key, shape, dtype and usable (a numeric 1-D/2-D
+    array); `noun` names them ("dataset", "variable", "member") and `label`
+    heads the listing in the hint.
+    """
+    if key is not None:
+        if str(key) not in {d["key"] for d in items}:
+            raise FileFormatError(
+                f"{path} has no {noun} {str(key)!r}", f"{label}: {describe_candidates(items)}."
+            )
+        return str(key)
+    usable = [d for d in items if d["usable"]]
+    if len(usable) == 1:
+        return usable[0]["key"]
+    if not usable:
+        raise FileFormatError(
+            f"{path} holds no numeric 1-D or 2-D {noun}", f"{label}: {describe_candidates(items)}."
+        )
+    raise FileFormatError(
+        f"{path} holds {len(usable)} {noun}s; say which one to read (key=...){also}",
+        f"Candidates: {describe_candidates(usable)}.",
+    )
 
 
 def _listing(items: dict[str, Any]) -> str:
@@ -105,8 +131,7 @@ def _lookup(obj: Any, key: str | int, where: str) -> Any:
 
 def load_pickle(path: str | os.PathLike, trust_pickle: bool, joblib: bool = False) -> Any:
     """Unpickle (or joblib.load) a file the user trusts; refuse otherwise."""
-    if not trust_pickle:
-        raise FileFormatError(f"{path} is a pickle file and was not loaded", PICKLE_HINT)
+    require_trust(trust_pickle, f"{path} is a pickle file and was not loaded")
     try:
         if joblib:
             try:
@@ -122,80 +147,3 @@ def load_pickle(path: str | os.PathLike, trust_pickle: bool, joblib: bool = Fals
         raise
     except Exception as exc:  # anything a damaged pickle raises
         raise FileFormatError(f"{path} is not a readable pickle ({type(exc).__name__})") from None
-
-
-# --- npz ----------------------------------------------------------------------
-def npz_members(path: str | os.PathLike) -> list[dict]:
-    """key, shape, dtype of every member, from the .npy headers (nothing unpickled)."""
-    out = []
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.filename.endswith(".npy"):
-                    continue
-                with zf.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    shape, _, dtype = _npy_header(fh, version)
-                out.append(
-                    {
-                        "key": info.filename[:-4],
-                        "shape": list(shape),
-                        "dtype": str(dtype),
-                        "usable": dtype.kind in "biuf" and len(shape) in (1, 2),
-                    }
-                )
-    except Exception as exc:  # zipfile and numpy's header parser raise many kinds
-        raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
-    return out
-
-
-def _npy_header(fh: Any, version: tuple[int, int]) -> tuple:
-    fmt = np.lib.format
-    if version == (1, 0):
-        return fmt.read_array_header_1_0(fh, max_header_size=100_000)
-    if version == (2, 0):
-        return fmt.read_array_header_2_0(fh, max_header_size=100_000)
-    return fmt._read_array_header(fh, version, max_header_size=100_000)
-
-
-def open_npz(
-    path: str | os.PathLike,
-    key: str | int | None = None,
-    trust_pickle: bool = False,
-) -> ArrayReader:
-    """A reader over one npz member, or over inputs|outputs of a bspysmg npz."""
-    path = Path(path)
-    members = npz_members(path)
-    by_key = {m["key"]: m for m in members}
-    if key is None and {"inputs", "outputs"} <= set(by_key):
-        from backend.formats.peerfiles import open_peer_npz
-
-        return open_peer_npz(path, trust_pickle=trust_pickle)
-    if key is None:
-        usable = [m for m in members if m["usable"]]
-        if len(usable) != 1:
-            from backend.formats.hdf5files import describe_candidates
-
-            raise FileFormatError(
-                f"{path} holds {len(usable)} numeric arrays; say which one to read (key=...)",
-                f"Members: {describe_candidates(members)}.",
-            )
-        key = usable[0]["key"]
-    name = str(key)
-    if name not in by_key:
-        from backend.formats.hdf5files import describe_candidates
-
-        raise FileFormatError(
-            f"{path} has no member {name!r}", f"Members: {describe_candidates(members)}."
-        )
-    pickled = by_key[name]["dtype"] == "object"
-    if pickled and not trust_pickle:
-        raise FileFormatError(f"{path}: member {name!r} is pickled and was not loaded", PICKLE_HINT)
-    try:
-        with np.load(path, allow_pickle=pickled) as data:
-            value = data[name]
-    except Exception as exc:  # damaged member
-        raise FileFormatError(f"{path}: member {name!r} is unreadable ({exc})") from None
-    if pickled:
-        value, _ = pick_array(value.item() if value.ndim == 0 else value, None, f"{path}:{name}")
-    return ArrayReader(value, path=path, kind="npz")

@@ -22,29 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from backend.config import BSPYSMG_CONFIG_NAME, config_to_bspysmg_yaml
+from backend.config import BSPYSMG_CONFIG_NAME
 from backend.errors import SamplelabError
-from backend.formats.iodat import IODAT_NAME, write_iodat
-from backend.formats.npz import NpzWriter
+from backend.formats.iodat import IODAT_NAME
+from backend.formats.npz_write import NpzWriter, jsonable
 from backend.histograms import ColumnHistograms, Histogram, MinMax, column_min_max
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
 
 FORMATS = ("iodat", "npz", "csv", "hdf5", "histograms-png", "waveform-png")
 HDF5_EXPORT_FORMAT = "samplelab-export"
 _ROWS = 1 << 17
-
-
-def _plain(value: Any) -> Any:
-    """Config values as plain JSON (numpy arrays as lists) for readers without our code."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _chunks(src: Any, ctl: JobControl, stage: str = "exporting") -> Iterator[tuple]:
@@ -112,14 +99,14 @@ def export(
 
     `batch`/`rows` choose what `waveform-png` draws (default: the first batch).
     """
-    from backend.sources import open_export_source
+    from backend.sources import open_export_source, source_from
 
     if fmt not in FORMATS:
         raise SamplelabError(f"unknown export format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
     ctl = as_control(None, on_progress, cancelled)
-    owned = isinstance(source, (str, os.PathLike))
-    src = open_export_source(source, trust_pickle) if owned else source
-    try:
+    if isinstance(source, (str, os.PathLike)):
+        source = [source]
+    with source_from(source, lambda paths: open_export_source(paths[0], trust_pickle)) as src:
         folder_files = (IODAT_NAME, BSPYSMG_CONFIG_NAME) if fmt == "iodat" else ()
         target = _Target(Path(out), overwrite, folder_files)
         try:
@@ -129,26 +116,20 @@ def export(
         except BaseException:
             target.abandon()
             raise
-    finally:
-        if owned:
-            src.close()
 
 
 def _export_iodat(src: Any, tmp: Path, ctl: JobControl, final: Path, **_: Any) -> None:
-    config = src.config.model_copy(deep=True)
-    bp = config.batch_points
+    from backend.formats.bspysmg import write_bspysmg_folder
+
+    bp = src.config.batch_points
     if src.n_rows % bp:
         raise SamplelabError(
             f"{src.path} holds {src.n_rows} rows, not a whole number of {bp}-row batches "
             "(a clipped dataset?), which IO.dat cannot describe",
             "Export the recording or sampling folder it came from instead.",
         )
-    config.input_data.number_batches = src.n_rows // bp
-    tmp.mkdir(parents=True, exist_ok=True)
     blocks = ((x, y) for _, x, y in _chunks(src, ctl))
-    write_iodat(tmp / IODAT_NAME, blocks, config.n_inputs, config.n_outputs)
-    text = config_to_bspysmg_yaml(config, save_directory=str(final))
-    (tmp / BSPYSMG_CONFIG_NAME).write_text(text, encoding="utf-8")
+    write_bspysmg_folder(tmp, src.config, blocks, src.n_rows // bp, str(final))
 
 
 def _export_npz(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
@@ -186,7 +167,7 @@ def _export_csv(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
 def _export_hdf5(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
     import h5py
 
-    config = _plain(src.peer_config())
+    config = jsonable(src.peer_config(), tag_arrays=False)
     n_in, n_out = len(src.input_names), len(src.output_names)
     with h5py.File(tmp, "w") as f:
         f.attrs["format"] = HDF5_EXPORT_FORMAT

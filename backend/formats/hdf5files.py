@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import h5py
 import numpy as np
 
 from backend.errors import FileFormatError, RecordingError
+from backend.formats.containers import describe_candidates, pick_member
 from backend.readers import Reader, default_names
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -62,10 +64,6 @@ def list_datasets(f: h5py.File) -> list[dict]:
     return found
 
 
-def describe_candidates(items: list[dict]) -> str:
-    return ", ".join(f"{d['key']} {tuple(d['shape'])} {d['dtype']}" for d in items) or "none"
-
-
 def _text(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -95,7 +93,7 @@ class HDF5Reader(Reader):
         self, path: str | os.PathLike, key: str, order: str = "samples", kind: str = "hdf5"
     ) -> None:
         try:
-            self._f = h5py.File(path, "r", rdcc_nbytes=_CACHE_BYTES)
+            self._f = _open_read(path, rdcc_nbytes=_CACHE_BYTES)
         except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
             raise FileFormatError(
                 f"{path} is not a readable HDF5 file ({_first_line(exc)})"
@@ -127,6 +125,13 @@ class HDF5Reader(Reader):
         self.kind = kind
         self.key = key
 
+    def refresh(self) -> int:
+        """Pick up rows a writer appended (files written in SWMR mode)."""
+        if self._f.swmr_mode:
+            self._ds.refresh()
+            self._n_rows = self._dims(self._ds)[0]
+        return self._n_rows
+
     def _dims(self, ds: h5py.Dataset) -> tuple[int, int]:
         if ds.ndim == 1:
             return ds.shape[0], 1
@@ -150,40 +155,31 @@ class HDF5Reader(Reader):
         self._f.close()
 
 
-def _open_read(path: str | os.PathLike) -> h5py.File:
+def _open_read(path: str | os.PathLike, **options: Any) -> h5py.File:
     """Open as a recording reader does (SWMR when possible), so the handles share the file."""
     try:
-        return h5py.File(path, "r", swmr=True)
+        return h5py.File(path, "r", swmr=True, **options)
     except OSError:
-        return h5py.File(path, "r")
-
-
-def _small_cache_dataset(f: h5py.File, name: str) -> h5py.Dataset:
-    """A dataset handle with a small chunk cache.
-
-    HDF5 shares one cache between all handles of a dataset, sized by the
-    first one opened; opening ours before `Recording` opens its own keeps the
-    cache at a few MB instead of 32 MB per dataset. Batches are slices, so a
-    big cache would only hold memory.
-    """
-    dapl = h5py.h5p.create(h5py.h5p.DATASET_ACCESS)
-    dapl.set_chunk_cache(1021, _CACHE_BYTES // 2, 0.75)
-    return h5py.Dataset(h5py.h5d.open(f.id, name.encode(), dapl))
+        return h5py.File(path, "r", **options)
 
 
 class RecordingReader(Reader):
     """A samplelab recording: inputs (V) then outputs (nA) as columns, complete batches only."""
 
     kind = "recording"
+    columns_read_alone = True  # inputs and outputs are separate datasets
 
     def __init__(self, path: str | os.PathLike) -> None:
         from backend.recording import Recording
 
+        # Opened before `Recording`, which then shares this file and its chunk cache
+        # size: a few MB instead of 32 MB per dataset (reads are slices; a big cache
+        # would only hold memory). Datasets are opened once, by `Recording`: HDF5
+        # misbehaves when two handles of one SWMR dataset are refreshed.
         try:
-            self._file = _open_read(path)
-            self._parts = [_small_cache_dataset(self._file, n) for n in ("inputs", "outputs")]
-        except Exception:  # not HDF5, or no inputs/outputs: Recording below says which
-            self._file, self._parts = None, []
+            self._file = _open_read(path, rdcc_nbytes=_CACHE_BYTES // 2)
+        except Exception:  # not HDF5: Recording below says so
+            self._file = None
         try:
             self.recording = Recording(path)
         except RecordingError as exc:
@@ -192,8 +188,7 @@ class RecordingReader(Reader):
             raise FileFormatError(exc.message, exc.hint) from None
         rec = self.recording
         self._n_in = len(rec.input_names)
-        if not self._parts:
-            self._parts = [rec.inputs, rec.outputs]
+        self._parts = [rec.inputs, rec.outputs]
         super().__init__(rec.n_rows, np.float64, rec.channel_names, rec.units, rec.fs, path)
 
     @property
@@ -204,9 +199,6 @@ class RecordingReader(Reader):
     def refresh(self) -> int:
         """Pick up batches a live writer appended since; returns the row count."""
         self._n_rows = self.recording.refresh()
-        for ds in self._parts:
-            if ds.file.swmr_mode:
-                ds.refresh()
         return self._n_rows
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
@@ -227,6 +219,16 @@ class RecordingReader(Reader):
             at += width
         return out
 
+    def read_column_groups(
+        self, start: int, stop: int, widths: Sequence[int]
+    ) -> tuple[np.ndarray, ...]:
+        """(inputs, outputs) straight from their datasets, as `Recording.read` gives them."""
+        if not self._unselected() or list(widths) != [self._n_in, self.n_channels - self._n_in]:
+            return super().read_column_groups(start, stop, widths)
+        stop = min(int(stop), self.n_rows)
+        start = max(0, min(int(start), stop))
+        return tuple(ds[start:stop] for ds in self._parts)
+
     def describe(self, ranges: bool = True) -> dict:
         facts = super().describe(ranges)
         facts["batch_points"] = self.recording.batch_points
@@ -241,22 +243,11 @@ class RecordingReader(Reader):
 
 def pick_dataset(path: str | os.PathLike, key: str | int | None) -> str:
     """The dataset `key` names, or the only numeric table in the file."""
+    if key is not None:
+        return str(key).lstrip("/")
     try:
         with h5py.File(path, "r") as f:
             items = list_datasets(f)
     except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
         raise FileFormatError(f"{path} is not a readable HDF5 file ({_first_line(exc)})") from None
-    if key is not None:
-        return str(key).lstrip("/")
-    usable = [d for d in items if d["usable"]]
-    if len(usable) == 1:
-        return usable[0]["key"]
-    if not usable:
-        raise FileFormatError(
-            f"{path} holds no numeric 1-D or 2-D dataset",
-            f"Datasets in the file: {describe_candidates(items)}.",
-        )
-    raise FileFormatError(
-        f"{path} holds {len(usable)} datasets; say which one to read (key=...)",
-        f"Candidates: {describe_candidates(usable)}.",
-    )
+    return pick_member(path, items, None, "dataset", "Datasets in the file")

@@ -3,13 +3,13 @@
 The peer writes it with `numpy.savetxt` defaults (`%.18e`, space separated)
 after a `# Input 0, ..., Output 0` header; we write the same bytes.
 
-Reading is chunked and fast: the file is read in blocks of whole lines and
-each block is parsed by Apache Arrow's CSV parser (multi-threaded, correctly
-rounded, ~8x faster than `np.loadtxt`; see docs/postprocessing.md for the
-measurements). A block Arrow refuses (tabs, repeated spaces) is parsed by
-`np.loadtxt` instead, and a block neither accepts is scanned line by line so
-the error names the exact line and value. Memory stays bounded by the block
-and chunk sizes whatever the file size.
+Reading goes through one reader, `backend.formats.textrows.TextRowsReader`:
+one pass counts the rows and remembers where every 4096th starts, then each
+chunk is one seek, one read and one parse by Apache Arrow's CSV parser
+(multi-threaded, correctly rounded, ~8x faster than `np.loadtxt`; see
+docs/postprocessing.md). Here are the format's rules: the header, the
+peer's bytes, and the strict reading postprocessing needs (every damage is
+one error naming its line). Memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
@@ -23,13 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.errors import FileFormatError
-from backend.formats.iodat_blocks import (
-    BLOCK_BYTES,
-    MAX_LINE_BYTES,
-    BlockParser,
-    iodat_error,
-    line_blocks,
-)
+from backend.formats.iodat_blocks import CUT_OFF_HINT, MAX_LINE_BYTES, iodat_error, scan_rows
 
 IODAT_NAME = "IO.dat"
 IODAT_FMT = "%.18e"
@@ -108,8 +102,12 @@ class IODatLayout:
         return self.header_lines + row + 1
 
 
-def read_iodat_layout(path: str | os.PathLike) -> IODatLayout:
-    """Read the leading `#` lines; the first one with commas names the columns."""
+def read_iodat_layout(path: str | os.PathLike, skip_blank: bool = False) -> IODatLayout:
+    """Read the leading `#` lines; the first one with commas names the columns.
+
+    `skip_blank` also passes over empty lines before the data (text tables
+    other than the peer's IO.dat may have them; in an IO.dat they are damage).
+    """
     path = Path(path)
     names: list[str] | None = None
     offset = lines = 0
@@ -117,9 +115,10 @@ def read_iodat_layout(path: str | os.PathLike) -> IODatLayout:
         with open(path, "rb") as fh:
             while True:
                 line = fh.readline(MAX_LINE_BYTES)
-                if not line.startswith(b"#"):
+                blank = skip_blank and line and not line.strip()
+                if not (line.startswith(b"#") or blank):
                     break
-                if names is None and lines == 0:
+                if names is None and line.startswith(b"#"):
                     text = line[1:].decode("utf-8", "replace").strip()
                     parts = [p.strip() for p in text.split(",")]
                     names = parts if len(parts) > 1 or _NAME.match(text) else None
@@ -163,43 +162,15 @@ def count_iodat_rows(path: str | os.PathLike, layout: IODatLayout | None = None)
     Raises if the last line has no line end: the file was cut off mid-row.
     """
     layout = layout or read_iodat_layout(path)
-    rows = 0
-    last = b"\n"
-    with open(layout.path, "rb", buffering=0) as fh:
-        fh.seek(layout.data_offset)
-        buf = bytearray(BLOCK_BYTES)
-        nums = np.frombuffer(buf, dtype=np.uint8)
-        while got := fh.readinto(buf):
-            rows += int(np.count_nonzero(nums[:got] == 10))
-            last = bytes(buf[got - 1 : got])
-    if last != b"\n":
+    index = scan_rows(layout.path, layout.data_offset)
+    if not index.complete:
         raise iodat_error(
             layout.path,
-            layout.line_of_row(rows),
+            layout.line_of_row(index.n_rows - 1),
             "the last line is incomplete (no line end): the file was cut off",
-            "The sampling or copy was interrupted; remove the partial last line "
-            "(and any incomplete batch) or copy the file again.",
+            CUT_OFF_HINT,
         )
-    return rows
-
-
-def _offset_of_row(layout: IODatLayout, row: int) -> int:
-    """Byte offset where data row `row` starts, found by counting line ends."""
-    if row <= 0:
-        return layout.data_offset
-    seen = 0
-    with open(layout.path, "rb", buffering=0) as fh:
-        fh.seek(layout.data_offset)
-        pos = layout.data_offset
-        buf = bytearray(BLOCK_BYTES)
-        nums = np.frombuffer(buf, dtype=np.uint8)
-        while got := fh.readinto(buf):
-            ends = np.flatnonzero(nums[:got] == 10)
-            if seen + len(ends) >= row:
-                return pos + int(ends[row - seen - 1]) + 1
-            seen += len(ends)
-            pos += got
-    raise iodat_error(layout.path, None, f"has {seen} data rows; row {row} does not exist")
+    return index.n_rows
 
 
 def read_iodat_chunks(
@@ -217,50 +188,17 @@ def read_iodat_chunks(
     is wrong: header columns, column count, non-numbers, NaN/inf values, an
     empty line, or a last line cut off mid-row.
     """
+    from backend.formats.textrows import TextRowsReader
+
     if rows_per_chunk < 1:
         raise ValueError("rows_per_chunk must be >= 1")
     layout = read_iodat_layout(path)
     check_iodat_columns(layout, n_inputs, n_outputs)
-    parser = BlockParser(layout.path, n_inputs, n_outputs)
-    start_row = max(0, start_row)
-    row = start_row
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    pending = 0
-    with open(layout.path, "rb", buffering=0) as fh:
-        fh.seek(_offset_of_row(layout, start_row))
-        for first_line, block, lines in line_blocks(fh, layout.path, layout.line_of_row(row)):
-            if stop_row is not None and lines > stop_row - (row + pending):
-                lines = max(0, stop_row - (row + pending))
-                block = block[: _end_of_line(block, lines)]
-            if lines:
-                x, y = parser.parse(block, first_line, lines)
-                xs.append(x)
-                ys.append(y)
-                pending += lines
-            while pending >= rows_per_chunk or (pending and stop_row == row + pending):
-                take = min(pending, rows_per_chunk)
-                x_all, y_all = _joined(xs), _joined(ys)
-                yield row, x_all[:take], y_all[:take]
-                row += take
-                pending -= take
-                xs, ys = ([x_all[take:]], [y_all[take:]]) if pending else ([], [])
-            if stop_row is not None and row >= stop_row:
-                return
-    if pending:
-        yield row, _joined(xs), _joined(ys)
-
-
-def _end_of_line(block: memoryview, lines: int) -> int:
-    """Bytes of `block` spanning its first `lines` lines."""
-    if lines == 0:
-        return 0
-    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-    return int(ends[lines - 1]) + 1
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    with TextRowsReader(layout, widths=(n_inputs, n_outputs), strict=True) as reader:
+        stop = reader.n_rows if stop_row is None else min(stop_row, reader.n_rows)
+        for first in range(max(0, start_row), stop, rows_per_chunk):
+            end = min(first + rows_per_chunk, stop)
+            yield (first, *reader.read_column_groups(first, end, (n_inputs, n_outputs)))
 
 
 def read_iodat(

@@ -40,7 +40,7 @@ SUPPORTED = (
 
 def detect_kind(path: str | os.PathLike) -> str:
     """The kind of a file or folder (one of KINDS); FileFormatError when unknown."""
-    from backend.formats.peerfiles import IODAT_NAME, is_bspysmg_folder
+    from backend.formats.bspysmg import IODAT_NAME, is_bspysmg_folder
     from backend.formats.raw import find_sidecar
 
     path = Path(path)
@@ -135,6 +135,8 @@ def open_reader(
     describe a raw file without a sidecar or override its sidecar.
     """
     path = Path(path)
+    if order not in (None, "samples", "channels"):
+        raise FileFormatError(f"order must be 'samples' or 'channels', not {order!r}")
     kind = kind or detect_kind(path)
     opener = _OPENERS.get(kind)
     if opener is None:
@@ -209,19 +211,15 @@ def _mat(path: Path, key: Any, **_: Any) -> Reader:
 
 
 def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
+    from backend.formats.npz import read_npy_header
     from backend.formats.raw import BinaryReader
 
-    fmt = np.lib.format
     try:
         with open(path, "rb") as fh:
-            version = fmt.read_magic(fh)
-            reader_fn = (
-                fmt.read_array_header_1_0 if version == (1, 0) else (fmt.read_array_header_2_0)
-            )
-            shape, fortran, dtype = reader_fn(fh, max_header_size=100_000)
+            shape, fortran, dtype = read_npy_header(fh, str(path))
             offset = fh.tell()
-    except Exception as exc:  # numpy's header parser raises ValueError, TokenError, ...
-        raise FileFormatError(f"{path} is not a readable .npy file ({exc})") from None
+    except OSError as exc:
+        raise FileFormatError(f"cannot read {path}: {exc.strerror}") from None
     if dtype.kind not in "biuf" or dtype.hasobject:
         raise FileFormatError(f"{path} holds {dtype} data, not numbers")
     if len(shape) not in (1, 2):
@@ -237,13 +235,13 @@ def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
 
 
 def _npz(path: Path, key: Any, trust_pickle: bool = False, **_: Any) -> Reader:
-    from backend.formats.containers import open_npz
+    from backend.formats.npz import open_npz
 
     return open_npz(path, key, trust_pickle)
 
 
 def _folder(path: Path, key: Any, **_: Any) -> Reader:
-    from backend.formats.peerfiles import open_bspysmg_folder
+    from backend.formats.bspysmg import open_bspysmg_folder
 
     return open_bspysmg_folder(path)
 

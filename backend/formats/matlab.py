@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.formats.containers import pick_member
 from backend.formats.hdf5files import HDF5Reader, is_hdf5
 from backend.readers import ArrayReader, Reader
 
@@ -73,7 +74,7 @@ def open_mat(path: str | os.PathLike, key: str | int | None = None) -> Reader:
     """A reader over one variable of a .mat file."""
     path = Path(path)
     items = list_variables(path)
-    name = _pick(path, items, key)
+    name = pick_member(path, items, key, "variable", "Variables")
     if mat_version(path) == "7.3":
         return HDF5Reader(path, name, order="channels", kind="mat-v7.3")
     from scipy.io import loadmat
@@ -88,30 +89,6 @@ def open_mat(path: str | os.PathLike, key: str | int | None = None) -> Reader:
     if array.dtype == bool:
         array = array.astype(np.uint8)
     return ArrayReader(array, path=path, kind="mat-v5", names=None)
-
-
-def _pick(path: Path, items: list[dict], key: str | int | None) -> str:
-    from backend.formats.hdf5files import describe_candidates
-
-    if key is not None:
-        names = [d["key"] for d in items]
-        if str(key) not in names:
-            raise FileFormatError(
-                f"{path} has no variable {key!r}", f"Variables: {describe_candidates(items)}."
-            )
-        return str(key)
-    usable = [d for d in items if d["usable"]]
-    if len(usable) == 1:
-        return usable[0]["key"]
-    if not usable:
-        raise FileFormatError(
-            f"{path} holds no numeric 1-D or 2-D variable",
-            f"Variables: {describe_candidates(items)}.",
-        )
-    raise FileFormatError(
-        f"{path} holds {len(usable)} variables; say which one to read (key=...)",
-        f"Candidates: {describe_candidates(usable)}.",
-    )
 
 
 def _why(exc: Exception) -> str:

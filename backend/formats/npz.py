@@ -1,29 +1,24 @@
-"""bspysmg's `.npz` datasets: write them in chunks, read them without trusting pickle.
+"""Reading `.npz` files (bspysmg's datasets and any other) without trusting pickle.
 
-The peer saves `postprocessed_data.npz` (and `charging_signal.npz`,
-`reference_batch.npz`) with `np.savez(inputs=..., outputs=..., sampling_configs=dict)`:
-the config dict is stored as a *pickled* 0-d object array, and unpickling a
-file from someone else can run arbitrary code. Hence:
+The peer's npz holds its config as a pickled object, and unpickling a file
+from someone else can run arbitrary code. Hence:
 
-- `inputs`/`outputs` are read with `allow_pickle=False`, always.
-- The pickled `sampling_configs` is read only with `trust_pickle=True`;
-  otherwise `UntrustedPickleError` says why and how to opt in.
-- Files we write carry the same three keys (the peer's loaders read exactly
-  `inputs`, `outputs`, `sampling_configs` and ignore other keys) plus
-  `sampling_configs_json`: the same dict as JSON, numpy arrays tagged with
-  their dtype, so our own tools never need pickle.
+- numeric members are read with `allow_pickle=False`, always; stored
+  (uncompressed) members are memory-mapped straight out of the zip;
+- pickled content (the peer's `sampling_configs`, object members) is read
+  only with `trust_pickle=True` (`backend.formats.trust.require_trust`);
+- files we write also carry `sampling_configs_json`, read without pickle.
 
-An npz is a zip of `.npy` files; `NpzWriter` streams a big array into its
-member (header with the final shape, then rows), so writing needs no more
-memory than one chunk.
+`NpzReader` is the one npz reader of the data layer and the streams: members
+side by side as columns (a bspysmg npz reads as inputs then outputs).
+Writing lives in `backend.formats.npz_write`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,177 +27,12 @@ import numpy as np
 import numpy.lib.format as npformat
 
 from backend.errors import FileFormatError
+from backend.formats.npz_write import JSON_CONFIG_KEY, PEER_CONFIG_KEY, config_from_json
+from backend.formats.trust import UntrustedPickleError, require_trust
+from backend.readers import Reader, as_table
 
 ARRAY_KEYS = ("inputs", "outputs")
-PEER_CONFIG_KEY = "sampling_configs"
-JSON_CONFIG_KEY = "sampling_configs_json"
-_TAG = "__ndarray__"
-
-
-class UntrustedPickleError(FileFormatError):
-    """The file's config is a Python pickle and the caller did not opt in to trust it."""
-
-
-# --- the config as JSON -------------------------------------------------------------
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values; numpy arrays become dicts tagged with dtype and shape."""
-    if isinstance(value, np.ndarray):
-        return {_TAG: value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def _restore(obj: dict) -> Any:
-    if _TAG in obj and "dtype" in obj:
-        return np.array(obj[_TAG], dtype=np.dtype(obj["dtype"])).reshape(obj.get("shape", -1))
-    return obj
-
-
-def config_to_json(config: dict) -> str:
-    """JSON of a config dict; numpy arrays become `{"__ndarray__", "dtype", "shape"}`."""
-    return json.dumps(jsonable(config))
-
-
-def config_from_json(text: str) -> dict:
-    """Inverse of `config_to_json`: tagged arrays come back with their dtype and shape."""
-    data = json.loads(text, object_hook=_restore)
-    if not isinstance(data, dict):
-        raise ValueError("the JSON config is not a mapping")
-    return data
-
-
-# --- writing ------------------------------------------------------------------------
-
-
-def _write_header(fh: Any, header: dict) -> None:
-    try:
-        npformat.write_array_header_1_0(fh, header)
-    except ValueError:  # header too long for format 1.0 (very many dimensions/fields)
-        npformat.write_array_header_2_0(fh, header)
-
-
-class RowsMember:
-    """One `.npy` member being streamed: header first (final shape), then row blocks.
-
-    Closing checks that exactly the announced rows were written; a mismatch
-    raises and the caller discards the file.
-    """
-
-    def __init__(self, zf: zipfile.ZipFile, key: str, shape: tuple[int, ...], dtype: Any) -> None:
-        self.key = key
-        self.dtype = np.dtype(dtype)
-        self.shape = tuple(int(s) for s in shape)
-        self.written = 0
-        self._fh = zf.open(key + ".npy", "w", force_zip64=True)
-        _write_header(
-            self._fh,
-            {
-                "descr": npformat.dtype_to_descr(self.dtype),
-                "fortran_order": False,
-                "shape": self.shape,
-            },
-        )
-
-    def write(self, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block, dtype=self.dtype)
-        if block.shape[1:] != self.shape[1:]:
-            raise ValueError(f"{self.key}: block of shape {block.shape} for array {self.shape}")
-        if self.written + len(block) > self.shape[0]:
-            raise ValueError(f"{self.key}: more than the {self.shape[0]} rows announced")
-        if block.size:
-            self._fh.write(memoryview(block).cast("B"))
-        self.written += len(block)
-
-    def close(self) -> None:
-        if self._fh.closed:
-            return
-        self._fh.close()
-        if self.written != self.shape[0]:
-            raise ValueError(
-                f"{self.key}: {self.written} rows written but {self.shape[0]} announced"
-            )
-
-    def __enter__(self) -> RowsMember:
-        return self
-
-    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self._fh.close()
-
-
-class NpzWriter:
-    """Writes an `.npz` one member at a time, as `np.savez` lays it out (stored, zip64)."""
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self._zip = zipfile.ZipFile(self.path, "w", zipfile.ZIP_STORED, allowZip64=True)
-
-    def write_array(self, key: str, array: Any, allow_pickle: bool = False) -> None:
-        """One whole array, through numpy's own writer (objects only if allowed)."""
-        with self._zip.open(key + ".npy", "w", force_zip64=True) as fh:
-            npformat.write_array(fh, np.asanyarray(array), allow_pickle=allow_pickle)
-
-    def open_rows(self, key: str, shape: tuple[int, ...], dtype: Any = np.float64) -> RowsMember:
-        """A member to stream row blocks into; its header already says the final `shape`."""
-        return RowsMember(self._zip, key, shape, dtype)
-
-    def write_rows(
-        self,
-        key: str,
-        shape: tuple[int, ...],
-        chunks: Iterable[np.ndarray],
-        dtype: Any = np.float64,
-    ) -> int:
-        """Stream row blocks into one C-order array of the final `shape`; returns rows."""
-        with self.open_rows(key, shape, dtype) as member:
-            for block in chunks:
-                member.write(block)
-        return member.written
-
-    def write_config(self, config: dict) -> None:
-        """The peer's pickled `sampling_configs` plus our `sampling_configs_json`."""
-        self.write_array(PEER_CONFIG_KEY, np.array(config, dtype=object), allow_pickle=True)
-        self.write_array(JSON_CONFIG_KEY, np.array(config_to_json(config)))
-
-    def close(self) -> None:
-        self._zip.close()
-
-    def __enter__(self) -> NpzWriter:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-
-def write_npz(
-    path: str | os.PathLike, inputs: np.ndarray, outputs: np.ndarray, config: dict | None
-) -> Path:
-    """A peer-compatible npz from arrays in memory; written to a temp name, then renamed."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        with NpzWriter(tmp) as npz:
-            npz.write_array("inputs", np.asarray(inputs, dtype=np.float64))
-            npz.write_array("outputs", np.asarray(outputs, dtype=np.float64))
-            if config is not None:
-                npz.write_config(config)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-# --- reading ------------------------------------------------------------------------
+__all__ = ["UntrustedPickleError"]  # re-exported: callers catch it from here
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -220,24 +50,17 @@ def npz_keys(path: str | os.PathLike) -> list[str]:
         return [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
 
 
-def _read_header(fh: Any, path: Path, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def read_npy_header(fh: Any, where: str = "the array") -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) of an `.npy` stream, leaving `fh` at the data."""
     try:
         version = npformat.read_magic(fh)
         if version == (1, 0):
-            return npformat.read_array_header_1_0(fh)
+            return npformat.read_array_header_1_0(fh, max_header_size=100_000)
         if version == (2, 0):
-            return npformat.read_array_header_2_0(fh)
-    except ValueError as exc:
-        raise FileFormatError(f"{path}: member {key!r} is not a .npy array ({exc})") from None
-    raise FileFormatError(f"{path}: member {key!r} uses .npy format {version}, not supported")
-
-
-def npz_array_info(path: str | os.PathLike, key: str) -> tuple[tuple[int, ...], np.dtype]:
-    """(shape, dtype) of one member, from its header alone."""
-    path = Path(path)
-    with _open_zip(path) as zf, _member(zf, path, key) as fh:
-        shape, _, dtype = _read_header(fh, path, key)
-    return shape, dtype
+            return npformat.read_array_header_2_0(fh, max_header_size=100_000)
+    except Exception as exc:  # numpy's header parser raises ValueError, TokenError, ...
+        raise FileFormatError(f"{where} is not a readable .npy array ({exc})") from None
+    raise FileFormatError(f"{where} uses .npy format {version}, which is not supported")
 
 
 def _member(zf: zipfile.ZipFile, path: Path, key: str) -> Any:
@@ -251,13 +74,46 @@ def _member(zf: zipfile.ZipFile, path: Path, key: str) -> Any:
         ) from None
 
 
+def npz_array_info(path: str | os.PathLike, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of one member, from its header alone."""
+    path = Path(path)
+    with _open_zip(path) as zf, _member(zf, path, key) as fh:
+        shape, _, dtype = read_npy_header(fh, f"{path}: member {key!r}")
+    return shape, dtype
+
+
+def npz_members(path: str | os.PathLike) -> list[dict]:
+    """key, shape, dtype of every member, from the .npy headers (nothing unpickled)."""
+    path = Path(path)
+    out = []
+    with _open_zip(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            try:
+                with zf.open(info) as fh:
+                    shape, _, dtype = read_npy_header(fh)
+            except Exception as exc:  # zipfile raises many kinds on damaged members
+                raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
+            usable = dtype.kind in "biuf" and len(shape) in (1, 2)
+            out.append(
+                {
+                    "key": info.filename[:-4],
+                    "shape": list(shape),
+                    "dtype": str(dtype),
+                    "usable": usable,
+                }
+            )
+    return out
+
+
 def iter_npz_rows(
     path: str | os.PathLike, key: str, rows: int = 1 << 17
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (first_row, block) of a numeric member without loading it whole."""
     path = Path(path)
     with _open_zip(path) as zf, _member(zf, path, key) as fh:
-        shape, fortran, dtype = _read_header(fh, path, key)
+        shape, fortran, dtype = read_npy_header(fh, f"{path}: member {key!r}")
         if dtype.hasobject:
             raise FileFormatError(f"{path}: {key!r} holds Python objects, not numbers")
         if fortran and len(shape) > 1:
@@ -274,6 +130,29 @@ def iter_npz_rows(
             if len(raw) != n * row_bytes:
                 raise FileFormatError(f"{path}: {key!r} is truncated at row {start}")
             yield start, np.frombuffer(raw, dtype=dtype).reshape((n, *row_shape))
+
+
+def npz_member_array(path: str | os.PathLike, key: str) -> np.ndarray:
+    """One numeric member, memory-mapped inside the zip when stored, else loaded; no pickle."""
+    path = Path(path)
+    with _open_zip(path) as zf:
+        info = zf.NameToInfo.get(f"{key}.npy")
+        if info is not None and info.compress_type == zipfile.ZIP_STORED:
+            with zf.open(info) as fh:
+                shape, fortran, dtype = read_npy_header(fh, f"{path}: member {key!r}")
+                data_at = fh.tell()
+            if dtype.kind in "biuf" and not fortran and int(np.prod(shape)) > 0:
+                with open(path, "rb") as raw:  # skip the member's local zip header
+                    raw.seek(info.header_offset + 26)
+                    names = int.from_bytes(raw.read(2), "little")
+                    extra = int.from_bytes(raw.read(2), "little")
+                start = info.header_offset + 30 + names + extra + data_at
+                return np.memmap(path, dtype, "r", start, shape)
+    with _load(path) as data:
+        try:
+            return data[key]
+        except ValueError as exc:  # an object member: numpy refuses it without allow_pickle
+            raise FileFormatError(f"{path}: member {key!r} is not plain numbers ({exc})") from None
 
 
 def _numeric(path: Path, data: Any, key: str) -> np.ndarray:
@@ -304,7 +183,7 @@ def _load(path: Path) -> Any:
 
 
 def read_npz_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, outputs) of a bspysmg-style npz; never unpickles anything."""
+    """(inputs, outputs) of a bspysmg-style npz, in memory; never unpickles anything."""
     path = Path(path)
     with _load(path) as data:
         inputs, outputs = _numeric(path, data, "inputs"), _numeric(path, data, "outputs")
@@ -313,6 +192,17 @@ def read_npz_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             f"{path}: {len(inputs)} input rows but {len(outputs)} output rows",
         )
     return inputs, outputs
+
+
+def load_pickled_member(path: str | os.PathLike, key: str, trust_pickle: bool, message: str) -> Any:
+    """An object member, unpickled: the only place an npz is ever unpickled."""
+    require_trust(trust_pickle, message)
+    try:
+        with np.load(path, allow_pickle=True) as data:
+            value = data[key]
+    except Exception as exc:  # unpickling may raise anything
+        raise FileFormatError(f"{path}: its pickled {key!r} cannot be read ({exc})") from None
+    return value.item() if value.shape == () else value
 
 
 def read_npz_config(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
@@ -331,21 +221,14 @@ def read_npz_config(path: str | os.PathLike, trust_pickle: bool = False) -> dict
             f"{path} holds no sampling config (no {PEER_CONFIG_KEY!r})",
             "Only inputs/outputs can be read from it.",
         )
-    if not trust_pickle:
-        raise UntrustedPickleError(
-            f"{path} stores its sampling config as a Python pickle, and loading a pickle can "
-            "run any code hidden in the file, so it was not loaded",
-            "If you trust where this file came from (e.g. your own bspysmg run), open it with "
-            "--trust-pickle (API: trust_pickle=True). Its inputs/outputs can be read without that.",
-        )
-    try:
-        with np.load(path, allow_pickle=True) as data:
-            value = data[PEER_CONFIG_KEY]
-            config = value.item() if value.shape == () else value
-    except Exception as exc:  # unpickling may raise anything
-        raise FileFormatError(
-            f"{path}: its pickled {PEER_CONFIG_KEY} cannot be read ({exc})"
-        ) from None
+    config = load_pickled_member(
+        path,
+        PEER_CONFIG_KEY,
+        trust_pickle,
+        f"{path} stores its sampling config as a Python pickle, and loading a pickle can run "
+        "any code hidden in the file, so it was not loaded (its inputs/outputs can be read "
+        "without that)",
+    )
     if not isinstance(config, dict):
         raise FileFormatError(f"{path}: {PEER_CONFIG_KEY} is a {type(config).__name__}, not a dict")
     return config
@@ -391,3 +274,110 @@ def load_npz(
             raise
         config, source = None, ""
     return NpzDataset(path, inputs, outputs, config, source)
+
+
+# --- the reader -------------------------------------------------------------------------
+
+
+class NpzReader(Reader):
+    """Members of an npz side by side as columns; memory-mapped pieces stay lazy."""
+
+    kind = "npz"
+    columns_read_alone = True
+
+    def __init__(
+        self,
+        path: Path,
+        pieces: Sequence[np.ndarray],
+        names: Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
+        fs: float | None = None,
+        kind: str = "npz",
+    ) -> None:
+        if len({len(p) for p in pieces}) != 1:
+            raise FileFormatError(f"{path}: the members to read side by side differ in length")
+        self.pieces = list(pieces)
+        self._widths = [p.shape[1] for p in self.pieces]
+        width = sum(self._widths)
+        names = list(names) if names else [f"ch{i}" for i in range(width)]
+        units = list(units) if units else None
+        if len(names) != width or (units is not None and len(units) != width):
+            raise FileFormatError(f"{path}: give one name and one unit per channel ({width})")
+        dtype = np.result_type(*(p.dtype for p in self.pieces))
+        super().__init__(len(self.pieces[0]), dtype, names, units, fs, path)
+        self.kind = kind
+        self.config: dict | None = None  # the bspysmg config, when read
+        self.config_error: FileFormatError | None = None  # why it was not
+
+    def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
+        if len(self.pieces) == 1:
+            block = np.asarray(self.pieces[0][start:stop], dtype=self.dtype)
+            return block.copy() if len(cols) == block.shape[1] else block[:, cols]
+        block = np.hstack([np.asarray(p[start:stop], dtype=self.dtype) for p in self.pieces])
+        return block if len(cols) == block.shape[1] else block[:, cols]
+
+    def read_column_groups(
+        self, start: int, stop: int, widths: Sequence[int]
+    ) -> tuple[np.ndarray, ...]:
+        if not self._unselected() or list(widths) != self._widths:
+            return super().read_column_groups(start, stop, widths)
+        stop = min(int(stop), self.n_rows)
+        start = max(0, min(int(start), stop))
+        return tuple(np.array(p[start:stop], dtype=self.dtype) for p in self.pieces)
+
+    def close(self) -> None:
+        self.pieces = [p[:0] for p in self.pieces]  # drops the memory maps
+
+
+def open_npz(
+    path: str | os.PathLike,
+    key: str | int | None = None,
+    trust_pickle: bool = False,
+    keys: Sequence[str] | None = None,
+) -> Reader:
+    """A reader over one member (`key`), several side by side (`keys`), or a bspysmg npz.
+
+    Without either, a file holding `inputs` and `outputs` reads as the peer's
+    table; any other file must hold exactly one numeric array.
+    """
+    from backend.formats.containers import pick_array, pick_member
+    from backend.readers import ArrayReader
+
+    path = Path(path)
+    members = npz_members(path)
+    by_key = {m["key"]: m for m in members}
+    if key is None and keys is None and set(ARRAY_KEYS) <= set(by_key):
+        return open_peer_npz(path, trust_pickle)
+    side_by_side = ", or which to read side by side (keys=[...])"
+    if keys is None:
+        keys = [pick_member(path, members, key, "member", "Members", also=side_by_side)]
+    for name in keys:
+        pick_member(path, members, name, "member", "Members")
+    if len(keys) == 1 and by_key[keys[0]]["dtype"] == "object":
+        value = load_pickled_member(
+            path, keys[0], trust_pickle, f"{path}: member {keys[0]!r} is pickled and was not loaded"
+        )
+        array, _ = pick_array(value, None, f"{path}:{keys[0]}")
+        return ArrayReader(array, path=path, kind="npz")
+    pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in keys]
+    return NpzReader(path, pieces)
+
+
+def open_peer_npz(path: str | os.PathLike, trust_pickle: bool = False) -> NpzReader:
+    """inputs | outputs of a bspysmg npz; its config from JSON, or from the pickle with trust."""
+    from backend.formats.bspysmg import config_facts, folder_config_dict, peer_names
+
+    path = Path(path)
+    pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in ARRAY_KEYS]
+    names, units = peer_names(pieces[0].shape[1], pieces[1].shape[1])
+    config, error = None, None
+    try:
+        config = read_npz_config(path, trust_pickle)
+    except FileFormatError as exc:  # untrusted pickle, or no config: the arrays still read
+        error = exc
+    fs = config_facts(config)["fs"] or config_facts(folder_config_dict(path.parent))["fs"]
+    reader = NpzReader(path, pieces, names, units, fs, kind="bspysmg-npz")
+    reader.config, reader.config_error = config, error
+    if isinstance(error, UntrustedPickleError):
+        reader.notes.append("sampling_configs is pickled and was not read (pass trust_pickle)")
+    return reader

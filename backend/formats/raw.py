@@ -11,7 +11,8 @@ beside it does (spec in docs/data-layer.md):
 Only `dtype` and `n_channels` are required; `order` defaults to `samples`
 (row-major: all channels of observation 0, then of observation 1, ...);
 `channels` means all observations of channel 0, then of channel 1, ....
-yass's sidecar keys (`data_order`) are understood too. The sidecar of
+yass's sidecar key `data_order`, and the aliases `channels` (n_channels) and
+`fs` (sampling_frequency), are understood too. The sidecar of
 `data.bin` is `data.bin.json` (what we write) or `data.json` / `data.yaml`.
 """
 
@@ -149,7 +150,7 @@ def layout_from_dict(data: Any, where: str = "sidecar") -> RawLayout:
         dt = None
     if dtype is None:
         problems.append("dtype is missing (e.g. 'float64', '<i2')")
-    n_ch = data.get("n_channels")
+    n_ch = data.get("n_channels", data.get("channels"))
     if not isinstance(n_ch, int) or isinstance(n_ch, bool) or n_ch < 1:
         problems.append(f"n_channels must be a whole number >= 1 (got {n_ch!r})")
     order = data.get("order", data.get("data_order", "samples"))
@@ -160,7 +161,7 @@ def layout_from_dict(data: Any, where: str = "sidecar") -> RawLayout:
     offset = data.get("offset", 0)
     if not isinstance(offset, int) or offset < 0:
         problems.append(f"offset must be a whole number of bytes >= 0 (got {offset!r})")
-    fs = data.get("sampling_frequency")
+    fs = data.get("sampling_frequency", data.get("fs"))
     if fs is not None and (not isinstance(fs, (int, float)) or fs <= 0):
         problems.append(f"sampling_frequency must be a positive number (got {fs!r})")
     names, units = data.get("channel_names"), data.get("units")
@@ -223,7 +224,7 @@ def read_sidecar(path: str | os.PathLike) -> RawLayout:
 
             data = load_yaml(text)
     except Exception as exc:  # any parser error means the same to the user
-        raise FileFormatError(f"the sidecar {path} is not valid: {exc}") from None
+        raise FileFormatError(f"the sidecar {path} is not readable: {exc}") from None
     return layout_from_dict(data, str(path))
 
 
@@ -249,7 +250,7 @@ def open_raw(
         data = read_sidecar(found).to_dict()
     elif not settings:
         raise FileFormatError(
-            f"{path} is a raw binary file without a sidecar",
+            f"{path} is a raw binary file with no sidecar describing it",
             f"Put a sidecar beside it ({sidecar_path(path).name}) with dtype, n_channels and "
             "order, or pass dtype=..., n_channels=... (see docs/data-layer.md).",
         )

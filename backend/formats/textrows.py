@@ -1,125 +1,146 @@
-"""Random access into big text tables such as bspysmg's IO.dat.
+"""Random access into big text tables such as bspysmg's IO.dat: the one IO.dat reader.
 
-A text file cannot be sliced by byte arithmetic, so one chunked pass records
-where every 4096th row starts; afterwards rows [a, b) are read by seeking to
-the nearest recorded row and parsing only those lines. Memory stays bounded
-whatever the file size (the index of a 10^7-row file is ~20 KB).
+A text file cannot be sliced by byte arithmetic, so one pass records where
+every 4096th row starts (`scan_rows`); afterwards rows [a, b) are one seek,
+one read and one parse of exactly those lines by the fast block parser
+(`iodat_blocks.BlockParser`, Arrow). Memory stays bounded whatever the file
+size (the index of a 10^7-row file is ~20 KB).
+
+Two strictness levels, because two jobs read these files:
+
+- lenient (browsing, streams, `load_data`): any whitespace table of numbers;
+  NaN allowed; a last line without a line end is a row.
+- `strict=True` (postprocessing, `read_iodat_chunks`): the peer's IO.dat; a
+  cut-off last line, NaN or infinite values are errors naming their line.
 """
 
 from __future__ import annotations
 
-import io
+import itertools
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.formats import iodat_blocks
+from backend.formats.iodat import IODatLayout, read_iodat_layout
+from backend.formats.iodat_blocks import CUT_OFF_HINT, BlockParser, iodat_error, read_lines
 from backend.readers import Reader, default_names
-
-_SCAN_BYTES = 16 << 20
-_EVERY = 4096
-
-
-def _header(fh: io.BufferedReader) -> tuple[int, list[str] | None, bytes]:
-    """(offset of the first data row, names from a `# a, b` line, first data line)."""
-    names, offset = None, 0
-    while True:
-        line = fh.readline()
-        if not line:
-            return offset, names, b""
-        if line.startswith(b"#"):
-            if names is None:
-                text = line[1:].decode("utf-8", "replace").strip()
-                names = [n.strip() for n in text.split(",") if n.strip()] or None
-            offset += len(line)
-            continue
-        if not line.strip():
-            offset += len(line)
-            continue
-        return offset, names, line
 
 
 class TextRowsReader(Reader):
-    """Lazy rows of a whitespace-separated numeric text file (IO.dat)."""
+    """Lazy rows of a whitespace-separated numeric text file (IO.dat).
+
+    `widths` (strict IO.dat reading) gives the column groups, inputs then
+    outputs; without it the first data line says how many columns there are.
+    """
 
     kind = "iodat"
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike | IODatLayout,
         names: Sequence[str] | None = None,
         units: Sequence[str] | None = None,
         fs: float | None = None,
         kind: str = "iodat",
-        every: int = _EVERY,
+        every: int | None = None,
+        *,
+        widths: Sequence[int] | None = None,
+        strict: bool = False,
     ) -> None:
-        self._every = int(every)
+        layout = path if isinstance(path, IODatLayout) else read_iodat_layout(path, not strict)
+        self.layout, self.strict = layout, strict
         try:
-            with open(path, "rb") as fh:
-                header_names, n_cols, n_rows = self._scan(fh, path)
+            every = int(every or iodat_blocks.INDEX_EVERY)
+            self.index = iodat_blocks.scan_rows(layout.path, layout.data_offset, every)
         except OSError as exc:
-            raise FileFormatError(f"cannot read {path}: {exc.strerror}") from None
+            raise FileFormatError(f"cannot read {layout.path}: {exc.strerror}") from None
+        if strict and not self.index.complete:
+            raise iodat_error(
+                layout.path,
+                layout.line_of_row(self.index.n_rows - 1),
+                "the last line is incomplete (no line end): the file was cut off",
+                CUT_OFF_HINT,
+            )
+        n_cols = sum(widths) if widths is not None else self._columns(layout)
         if n_cols == 0:
-            raise FileFormatError(f"{path} holds no data rows and no header")
-        names = list(names or header_names or default_names(n_cols))
+            raise FileFormatError(f"{layout.path} holds no data rows and no header")
+        names = list(names or layout.names or default_names(n_cols))
         if len(names) != n_cols:
             names = default_names(n_cols)
-        super().__init__(n_rows, np.float64, names, units, fs, path)
+        super().__init__(self.index.n_rows, np.float64, names, units, fs, layout.path)
         self.kind = kind
-        self._n_cols = n_cols
+        self._widths = tuple(widths) if widths is not None else (n_cols,)
+        self._parsers: dict[tuple[int, ...], BlockParser] = {}
 
-    def _scan(self, fh: io.BufferedReader, path: Any) -> tuple:
-        """(header names, columns, rows); builds the row index on the way."""
-        start, header_names, first = _header(fh)
-        n_cols = len(first.split()) if first else len(header_names or [])
+    def _columns(self, layout: IODatLayout) -> int:
+        """Columns of the first data row, which must be numbers."""
+        with open(layout.path, "rb") as fh:
+            fh.seek(layout.data_offset)
+            first = fh.readline(1 << 20)
+        if not first.strip():
+            return len(layout.names or [])
         try:
             [float(v) for v in first.split()]
         except ValueError:
             raise FileFormatError(
-                f"{path} is not a table of numbers (first data row: {first[:80]!r})"
+                f"{layout.path} is not a table of numbers (first data row: {first[:80]!r})"
             ) from None
-        self._offsets, n_rows, self._end = self._index(fh, start)
-        return header_names, n_cols, n_rows
+        return len(first.split())
 
-    def _index(self, fh: io.BufferedReader, start: int) -> tuple[np.ndarray, int, int]:
-        """Row-start offsets of every `every`-th row, the row count and the data end."""
-        fh.seek(start)
-        marks, n_rows, pos, last_byte = [], 0, start, b"\n"
-        while True:
-            block = fh.read(_SCAN_BYTES)
-            if not block:
-                break
-            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-            # a row begins after each newline, and at the block start after one
-            head = [0] if last_byte == b"\n" else []
-            first_rows = np.concatenate([np.asarray(head, dtype=np.int64), ends + 1])
-            first_rows = first_rows[first_rows < len(block)]
-            pick = (n_rows + np.arange(len(first_rows))) % self._every == 0
-            marks.extend((pos + first_rows[pick]).tolist())
-            n_rows += len(first_rows)
-            pos += len(block)
-            last_byte = block[-1:]
-        return np.asarray(marks, dtype=np.int64), n_rows, pos
+    def read_column_groups(
+        self, start: int, stop: int, widths: Sequence[int]
+    ) -> tuple[np.ndarray, ...]:
+        """Rows [start, stop) parsed straight into one array per column group."""
+        widths = tuple(int(w) for w in widths)
+        if not self._unselected() or sum(widths) != len(self._names):
+            return super().read_column_groups(start, stop, widths)
+        stop = min(int(stop), self.n_rows)
+        return self._parse_rows(max(0, min(int(start), stop)), stop, widths)
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
-        k0 = start // self._every
-        k1 = -(-stop // self._every)
-        lo = int(self._offsets[k0])
-        hi = int(self._offsets[k1]) if k1 < len(self._offsets) else self._end
-        with open(self.path, "rb") as fh:
-            fh.seek(lo)
-            text = fh.read(hi - lo)
-        lines = text.splitlines()[start - k0 * self._every : stop - k0 * self._every]
+        groups = self._parse_rows(start, stop, self._widths)  # errors name Input/Output columns
+        table = groups[0] if len(groups) == 1 else np.hstack(groups)
+        return table if len(cols) == table.shape[1] else table[:, cols]
+
+    def _parse_rows(self, start: int, stop: int, widths: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        """Rows [start, stop) in pieces of about SCAN_BYTES of text (bounded memory)."""
+        if stop <= start:
+            return tuple(np.empty((0, w)) for w in widths)
+        if widths not in self._parsers:
+            self._parsers[widths] = BlockParser(self.layout.path, widths, finite=self.strict)
+        parser = self._parsers[widths]
+        step = self._piece_rows()
+        cuts = [start, *range((start // step + 1) * step, stop, step), stop]
+        if len(cuts) == 2:
+            return self._parse_piece(parser, start, stop)
+        out = tuple(np.empty((stop - start, w)) for w in widths)
+        for a, b in itertools.pairwise(cuts):
+            for whole, part in zip(out, self._parse_piece(parser, a, b)):
+                whole[a - start : b - start] = part
+        return out
+
+    def _piece_rows(self) -> int:
+        """Rows per parse: whole index steps holding about SCAN_BYTES of text."""
+        every = self.index.every
+        row_bytes = max(1, (self.index.end - self.layout.data_offset) // max(1, self.n_rows))
+        return max(every, iodat_blocks.SCAN_BYTES // row_bytes // every * every)
+
+    def _parse_piece(self, parser: BlockParser, start: int, stop: int) -> tuple[np.ndarray, ...]:
+        text = read_lines(self.layout.path, self.index, start, stop)
         try:
-            data = np.loadtxt(io.BytesIO(b"\n".join(lines)), ndmin=2, dtype=np.float64)
-        except ValueError as exc:
+            return tuple(parser.parse(text, self.layout.line_of_row(start), stop - start))
+        except FileFormatError as exc:
+            if self.strict:
+                raise
             raise FileFormatError(
-                f"{self.path}: rows {start}..{stop} are not numbers ({exc})"
+                f"rows {start}-{stop - 1} are not numbers as expected: {exc.message}", exc.hint
             ) from None
-        if data.shape != (stop - start, self._n_cols):
-            raise FileFormatError(
-                f"{self.path}: rows {start}..{stop} do not have {self._n_cols} numbers each"
-            )
-        return data if len(cols) == self._n_cols else data[:, cols]
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        if "_parsers" in state:  # parsers hold Arrow modules; they are rebuilt on demand
+            state = {**state, "_parsers": {}}
+        return state

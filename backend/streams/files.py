@@ -1,9 +1,10 @@
-"""File streams: thin wrappers that turn a table reader into a seekable stream.
+"""File streams: thin wrappers that turn a data-layer reader into a seekable stream.
 
-All the format knowledge lives in the readers (`backend.streams.readers`, or
-the data layer's readers, which have the same shape); a file stream only keeps
-the position, asks the reader for exactly the rows `get` needs, and follows a
-file that is still growing when asked to.
+All the format knowledge lives in the data layer's readers
+(`backend.readers.Reader`, opened by `backend.formats.*`): the same objects
+that `load_data`, batch processing, datasets and postprocessing read through.
+A file stream only keeps the position, asks its reader for exactly the rows
+`get` needs, and follows a file that is still growing when asked to.
 """
 
 from __future__ import annotations
@@ -12,31 +13,36 @@ import os
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.readers import Reader
 from backend.streams.base import Stream, StreamError
-from backend.streams.readers import (
-    IodatReader,
-    RecordingReader,
-    TableReader,
-    find_sidecar,
-    npy_reader,
-    npz_reader,
-    raw_reader,
-)
+
+
+class TableReader(Protocol):
+    """What a file stream needs of a reader (every `backend.readers.Reader` has it)."""
+
+    n_rows: int
+    channel_names: list[str]
+    units: list[str]
+    fs: float | None
+
+    def read(self, start: int, stop: int) -> np.ndarray: ...
+
+    def close(self) -> None: ...
 
 
 class FileStream(Stream):
     """Any table reader as a stream: `get` reads only the rows it returns.
 
     The rate is `fs`/`dt` when given, else the reader's, else 1 Hz (time then
-    counts samples). `channels` picks columns by name or index. With
-    `follow=True`, a reader that can `refresh()` (a recording being written)
-    is refreshed whenever `get` runs out of rows, and the stream only ends once
-    the file stops growing.
+    counts samples). `channels` picks columns by name or index; `names` and
+    `units` replace the reader's. With `follow=True`, a reader that can
+    `refresh()` (a recording being written) is refreshed whenever `get` runs
+    out of rows, and the stream only ends once the file stops growing.
     """
 
     seekable = True
@@ -48,16 +54,21 @@ class FileStream(Stream):
         dt: float | Fraction | None = None,
         channels: Sequence[int | str] | None = None,
         follow: bool = False,
+        names: Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
     ) -> None:
+        if channels is not None:
+            reader = _selected(reader, channels)
         self.reader = reader
-        names, units = list(reader.channel_names), list(reader.units)
-        self._cols = None if channels is None else _columns(channels, names)
-        if self._cols is not None:
-            names = [names[i] for i in self._cols]
-            units = [units[i] for i in self._cols]
+        width = len(reader.channel_names)
+        names = list(names) if names is not None else list(reader.channel_names)
+        units = list(units) if units is not None else list(reader.units)
+        if len(names) != width or len(units) != width:
+            reader.close()
+            raise StreamError(f"give one name and one unit per channel ({width})")
         if fs is None and dt is None:
             fs = reader.fs or 1.0
-        super().__init__(len(names), fs, dt, names, units)
+        super().__init__(width, fs, dt, names, units)
         self.follow = bool(follow) and hasattr(reader, "refresh")
 
     @property
@@ -89,8 +100,6 @@ class FileStream(Stream):
         if stop <= self.position:
             return np.empty((0, self.channels))
         block = self.reader.read(self.position, stop)
-        if self._cols is not None:
-            block = block[:, self._cols]
         if block.dtype == np.float64 and block.flags.c_contiguous and block.flags.owndata:
             return block  # already a fresh array of our own
         return np.array(block, dtype=np.float64, order="C")  # never a view into a file
@@ -102,70 +111,73 @@ class FileStream(Stream):
         self.reader.close()
 
 
-def _columns(channels: Sequence[int | str], names: list[str]) -> np.ndarray:
-    out = []
-    for c in channels:
-        if isinstance(c, str):
-            if c not in names:
-                raise StreamError(f"no channel named {c!r}", f"Channels: {', '.join(names)}.")
-            out.append(names.index(c))
-        elif not -len(names) <= int(c) < len(names):
-            raise StreamError(f"channel {c} out of range for {len(names)} channels")
-        else:
-            out.append(int(c) % len(names))
-    return np.asarray(out, dtype=np.intp)
+def _selected(reader: Any, channels: Sequence[int | str]) -> Reader:
+    """A view of some channels; an unknown channel is a StreamError naming the channels."""
+    try:
+        return reader.select(list(channels))
+    except (FileFormatError, IndexError, TypeError) as exc:
+        reader.close()
+        message = str(exc.message if isinstance(exc, FileFormatError) else exc)
+        raise StreamError(message, f"Channels: {', '.join(reader.channel_names)}.") from None
 
 
 class RecordingStream(FileStream):
     """A samplelab recording (inputs then outputs, or one `part`); `follow` a live one."""
 
     def __init__(self, path: str | os.PathLike, part: str = "all", **options: Any) -> None:
-        super().__init__(RecordingReader(path, part), **options)
+        from backend.formats.loaders import open_reader
+
+        if part not in ("all", "inputs", "outputs"):
+            raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {part!r}")
+        reader = open_reader(path, kind="recording")
+        if part != "all":
+            n_in = len(reader.recording.input_names)
+            reader = reader.select(slice(0, n_in) if part == "inputs" else slice(n_in, None))
+        super().__init__(reader, **options)
 
 
 class NpyStream(FileStream):
     """A `.npy` file, memory-mapped (`order='channels'` if stored channels x samples)."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        order: str = "samples",
-        names: Sequence[str] | None = None,
-        units: Sequence[str] | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(npy_reader(path, order, names=names, units=units), **options)
+    def __init__(self, path: str | os.PathLike, order: str = "samples", **options: Any) -> None:
+        from backend.formats.loaders import open_reader
+
+        super().__init__(open_reader(path, kind="npy", order=order), **options)
 
 
 class NpzStream(FileStream):
-    """Members of an `.npz` as columns (default: bspysmg's inputs then outputs)."""
+    """Members of an `.npz` as columns (default: bspysmg's inputs then outputs).
+
+    Never unpickles; the rate of a bspysmg npz comes from its config, or from
+    the `sampler_configs.json` of the folder it sits in.
+    """
 
     def __init__(
-        self,
-        path: str | os.PathLike,
-        keys: Sequence[str] | None = None,
-        names: Sequence[str] | None = None,
-        units: Sequence[str] | None = None,
-        **options: Any,
+        self, path: str | os.PathLike, keys: Sequence[str] | None = None, **options: Any
     ) -> None:
-        meta = {k: v for k, v in (("names", names), ("units", units)) if v is not None}
-        super().__init__(npz_reader(path, keys, **meta), **options)
+        from backend.formats.npz import open_npz
+
+        super().__init__(open_npz(path, keys=keys), **options)
 
 
 class IodatStream(FileStream):
     """A bspysmg sampling folder's `IO.dat` (rate and units from its sampler_configs.json)."""
 
     def __init__(self, path: str | os.PathLike, **options: Any) -> None:
-        super().__init__(IodatReader(path), **options)
+        from backend.formats.bspysmg import open_bspysmg_folder
+
+        super().__init__(open_bspysmg_folder(path), **options)
 
 
 class RawStream(FileStream):
-    """A raw binary file with a JSON/YAML sidecar (see `raw_reader`)."""
+    """A raw binary file with a JSON/YAML sidecar (see `backend.formats.raw`)."""
 
     def __init__(
         self, path: str | os.PathLike, sidecar: str | os.PathLike | None = None, **options: Any
     ) -> None:
-        super().__init__(raw_reader(path, sidecar), **options)
+        from backend.formats.raw import open_raw
+
+        super().__init__(open_raw(path, sidecar), **options)
 
 
 def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
@@ -175,6 +187,8 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
     HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset)
     and raw binaries that have a sidecar. Options go to the stream class.
     """
+    from backend.formats.raw import find_sidecar
+
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"no such file or folder: {path}")

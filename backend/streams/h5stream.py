@@ -29,6 +29,7 @@ import numpy as np
 
 from backend import __version__
 from backend.errors import FileFormatError, RecordingError
+from backend.formats.hdf5files import HDF5Reader
 from backend.streams.base import Stream, StreamError
 from backend.streams.files import FileStream
 
@@ -127,88 +128,52 @@ class H5StreamWriter(Stream):
             self._close("complete" if exc_type is None else "failed")
 
 
-class H5TableReader:
-    """A table reader over a `samplelab-stream` file, or over any 2-D numeric dataset."""
+class StreamFileReader(HDF5Reader):
+    """The data of a `samplelab-stream` file: only the rows `/rows` counts, the exact rate."""
 
-    def __init__(self, path: str | os.PathLike, dataset: str | None = None) -> None:
-        self.path = Path(path)
-        try:
-            try:
-                self._f = h5py.File(self.path, "r", swmr=True)
-            except OSError:
-                self._f = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise FileFormatError(f"{self.path} is not a readable HDF5 file ({exc})") from None
-        attrs = self._f.attrs
-        self.ours = _text(attrs.get("format", "")) == STREAM_FORMAT and dataset is None
-        name = "data" if self.ours else dataset
-        if name is None or name not in self._f or not isinstance(self._f[name], h5py.Dataset):
-            self._f.close()
-            raise FileFormatError(
-                f"{self.path}: say which dataset to read (dataset='...')"
-                if name is None
-                else f"{self.path} has no dataset {name!r}"
-            )
-        self._ds = self._f[name]
-        if self._ds.ndim not in (1, 2) or self._ds.dtype.kind not in "biuf":
-            self._f.close()
-            raise FileFormatError(f"{self.path}:{name} is not a 1-D or 2-D table of numbers")
-        width = 1 if self._ds.ndim == 1 else self._ds.shape[1]
-        meta = attrs if self.ours else self._ds.attrs
-        self.channel_names = _json_list(meta.get("channel_names")) or [
-            f"ch{i}" for i in range(width)
-        ]
-        self.units = _json_list(meta.get("units")) or [""] * width
-        fs = meta.get("sampling_frequency")
-        self.fs = float(fs) if fs is not None else None
-        self.rate = Fraction(_text(attrs["sampling_rate"])) if self.ours else None
-        self.n_rows = 0
+    kind = "samplelab-stream"
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(path, "data", kind=self.kind)
+        self.rate = Fraction(_text(self._f.attrs["sampling_rate"]))
         self.refresh()
 
     @property
     def live(self) -> bool:
-        return self.ours and _text(self._f["status"][()]) == "writing"
+        return _text(self._f["status"][()]) == "writing"
 
     def refresh(self) -> int:
         """Pick up rows a writer added (only rows counted in /rows are complete)."""
+        rows = super().refresh()
         if self._f.swmr_mode:
-            self._ds.refresh()
-            if self.ours:
-                self._f["rows"].refresh()
-                self._f["status"].refresh()
-        rows = int(self._ds.shape[0])
-        self.n_rows = min(rows, int(self._f["rows"][()])) if self.ours else rows
-        return self.n_rows
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        stop = min(stop, self.n_rows)
-        start = max(0, min(start, stop))
-        block = self._ds[start:stop]
-        return block[:, None] if block.ndim == 1 else block
-
-    def close(self) -> None:
-        self._f.close()
+            self._f["rows"].refresh()
+            self._f["status"].refresh()
+        self._n_rows = min(rows, int(self._f["rows"][()]))
+        return self._n_rows
 
 
 class HDF5Stream(FileStream):
     """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
 
     def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
-        reader = H5TableReader(path, dataset)
-        if reader.rate is not None and "fs" not in options and "dt" not in options:
-            options["fs"] = reader.rate
+        from backend.formats.containers import describe_candidates
+        from backend.formats.hdf5files import hdf5_format, list_datasets
+
+        if dataset is None and hdf5_format(path) == STREAM_FORMAT:
+            reader = StreamFileReader(path)
+            if "fs" not in options and "dt" not in options:
+                options["fs"] = reader.rate
+        elif dataset is None:
+            with h5py.File(path, "r") as f:
+                items = list_datasets(f)
+            raise FileFormatError(
+                f"{path}: say which dataset to read (dataset='...')",
+                f"Datasets in the file: {describe_candidates(items)}.",
+            )
+        else:
+            reader = HDF5Reader(path, dataset.lstrip("/"))
         super().__init__(reader, **options)
 
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _json_list(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    try:
-        items = json.loads(_text(value))
-    except json.JSONDecodeError:
-        return None
-    return [str(v) for v in items] if isinstance(items, list) else None
