@@ -80,6 +80,12 @@ class SessionRunner(QObject):
     def active(self) -> bool:
         return self.state != "idle"
 
+    def current_session(self) -> SamplingSession | None:
+        """The session now running (built, not finished), for extra listeners; else None."""
+        with self._lock:
+            session = self.session
+        return session if self.active else None
+
     def start(self, request: SessionRequest) -> LiveBuffer:
         """Begin a session; returns the live buffer its batches will appear in."""
         if self.active:

@@ -31,7 +31,7 @@ def settings_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
     for name in ("question", "warning", "information", "critical"):
         monkeypatch.setattr(QMessageBox, name, staticmethod(_unexpected))
-    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):
         monkeypatch.setattr(QFileDialog, name, staticmethod(_unexpected))
     return folder
 
@@ -95,3 +95,75 @@ def type_into(qtbot, line_edit, text: str) -> None:
 def wait_for_dialog(qtbot, timeout: int = 10_000) -> dialogs.ErrorDialog:
     qtbot.waitUntil(lambda: bool(dialogs.open_error_dialogs()), timeout=timeout)
     return dialogs.open_error_dialogs()[-1]
+
+
+def make_recording(path: Path, seed: int = 7, **input_data) -> Path:
+    """A complete small recording (6 x 50 rows unless told) on the analytic simulated device."""
+    from backend.sampling import start_session
+
+    session = start_session(
+        small_config(**input_data), "simulated", path=path, seed=seed, model="analytic"
+    )
+    result = session.run()
+    assert result.status == "complete"
+    return Path(result.path)
+
+
+def copy_fixture(tmp_path: Path, name: str) -> Path:
+    """A copy of a bspysmg fixture folder: the shared ground truth is never written."""
+    import shutil
+
+    from conftest import BSPYSMG_FIXTURES
+
+    source = BSPYSMG_FIXTURES / name
+    if not source.is_dir():
+        pytest.skip(f"bspysmg fixtures not found at {source}")
+    copy = Path(shutil.copytree(source, tmp_path / name))
+    for path in [copy, *copy.rglob("*")]:  # the fixtures are read-only; the copy is ours
+        path.chmod(path.stat().st_mode | 0o200)
+    return copy
+
+
+def answer_questions(monkeypatch, yes: bool) -> list[str]:
+    """Answer every QMessageBox.question with Yes or No; returns the texts asked, in order."""
+    asked: list[str] = []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        button = QMessageBox.StandardButton
+        return button.Yes if yes else button.No
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return asked
+
+
+def hold_until(condition, timeout_s: float = 10.0) -> None:
+    """Block a worker thread until `condition()` (e.g. the GUI cancelled its job) or timeout."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.005)
+
+
+def show_page(qtbot, window, key: str):
+    """Bring a page's tab to the front (as a click on the tab would) and return the page."""
+    page = window.pages[key]
+    window.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(page.isVisible)
+    return page
+
+
+def click_path(qtbot, tree, path, timeout: int = 10_000) -> None:
+    """Click `path` in a widgets.filetree.FileTree once its model has listed it."""
+
+    def listed() -> bool:
+        index = tree.index_of(path)
+        if not index.isValid():
+            return False
+        tree.view.scrollTo(index)
+        return not tree.view.visualRect(index).isEmpty()
+
+    qtbot.waitUntil(listed, timeout=timeout)
+    rect = tree.view.visualRect(tree.index_of(path))
+    qtbot.mouseClick(tree.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -32,6 +32,7 @@ def test_menus_hold_every_command(window):
         "&Open config…",
         "&Save config…",
         "Save as &bspysmg…",
+        "Export &dataset…",
         "&Quit",
     ]
     assert menu_texts(window, "Session") == ["Start", "Pause", "Resume", "Stop"]

@@ -86,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     window.grab().save(str(out / "sampling-validation.png"))
     shots.append(("sampling-validation.png", window))
 
+    from tools.shots_postprocess import shoot as shoot_postprocess
+
+    shots += [(name, window) for name in shoot_postprocess(window, out, work, pump)]
+
+    from tools.shots_browser import shoot as shoot_browser
+
+    shots += [(name, window) for name in shoot_browser(window, out, work, pump)]
+
     window.close()
     pump(0.2)
     shutil.rmtree(work, ignore_errors=True)

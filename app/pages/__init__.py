@@ -25,7 +25,12 @@ from app.theme import LIGHT, Theme
 from app.workers import Job, Worker, WorkerPool
 
 #: Modules whose import registers pages; later pages add themselves here.
-PAGE_MODULES = ["app.pages.sampling"]
+PAGE_MODULES = [
+    "app.pages.sampling",
+    "app.pages.postprocess",
+    "app.pages.recordings",
+    "app.pages.streams",
+]
 
 _REGISTRY: list[type[Page]] = []
 

@@ -1,0 +1,140 @@
+"""Exports from the Postprocess page: a save dialog, then `exporters.export` on a worker.
+
+The save dialog asks before replacing a file (IO.dat: before replacing the
+IO.dat / sampler_configs.json of the chosen folder); the export writes under
+a temporary name, so Cancel or an error leaves no half file.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+
+from app import dialogs
+from app.pages.postprocess_jobs import EXPORTS, SUFFIXES, RunOutcome, export_rows
+from app.workers import Worker
+
+if TYPE_CHECKING:
+    from app.pages.postprocess import PostprocessPage
+
+log = logging.getLogger(__name__)
+_FILTERS = {fmt: flt for fmt, _, flt in EXPORTS}
+_TITLES = {fmt: text.rstrip("…") for fmt, text, _ in EXPORTS}
+
+
+def default_target(outcome: RunOutcome, fmt: str, which: str, folder: Path) -> Path:
+    """Where the save dialog starts: the results folder, named after what is exported."""
+    from backend.postprocess import DATA_NAME
+
+    if which == "kept":
+        base = Path(DATA_NAME).stem
+    else:
+        base = Path(outcome.request.paths[0]).stem
+        base = f"{base}_all" if len(outcome.request.paths) == 1 else f"{base}_merged"
+    if fmt == "iodat":
+        return folder / f"{base}_iodat"
+    path = folder / f"{base}{SUFFIXES[fmt]}"
+    if path == outcome.files.get(DATA_NAME):
+        path = path.with_name(f"{base}_copy{SUFFIXES[fmt]}")
+    return path
+
+
+class Exporter(QObject):
+    """Runs one export at a time for the page's results view."""
+
+    def __init__(self, page: PostprocessPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.ctx = page.ctx
+        self.worker: Worker | None = None
+        self.last_written: Path | None = None
+        page.results.export_requested.connect(self.export)
+        page.results.cancel_export.clicked.connect(self.cancel)
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def _folder(self, outcome: RunOutcome) -> Path:
+        remembered = self.ctx.settings.value("postprocess/export_folder", "", str)
+        return Path(remembered) if remembered and Path(remembered).is_dir() else outcome.out_dir
+
+    def ask_target(self, fmt: str, which: str, outcome: RunOutcome) -> Path | None:
+        start = default_target(outcome, fmt, which, self._folder(outcome))
+        title = f"Export {_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every row'})"
+        if fmt == "iodat":
+            return self._ask_iodat_folder(title, start)
+        path = dialogs.ask_save_file(self.page, title, str(start), _FILTERS[fmt])
+        return Path(path) if path else None
+
+    def _ask_iodat_folder(self, title: str, start: Path) -> Path | None:
+        from backend.config import BSPYSMG_CONFIG_NAME
+        from backend.formats.iodat import IODAT_NAME
+
+        folder = dialogs.ask_folder(self.page, f"{title}: choose a folder", str(start.parent))
+        if not folder:
+            return None
+        clash = [n for n in (IODAT_NAME, BSPYSMG_CONFIG_NAME) if (Path(folder) / n).exists()]
+        if clash and not dialogs.confirm(
+            self.page,
+            "Replace files?",
+            f"{folder} already holds {' and '.join(clash)}.\nDo you want to replace them?",
+        ):
+            return None
+        return Path(folder)
+
+    def export(self, fmt: str, which: str) -> None:
+        outcome = self.page.results.outcome
+        if outcome is None or self.busy:
+            return
+        target = self.ask_target(fmt, which, outcome)
+        if target is None:
+            return
+        self.ctx.settings.set_value("postprocess/export_folder", str(target.parent))
+
+        def job(report: Any, token: Any) -> Path:
+            return export_rows(which, outcome, fmt, target, report, token)
+
+        self.page.results.set_exporting(True)
+        self.page.results.set_export_progress(f"{_TITLES[fmt]}…", 0.0)
+        self.worker = self.ctx.workers.run(
+            job,
+            f"export {fmt}",
+            on_result=self._on_done,
+            on_error=self._on_error,
+            on_progress=self._on_progress,
+            on_cancelled=self._on_cancelled,
+        )
+        self.page.update_actions()  # no new run while exporting from the results
+        self.ctx.status(f"Exporting {_TITLES[fmt]} to {target}…", 0)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def _on_progress(self, p: Any) -> None:
+        self.page.results.set_export_progress(
+            f"{p.stage} {100 * p.fraction:.0f} %", float(p.fraction)
+        )
+
+    def _finish(self) -> None:
+        self.worker = None
+        self.page.results.set_exporting(False)
+        self.page.update_actions()
+
+    def _on_done(self, path: Path) -> None:
+        self._finish()
+        self.last_written = Path(path)
+        self.ctx.status(f"Exported {path}")
+        log.info("exported %s", path)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._finish()
+        self.ctx.show_error(exc, "Nothing was written.")
+
+    def _on_cancelled(self) -> None:
+        self._finish()
+        self.ctx.status("Export cancelled; nothing was written")

@@ -1,0 +1,325 @@
+"""The Postprocess page's backend work, as plain functions run on worker threads.
+
+Each job is `fn(..., report, token)` or a plain call: it opens what it needs,
+calls the backend (`backend.sources`, `backend.preview`, `backend.postprocess`,
+`backend.formats.exporters`), and returns plain data the page shows. No Qt
+here, so the same steps can be driven from a test or a script.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.histograms import Histogram, RowMeanHistogram
+
+Report = Callable[[Any], None]
+#: Bins of the row-mean preview as drawn (the scan's 4096 fine bins, summed in groups).
+PREVIEW_DRAW_BINS = 256
+KEPT_BINS = 100
+
+
+# --- sources ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceFacts:
+    path: str
+    kind: str  # "recording" | "bspysmg folder"
+    rows: int
+    batches: int
+    batch_points: int
+    fs: float
+    note: str
+
+    def describe(self) -> str:
+        """'rec.h5 — recording, 20 × 50 rows at 1,000 Hz'."""
+        name = Path(self.path).name
+        text = (
+            f"{name} — {self.kind}, {self.batches:,} × {self.batch_points:,} rows "
+            f"at {self.fs:,.0f} Hz"
+        )
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True)
+class SourcesInfo:
+    """What the chosen sources hold together (they were opened and found mergeable)."""
+
+    paths: list[str]
+    sources: list[SourceFacts]
+    rows: int
+    output_names: list[str]
+    amplification: list[float]
+    default_clip: list[float] | None
+    default_out: Path
+
+
+def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
+    """Open the sources (merge rules checked: MergeError says why not) and describe them."""
+    from backend.postprocess import clipping_value, default_output_dir
+    from backend.sources import open_sources
+
+    src = open_sources(list(paths))
+    try:
+        parts = getattr(src, "sources", [src])
+        facts = [
+            SourceFacts(
+                str(p.path),
+                "bspysmg folder" if Path(p.path).is_dir() else "recording",
+                int(p.n_rows),
+                int(p.batches_done),
+                int(p.batch_points),
+                float(p.fs),
+                p.note,
+            )
+            for p in parts
+        ]
+        amplification = [float(a) for a in np.atleast_1d(src.config.driver.amplification)]
+        return SourcesInfo(
+            [str(p) for p in paths],
+            facts,
+            int(src.n_rows),
+            list(src.output_names),
+            amplification,
+            clipping_value("default", amplification),
+            default_output_dir(src.path),
+        )
+    finally:
+        src.close()
+
+
+def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeanHistogram:
+    """One pass over the outputs: the row-mean histogram behind the live '% dropped'."""
+    from backend.preview import scan_row_means
+
+    return scan_row_means(list(paths), on_progress=report, cancelled=lambda: bool(token.cancelled))
+
+
+def preview_bins(hist: RowMeanHistogram, bins: int = PREVIEW_DRAW_BINS) -> tuple:
+    """(edges, counts) to draw: the fine bins summed in equal groups (exact counts)."""
+    n = len(hist.counts)
+    group = n // bins if n >= bins and n % bins == 0 else 1
+    counts = hist.counts.reshape(-1, group).sum(axis=1)
+    return hist.edges[::group], counts
+
+
+def drop_text(estimate: Any) -> str:
+    """'Would drop 12.34 % (1,234 of 10,000 rows)'; '≈' when the bins leave doubt."""
+    if estimate.total == 0:
+        return "No rows to clip."
+    approx = "" if estimate.exact else "≈ "
+    text = (
+        f"Would drop {approx}{estimate.percent:.2f} % "
+        f"({approx}{estimate.rows:,} of {estimate.total:,} rows)"
+    )
+    if not estimate.exact:
+        text += f"; between {estimate.low:,} and {estimate.high:,}"
+    return text
+
+
+# --- the run ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRequest:
+    paths: list[str]
+    out_dir: Path
+    clip: Any  # "default" | None | [lo, hi]
+    charging_batches: int
+    reference_batches: int
+
+
+@dataclass
+class RunOutcome:
+    request: RunRequest
+    out_dir: Path
+    files: dict[str, Path]
+    summary: dict
+    kept: list[Histogram]  # per output: np.histogram(kept rows, 100 bins)
+    coverage: list[Histogram]  # per input: kept rows (every 3rd) over the wave range
+    row_means: RowMeanHistogram | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def result_names() -> list[str]:
+    """Every file a run writes into its output folder."""
+    from backend.postprocess import FIGURE_NAME, NPZ_NAMES, RESULTS_NAME
+
+    return [RESULTS_NAME, *NPZ_NAMES.values(), FIGURE_NAME]
+
+
+def existing_results(out_dir: str | os.PathLike) -> list[str]:
+    """The result files already in `out_dir` that a run would replace."""
+    return [name for name in result_names() if (Path(out_dir) / name).exists()]
+
+
+def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutcome:
+    """Postprocess (cancellable: the folder stays as it was), then the kept-output histograms."""
+    from backend.postprocess import RESULTS_NAME, postprocess
+
+    result = postprocess(
+        list(request.paths),
+        request.out_dir,
+        clip=request.clip,
+        charging_batches=request.charging_batches,
+        reference_batches=request.reference_batches,
+        on_progress=report,
+        cancelled=lambda: bool(token.cancelled),
+    )
+    kept = kept_output_histograms(result.files[RESULTS_NAME], result.summary)
+    return RunOutcome(
+        request,
+        result.out_dir,
+        result.files,
+        result.summary,
+        kept,
+        result.histograms.get("inputs", []),
+        result.row_means,
+    )
+
+
+def kept_output_histograms(
+    results_path: str | os.PathLike, summary: dict, bins: int = KEPT_BINS
+) -> list[Histogram]:
+    """Per output, `np.histogram(kept, bins)` over the kept min..max, read in chunks."""
+    from backend.histograms import ColumnHistograms
+    from backend.postprocessed import PostprocessedFile
+
+    outputs = summary["outputs"]
+    ranges = np.array(
+        [
+            (o["kept_min"], o["kept_max"]) if o["kept_min"] is not None else (0.0, 1.0)
+            for o in outputs
+        ],
+        dtype=float,
+    )
+    acc = ColumnHistograms(ranges, bins)
+    with PostprocessedFile(results_path) as results:
+        rows = results.outputs.shape[0]
+        for start in range(0, rows, 1 << 17):
+            acc.add(results.outputs[start : start + (1 << 17)])
+    return acc.histograms([o["name"] for o in outputs], "nA")
+
+
+# --- exports ----------------------------------------------------------------------------
+#: (format, button text, file filter; None = a folder)
+EXPORTS = (
+    ("npz", "bspysmg npz…", "bspysmg dataset (*.npz)"),
+    ("hdf5", "HDF5…", "HDF5 (*.h5 *.hdf5)"),
+    ("csv", "CSV…", "CSV table (*.csv)"),
+    ("iodat", "IO.dat folder…", None),
+    ("histograms-png", "Histograms PNG…", "PNG image (*.png)"),
+    ("waveform-png", "Waveform PNG…", "PNG image (*.png)"),
+)
+SUFFIXES = {
+    "npz": ".npz",
+    "hdf5": ".h5",
+    "csv": ".csv",
+    "histograms-png": "_histograms.png",
+    "waveform-png": "_waveform.png",
+}
+
+
+def export_rows(
+    which: str,
+    outcome: RunOutcome,
+    fmt: str,
+    out: str | os.PathLike,
+    report: Report,
+    token: Any,
+) -> Path:
+    """Export the kept rows (`which='kept'`) or every row of the sources (`'all'`)."""
+    from backend.formats.exporters import export
+    from backend.postprocess import DATA_NAME
+    from backend.sources import open_sources
+
+    cancelled = lambda: bool(token.cancelled)  # noqa: E731
+    if which == "kept":
+        return export(
+            outcome.files[DATA_NAME],
+            fmt,
+            out,
+            overwrite=True,  # the save dialog asked
+            on_progress=report,
+            cancelled=cancelled,
+        )
+    src = open_sources(list(outcome.request.paths))
+    try:
+        return export(src, fmt, out, overwrite=True, on_progress=report, cancelled=cancelled)
+    finally:
+        src.close()
+
+
+# --- the summary as text ----------------------------------------------------------------
+def _num(value: Any) -> str:
+    return "–" if value is None else f"{value:.6g}"
+
+
+def _ranges(info: dict) -> list[list[float]]:
+    ranges = info["activation_electrodes"]["voltage_ranges"]
+    if isinstance(ranges, dict):  # JSON-tagged numpy array
+        ranges = ranges.get("__ndarray__", [])
+    return [list(map(float, r)) for r in ranges]
+
+
+def summary_rows(outcome: RunOutcome) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
+    """(facts, channel header, channel rows) for the summary table."""
+    s = outcome.summary
+    clip = s["clipping_value"]
+    info = s["electrode_info"]
+    act, out = info["activation_electrodes"], info["output_electrodes"]
+    names = [Path(p).name for p in s["sources"]]
+    facts = [
+        ("Sources", " + ".join(names)),
+        (
+            "Rows in",
+            f"{s['rows_in']:,} ({s['batches']:,} batches × {s['batch_points']:,} rows, "
+            f"{s['sampling_frequency_hz']:,.0f} Hz)",
+        ),
+        ("Rows kept", f"{s['rows_kept']:,}"),
+        ("Rows dropped", f"{s['rows_dropped']:,} ({s['percent_dropped']:.2f} % clipped)"),
+        (
+            "Clipping",
+            "none" if clip is None else f"[{_num(clip[0])}, {_num(clip[1])}] nA (row mean)",
+        ),
+        (
+            "Electrodes",
+            f"{info['electrode_no']}: {act['electrode_no']} activation, "
+            f"{out['electrode_no']} output; amplification {out['amplification']}",
+        ),
+    ]
+    if s.get("note"):
+        facts.insert(1, ("Note", s["note"]))
+    for key, label in (("charging_signal", "Charging signal"), ("reference_batch", "Reference")):
+        t = s[key]
+        facts.append(
+            (
+                label,
+                f"last {t['batches']:,} batches ({t['batches_asked']:,} asked), "
+                f"{t['rows']:,} rows, {t['seconds']:g} s",
+            )
+        )
+    facts.append(("Output folder", str(outcome.out_dir)))
+    facts.append(("Files", ", ".join(sorted(p.name for p in outcome.files.values()))))
+    header = ["Channel", "Units", "Min", "Max", "Kept min", "Kept max", "Range"]
+    rows = []
+    clip_text = "no clipping" if clip is None else f"clip [{_num(clip[0])}, {_num(clip[1])}]"
+    for o in s["outputs"]:
+        rows.append(
+            [
+                o["name"],
+                o["units"],
+                _num(o["min"]),
+                _num(o["max"]),
+                _num(o["kept_min"]),
+                _num(o["kept_max"]),
+                clip_text,
+            ]
+        )
+    for c, (lo, hi) in zip(s["inputs"], _ranges(info)):
+        rows.append(
+            [c["name"], c["units"], _num(c["min"]), _num(c["max"]), "", "", f"[{lo:.4g}, {hi:.4g}]"]
+        )
+    return facts, header, rows

@@ -1,0 +1,341 @@
+"""The Recordings page: browse a folder, see what a file holds, and look at its data.
+
+Left: the folder tree (files the data layer can open; bspysmg sampling
+folders in bold; files that only look openable marked "cannot be opened")
+and the metadata of the selected file. Right: the channels, zoomable and
+pannable over a file of any size (`BrowserView`), a cursor readout, Follow
+for a recording still being written, and Resume sampling for an interrupted
+one. Everything that reads a file runs on workers; a file that cannot be
+opened says why above the plot, never in a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import dialogs
+from app.pages import AppContext, Page, register_page
+from app.pages.recordings_data import (
+    HIDDEN_SUFFIXES,
+    FileInfo,
+    detect_kinds,
+    kind_of_folder,
+    kind_of_name,
+)
+from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
+from app.pages.recordings_resume import ResumeRunner
+from app.pages.recordings_view import BrowserView
+from app.settings import AppSettings
+from app.theme import Theme
+from backend.sampling import SessionResult
+from widgets.filetree import FileTree
+from widgets.metatree import MetaTree
+
+log = logging.getLogger(__name__)
+
+
+@register_page
+class RecordingsPage(Page):
+    key = "recordings"
+    title = "Recordings"
+    order = 20
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.path: str | None = None
+        self.ranges: tuple[Any, Any] | None = None
+        self._keep_status = False
+        self.tree = FileTree(kind_of_name, kind_of_folder, HIDDEN_SUFFIXES)
+        self.meta = MetaTree()
+        self.meta.setObjectName("metadata_tree")
+        self.view = BrowserView(ctx)
+        # `runner` / `last_result`, like the Sampling page's: pages that list this run's
+        # recordings (Postprocess) pick up resumed ones from `runner.finished` too.
+        self.runner = ResumeRunner(ctx.workers, self)
+        self.last_result: SessionResult | None = None
+        self.file_label = QLabel("No file selected")
+        self.file_label.setObjectName("browser_file")
+        self.file_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.follow = QCheckBox("Follow")
+        self.follow.setObjectName("follow")
+        self.follow.setToolTip("Watch a recording that is still being written grow")
+        self.buttons: dict[str, QToolButton] = {}
+        self._make_actions()
+        self._lay_out()
+        self.tree.path_selected.connect(self.open_path)
+        self.tree.choose_folder_requested.connect(self.choose_folder)
+        self.tree.folder_loaded.connect(self._scan_folder)
+        self.follow.toggled.connect(self.view.set_follow)
+        self.view.opened.connect(self._on_opened)
+        self.view.open_failed.connect(self._on_open_failed)
+        self.view.info_changed.connect(self._on_info_changed)
+        self.view.ranges_ready.connect(self._on_ranges)
+        self.view.metadata_ready.connect(self._show_metadata)
+        self.view.ranges_progress.connect(self._on_ranges_progress)
+        self.runner.started.connect(self._on_resume_started)
+        self.runner.progress.connect(self._on_resume_progress)
+        self.runner.finished.connect(self._on_resume_finished)
+        self.runner.failed.connect(self._on_resume_failed)
+        self.tree.set_root(self._initial_root())
+        self._update_actions()
+
+    # --- construction ---------------------------------------------------------------
+    def _make_actions(self) -> None:
+        def action(key: str, text: str, tip: str, slot: Any, shortcut: str = "") -> QAction:
+            a = QAction(text, self)
+            a.setObjectName(f"action_{key}")
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        self.show_all_action = action(
+            "show_all", "Show all", "Show the whole file (Home)", self.view.show_everything, "Home"
+        )
+        self.resume_action = action(
+            "resume_recording",
+            "Resume sampling",
+            "Continue this interrupted recording from its last complete batch",
+            self.resume,
+        )
+        self.stop_resume_action = action(
+            "stop_resume", "Stop", "Stop resuming after the batch in flight", self.runner.stop
+        )
+
+    def _lay_out(self) -> None:
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.tree)
+        left.addWidget(self.meta)
+        left.setSizes([300, 500])
+        bar = QHBoxLayout()
+        bar.addWidget(self.file_label, 1)
+        bar.addWidget(self.follow)
+        for key, act in (
+            ("show_all", self.show_all_action),
+            ("resume", self.resume_action),
+            ("stop_resume", self.stop_resume_action),
+        ):
+            button = QToolButton()
+            button.setObjectName(f"button_{key}")
+            button.setDefaultAction(act)
+            bar.addWidget(button)
+            self.buttons[key] = button
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
+        column.addWidget(self.view, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("recordings_splitter")
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([430, 970])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+    # --- folder ---------------------------------------------------------------------
+    def _initial_root(self) -> str:
+        """The last folder browsed, else the Sampling page's output folder, else the last one."""
+        remembered = self.ctx.settings.value("recordings/root", "", str)
+        if remembered and Path(remembered).is_dir():
+            return remembered
+        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
+        config = getattr(sampling, "config", None)
+        if config is not None and Path(config.save_directory).is_dir():
+            return str(config.save_directory)
+        return self.ctx.settings.last_folder
+
+    def choose_folder(self) -> None:
+        folder = dialogs.ask_folder(self, "Choose a folder to browse", self.tree.root or "")
+        if folder:
+            self.set_root(folder)
+
+    def set_root(self, folder: str) -> None:
+        self.tree.set_root(folder)
+        self.ctx.settings.set_value("recordings/root", str(Path(folder).resolve()))
+
+    def _scan_folder(self, folder: str) -> None:
+        """What each file really is (detect_kind), found off the GUI thread."""
+        self.ctx.workers.run(
+            lambda _report, token: detect_kinds(folder, lambda: token.cancelled),
+            "scan folder",
+            on_result=self.tree.set_kinds,
+            on_error=lambda exc: log.warning("scanning %s failed: %s", folder, exc),
+        )
+
+    # --- one file -------------------------------------------------------------------
+    def open_path(self, path: str) -> None:
+        """Show `path`: metadata and plot load on workers."""
+        if self.runner.active:
+            self.ctx.status("A recording is being resumed; stop it before opening another file")
+            return
+        self._open(path)
+
+    def _open(self, path: str) -> None:
+        self.path, self.ranges = path, None
+        self.follow.setChecked(False)
+        self.file_label.setText(Path(path).name)
+        self.file_label.setToolTip(path)
+        self.meta.set_sections([("File", {"Path": path, "Kind": "reading…"})], ["File"])
+        self.view.open(path)
+        self._load_metadata(path)
+        self._update_actions()
+        self.title_changed.emit()
+
+    def _load_metadata(self, path: str) -> None:
+        self.view.load_metadata(path)
+
+    def _show_metadata(self, path: str, sections: Any) -> None:
+        if path != self.path:
+            return
+        if isinstance(sections, BaseException):
+            self._show_problem(path, sections)
+            return
+        self.meta.set_sections(sections, EXPANDED)
+        if self.ranges is not None:
+            self._on_ranges(*self.ranges)
+
+    def _show_problem(self, path: str, exc: BaseException) -> None:
+        problem = {"Error": getattr(exc, "message", str(exc))}
+        if getattr(exc, "hint", ""):
+            problem["What to do"] = exc.hint
+        self.meta.set_sections([("File", {"Path": path}), ("Problem", problem)], EXPANDED)
+        if not getattr(exc, "message", None):
+            log.error("reading the metadata of %s failed", path, exc_info=exc)
+
+    def _on_opened(self, info: FileInfo) -> None:
+        status = f" — {info.status}" if info.status else ""
+        self.file_label.setText(f"{Path(info.path).name}{status}  ({info.rows:,} rows)")
+        if info.live:
+            self.ctx.status(f"{Path(info.path).name} is still being written: tick Follow")
+        elif not self._keep_status:
+            self.ctx.status(f"Opened {info.path}")
+        self._keep_status = False
+        self._update_actions()
+
+    def _on_open_failed(self, exc: BaseException) -> None:
+        message = getattr(exc, "message", None)
+        if message is None:  # not a user error: a bug, shown with its traceback
+            self.ctx.show_error(exc, "The file was not opened.")
+            message = str(exc)
+        hint = getattr(exc, "hint", "")
+        self.view.say(f"Cannot open this file: {message}" + (f"\n{hint}" if hint else ""), True)
+        self.ctx.status(f"Cannot open {self.path}: {message}")
+        self._update_actions()
+
+    def _on_info_changed(self, info: FileInfo) -> None:
+        self.meta.set_text(["Recording", "Rows"], f"{info.rows:,}")
+        if info.batches_done is not None:
+            done = f"{info.batches_done} of {info.batches_planned}"
+            self.meta.set_text(["Batches", "Complete"], done)
+        if not info.live and self.path == info.path:  # the writer is done: final facts
+            self.follow.setChecked(False)
+            self.ranges = None
+            self._load_metadata(info.path)
+            self.view.compute_ranges()
+        self._update_actions()
+
+    def _on_ranges(self, lo: Any, hi: Any) -> None:
+        info = self.view.info
+        self.ranges = (lo, hi)
+        if info is None or self.meta.item_at(["Channels"]) is None:
+            return
+        self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
+
+    def _on_ranges_progress(self, fraction: float) -> None:
+        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
+
+    # --- resume ---------------------------------------------------------------------
+    def resume(self) -> None:
+        info = self.view.info
+        if info is None or not info.resumable or self.runner.active:
+            return
+        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
+        if sampling is not None and sampling.runner.active:
+            self.ctx.status("A session is running on the Sampling page; stop it first")
+            return
+        self.follow.setChecked(False)
+        self.view.say("Reopening the recording for writing…")
+        self.view.release(lambda: self.runner.start(info.path))
+        self._update_actions()
+
+    def _on_resume_started(self, path: str) -> None:
+        self.ctx.status(f"Resuming {Path(path).name}…", 0)
+        self.view.open(path)
+        self._load_metadata(path)
+        self.view.opened.connect(self._follow_once, Qt.ConnectionType.SingleShotConnection)
+        self._update_actions()
+
+    def _follow_once(self, info: FileInfo) -> None:
+        if info.live:
+            self.follow.setChecked(True)
+
+    def _on_resume_progress(self, p: Any) -> None:
+        self.view.say(f"Resuming: batch {p.batch} of {p.total} ({p.rows:,} rows)")
+
+    def _on_resume_finished(self, result: SessionResult) -> None:
+        self.last_result = result
+        self.view.say(
+            f"Resumed sampling ended: {result.status}, {result.batches_done} batches "
+            f"({result.rows:,} rows) in the recording"
+        )
+        self.ctx.status(f"Resumed recording {result.status}: {result.path}", 0)
+        self._keep_status = True  # the outcome stays in the status bar after the reopen
+        self._open(result.path)
+
+    def _on_resume_failed(self, exc: BaseException) -> None:
+        self.ctx.show_error(exc, "The recording was not changed.")
+        if self.runner.path:
+            self._open(self.runner.path)
+
+    # --- state ----------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        info = self.view.info
+        resuming = self.runner.active
+        self.resume_action.setEnabled(info is not None and info.resumable and not resuming)
+        self.stop_resume_action.setEnabled(resuming)
+        self.buttons["stop_resume"].setVisible(resuming)
+        self.follow.setEnabled(info is not None and (info.live or self.follow.isChecked()))
+        self.show_all_action.setEnabled(info is not None)
+
+    def busy_reason(self) -> str | None:
+        return "a recording is being resumed" if self.runner.active else None
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        if self.runner.active:
+            self.runner.stop()
+            if not self.runner.wait(timeout_s):
+                log.error("the resumed session did not stop within %.0f s", timeout_s)
+        self.view.shutdown()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.view.set_theme(theme)
+
+    def title_suffix(self) -> str:
+        return Path(self.path).name if self.path else ""
+
+    def save_state(self, settings: AppSettings) -> None:
+        if self.tree.root:
+            settings.set_value("recordings/root", self.tree.root)

@@ -1,0 +1,341 @@
+"""What the Recordings page reads, as plain functions and objects (no Qt): run on workers.
+
+`OpenedFile` is one file the browser shows: a data-layer reader plus, for
+files too big to decimate raw on every view change, the overview pyramid in
+its sidecar. It answers "min/max envelope of rows [a, b) in about n points"
+from whichever is fit: raw rows for short windows, the pyramid otherwise, and
+None when the window is too long to read raw and no overview exists yet (the
+page then builds one with `build_overview` on a worker and shows progress).
+Every answer is binned like `Pyramid.envelope`: bins aligned to multiples of
+the step, so neighbouring views line up, and each answer equals
+`decimate.minmax` of the raw rows with the step it reports.
+
+An `OpenedFile` belongs to one thread (the page's browser worker); the jobs
+here (`build_overview`, `channel_ranges`, `detect_kinds`) open their own
+readers so they never share an h5py handle with it. Only the browser's own
+reader is ever refreshed (its overview borrows it), and never while another
+handle of the file is open: HDF5 fails reads ("can't insert duplicate key")
+when a SWMR dataset is refreshed through one handle while a second handle of
+it is open.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.decimate import Envelope, bin_step, minmax
+from backend.errors import SamplelabError
+from backend.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
+from backend.pyramid import OVERVIEW_SUFFIX, Pyramid, sidecar_path
+
+#: Windows of at most this many values (rows x channels) are decimated from raw rows.
+RAW_LIMIT_VALUES = 1 << 23
+#: Folders with more entries than this are not scanned for file kinds.
+MAX_SCAN = 2000
+
+KIND_TEXT = {
+    "recording": "samplelab recording",
+    "hdf5": "HDF5",
+    "mat": "MATLAB",
+    "npy": "numpy .npy",
+    "npz": "numpy .npz",
+    "bspysmg-folder": "bspysmg sampling folder",
+    "iodat": "IO.dat table",
+    "raw": "raw binary + sidecar",
+    "table": "text table",
+    "torch": "torch file",
+    "pickle": "pickle (trusted files only)",
+    "joblib": "joblib (trusted files only)",
+}
+_SUFFIX_GUESS = {
+    **dict.fromkeys(HDF5_SUFFIXES, "HDF5 / recording"),
+    ".mat": "MATLAB",
+    ".npy": "numpy .npy",
+    ".npz": "numpy .npz",
+    ".pt": "torch file",
+    ".pth": "torch file",
+    ".csv": "text table",
+    ".tsv": "text table",
+    ".txt": "text table",
+    ".dat": "IO.dat / raw",
+    ".bin": "raw binary",
+    ".raw": "raw binary",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".jl": "joblib",
+    ".joblib": "joblib",
+}
+#: Cache files the browser itself writes: not listed.
+HIDDEN_SUFFIXES = (OVERVIEW_SUFFIX,)
+UNOPENABLE = "cannot be opened"
+
+
+def kind_of_name(name: str) -> str | None:
+    """A guess from the file name alone (the tree lists these before scanning)."""
+    if name.lower().endswith(HIDDEN_SUFFIXES):
+        return None
+    return _SUFFIX_GUESS.get(Path(name).suffix.lower())
+
+
+def kind_of_folder(path: str | os.PathLike) -> str | None:
+    """'bspysmg sampling folder' for a folder with IO.dat and sampler_configs.json."""
+    path = Path(path)
+    if not (path / "IO.dat").is_file():  # cheap test first: most folders are plain
+        return None
+    try:
+        return KIND_TEXT.get(detect_kind(path))
+    except SamplelabError:
+        return None
+
+
+def detect_kinds(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, str]:
+    """path -> what `detect_kind` says of each file in `folder` (or why it cannot open)."""
+    found: dict[str, str] = {}
+    try:
+        entries = sorted(Path(folder).iterdir())[:MAX_SCAN]
+    except OSError:
+        return found
+    for path in entries:
+        if cancelled is not None and cancelled():
+            break
+        if not path.is_file() or path.name.lower().endswith(HIDDEN_SUFFIXES):
+            continue
+        try:
+            found[str(path)] = KIND_TEXT.get(detect_kind(path), "data")
+        except SamplelabError as exc:  # the name, not the whole path, fits the column
+            found[str(path)] = f"{UNOPENABLE}: {exc.message.replace(str(path), path.name)}"
+        except OSError as exc:
+            found[str(path)] = f"{UNOPENABLE}: {exc}"
+    return found
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the page needs to lay out a file's view."""
+
+    path: str
+    kind: str
+    rows: int
+    names: list[str]
+    units: list[str]
+    fs: float | None
+    live: bool
+    status: str | None = None  # recordings: complete | running | interrupted | ...
+    batches_done: int | None = None
+    batches_planned: int | None = None
+    overview: str = "not needed"  # not needed | ready | needed
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def channels(self) -> int:
+        return len(self.names)
+
+    @property
+    def resumable(self) -> bool:
+        return (
+            self.kind == "recording"
+            and self.status in ("interrupted", "failed", "cancelled")
+            and self.batches_done is not None
+            and self.batches_planned is not None
+            and self.batches_done < self.batches_planned
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    """An envelope answered for a requested view, with the file's size at that moment."""
+
+    start: int
+    stop: int
+    envelope: Envelope | None  # None: too long to read raw and no overview yet
+    rows: int
+
+
+class _Borrowed:
+    """The browser's reader lent to its Pyramid: closing the pyramid must not close it."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    def close(self) -> None:
+        """The owner closes the reader."""
+
+
+class _FixedRows:
+    """A reader without `refresh`: a build covers the rows there were when it began."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.n_rows = int(reader.n_rows)
+        self.channel_names = list(reader.channel_names)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.reader.read(start, min(stop, self.n_rows))
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+class OpenedFile:
+    """One file as the browser reads it; used by one thread only (see the module)."""
+
+    def __init__(self, path: str | os.PathLike, raw_limit: int = RAW_LIMIT_VALUES) -> None:
+        self.path = Path(path)
+        self.kind = detect_kind(self.path)
+        self.reader = open_reader(self.path, kind=self.kind)
+        self.raw_limit = int(raw_limit)
+        self.pyramid: Pyramid | None = None
+        self.closed = False
+
+    @property
+    def rows(self) -> int:
+        return int(self.reader.n_rows)
+
+    @property
+    def channels(self) -> int:
+        return int(self.reader.n_channels)
+
+    @property
+    def live(self) -> bool:
+        return bool(getattr(self.reader, "live", False))
+
+    def needs_overview(self, rows: int | None = None) -> bool:
+        return (self.rows if rows is None else rows) * self.channels > self.raw_limit
+
+    def info(self) -> FileInfo:
+        rec = getattr(self.reader, "recording", None)
+        overview = "not needed"
+        if self.needs_overview():
+            overview = "ready" if self.pyramid is not None else "needed"
+        return FileInfo(
+            path=str(self.path),
+            kind=self.kind,
+            rows=self.rows,
+            names=list(self.reader.channel_names),
+            units=list(self.reader.units),
+            fs=self.reader.fs,
+            live=self.live,
+            status=rec.status if rec is not None else None,
+            batches_done=rec.batches_done if rec is not None else None,
+            batches_planned=rec.batches_planned if rec is not None else None,
+            overview=overview,
+            notes=list(self.reader.notes),
+        )
+
+    # --- the overview ---------------------------------------------------------------
+    def attach_overview(self) -> bool:
+        """Use the sidecar if it exists and covers (nearly) every row; True if attached."""
+        if self.pyramid is not None:
+            return True
+        sidecar = sidecar_path(self.path)
+        if not sidecar.exists():
+            return False
+        refresh = getattr(self.reader, "refresh", None)
+        if self.live and callable(refresh):
+            refresh()  # a sidecar built since we opened may cover more rows than we saw
+        pyramid = Pyramid(_Borrowed(self.reader), sidecar)
+        missing = self.rows - pyramid.rows
+        if pyramid.rows == 0 or self.needs_overview(missing):
+            pyramid.close()
+            return False
+        if missing:  # a few rows were added since it was built: extend it here
+            pyramid.update()
+        self.pyramid = pyramid
+        return True
+
+    def overview_ranges(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Exact per-channel (min, max) of every row, from the overview's top level."""
+        if self.pyramid is None or self.pyramid.rows < self.rows or not self.rows:
+            return None
+        env = self.pyramid.envelope(0, self.rows, 2)
+        return env.mins.min(axis=0), env.maxs.max(axis=0)
+
+    # --- reading --------------------------------------------------------------------
+    def envelope(self, start: int, stop: int, max_points: int) -> Window:
+        """Min/max of rows [start, stop) in about `max_points` points per channel."""
+        n = self.rows
+        start, stop = max(0, int(start)), min(int(stop), n)
+        if stop <= start:
+            empty = np.empty((0, self.channels))
+            return Window(start, stop, Envelope(np.empty(0, np.int64), empty, empty, 1), n)
+        if self.pyramid is not None and self.pyramid.rows >= stop:
+            return Window(start, stop, self.pyramid.envelope(start, stop, max_points), n)
+        step = bin_step(stop - start, max_points)
+        a, b = start // step * step, min(-(-stop // step) * step, n)
+        if (b - a) * self.channels > self.raw_limit:
+            return Window(start, stop, None, n)
+        data = np.asarray(self.reader.read(a, b), dtype=np.float64)
+        return Window(start, stop, minmax(data, 0, a, step), n)
+
+    def values_at(self, row: int) -> np.ndarray | None:
+        """Every channel's raw value at `row` (None outside the data)."""
+        if not 0 <= row < self.rows:
+            return None
+        return np.asarray(self.reader.read(row, row + 1)[0], dtype=np.float64)
+
+    def refresh(self, grow_overview: bool = True) -> FileInfo:
+        """Pick up rows a live writer added; keep the overview up to date."""
+        refresh = getattr(self.reader, "refresh", None)
+        if callable(refresh):
+            refresh()
+        if self.pyramid is not None:
+            self.pyramid.update()
+        elif grow_overview and self.needs_overview():
+            self.pyramid = Pyramid(_Borrowed(self.reader), sidecar_path(self.path))
+            self.pyramid.update()
+        return self.info()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.pyramid is not None:
+                self.pyramid.close()
+        finally:
+            self.reader.close()
+
+
+# --- jobs for worker threads ---------------------------------------------------------
+class _TokenEvent:
+    """A CancelToken seen as the `is_set()` object `Pyramid.update` expects."""
+
+    def __init__(self, token: Any) -> None:
+        self.token = token
+
+    def is_set(self) -> bool:
+        return bool(self.token.cancelled)
+
+
+def build_overview(path: str | os.PathLike, kind: str, report: Any, token: Any) -> int:
+    """Build (or extend) the overview sidecar of `path`; reports (rows done, rows)."""
+    reader = _FixedRows(open_reader(path, kind=kind))
+    with Pyramid(reader, sidecar_path(path)) as pyramid:
+        return pyramid.update(
+            progress=lambda done, total: report((done, total)), cancel=_TokenEvent(token)
+        )
+
+
+def channel_ranges(
+    path: str | os.PathLike, kind: str, report: Any, token: Any, chunk_bytes: int = 32 << 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (min, max) of every row, read in chunks; reports the fraction done."""
+    with open_reader(path, kind=kind) as reader:
+        n, channels = reader.n_rows, reader.n_channels
+        lo, hi = np.full(channels, np.nan), np.full(channels, np.nan)
+        rows = max(1, chunk_bytes // max(1, 8 * channels))
+        for first, block in reader.iter_chunks(rows):
+            token.raise_if_cancelled()
+            if len(block) and block.dtype.kind in "biuf":
+                lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
+                hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
+            report((first + len(block)) / max(1, n))
+    return lo, hi

@@ -1,0 +1,337 @@
+"""The Streams page: watch a live session, a file or a random signal, processed on the fly.
+
+Left: the source (the session running on the Sampling page, any file
+`open_stream` reads, or a seeded random signal), optional processing (moving
+average, a surrogate model's prediction beside the measured output,
+downsampling), Start / Stop and what the stream does (rows, rate, dropped
+rows). Right: a scrolling scope of the chosen channels, newest sample at time
+0. The stream is read on a worker (`StreamRunner`); the scope polls its
+buffer at 30 Hz and draws only when rows arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import dialogs
+from app.pages import AppContext, Page, register_page
+from app.pages.streams_form import StreamForm
+from app.pages.streams_pipeline import Layout, Pipeline, PumpStats
+from app.pages.streams_runner import StreamRunner
+from app.settings import AppSettings
+from app.theme import LIGHT, Theme
+from widgets.channelpicker import ChannelPicker
+from widgets.channelplot import ChannelPlot, PlotGroup
+
+log = logging.getLogger(__name__)
+
+SCOPE_RATE_HZ = 30
+_Y_LABELS = {"V": "Voltage", "nA": "Current"}
+DATA_FILTER = "Data files (*.h5 *.hdf5 *.npy *.npz *.dat *.bin);;All files (*)"
+MODEL_FILTER = "Surrogate models (*.pt *.pth);;All files (*)"
+
+
+@register_page
+class StreamsPage(Page):
+    key = "streams"
+    title = "Streams"
+    order = 25
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.runner = StreamRunner(ctx.workers, self)
+        self.form = StreamForm()
+        self.plot = ChannelPlot(interactive=False)
+        self.plot.setObjectName("stream_plot")
+        self.picker = ChannelPicker()
+        self.picker.setObjectName("stream_channels")
+        self.status_label = QLabel("Stopped")
+        self.status_label.setObjectName("stream_status")
+        self.status_label.setWordWrap(True)
+        self.pipeline: Pipeline | None = None
+        self.layout_: Layout | None = None
+        self.stats = PumpStats()
+        self.theme = LIGHT
+        self.waiting = False  # Start pressed, no session yet: attach when one starts
+        self._seen = -1
+        self.draws = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(round(1000 / SCOPE_RATE_HZ))
+        self.timer.timeout.connect(self.refresh)
+        self._make_actions()
+        self._lay_out()
+        self.form.browse_file.connect(self._browse_file)
+        self.form.browse_model.connect(self._browse_model)
+        self.picker.visibility_changed.connect(self.plot.set_channel_visible)
+        self.runner.ready.connect(self._on_ready)
+        self.runner.stats.connect(self._on_stats)
+        self.runner.ended.connect(self._on_ended)
+        self.runner.failed.connect(self._on_failed)
+        self._restore(ctx.settings)
+        self._update_actions()
+
+    def _make_actions(self) -> None:
+        self.start_action = QAction("Start", self)
+        self.start_action.setObjectName("action_stream_start")
+        self.start_action.setToolTip("Start watching the stream")
+        self.start_action.triggered.connect(self.start)
+        self.stop_action = QAction("Stop", self)
+        self.stop_action.setObjectName("action_stream_stop")
+        self.stop_action.setToolTip("Stop watching (a session keeps sampling)")
+        self.stop_action.triggered.connect(self.stop)
+
+    def _lay_out(self) -> None:
+        controls = QHBoxLayout()
+        self.buttons: dict[str, QToolButton] = {}
+        for name, act in (("start", self.start_action), ("stop", self.stop_action)):
+            button = QToolButton()
+            button.setObjectName(f"button_stream_{name}")
+            button.setDefaultAction(act)
+            button.setMinimumWidth(64)
+            controls.addWidget(button)
+            self.buttons[name] = button
+        controls.addStretch(1)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addWidget(self.form)
+        column.addLayout(controls)
+        column.addWidget(self.status_label)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(300)
+        scope = QSplitter(Qt.Orientation.Horizontal)
+        scope.addWidget(self.picker)
+        scope.addWidget(self.plot)
+        scope.setStretchFactor(1, 1)
+        scope.setSizes([210, 900])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("streams_splitter")
+        split.addWidget(scroll)
+        split.addWidget(scope)
+        split.setStretchFactor(1, 1)
+        split.setSizes([340, 1060])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+    # --- start and stop ---------------------------------------------------------------
+    def sampling_runner(self) -> Any:
+        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
+        return getattr(sampling, "runner", None)
+
+    def start(self) -> None:
+        if self.runner.active or self.waiting:
+            return
+        spec = self.form.spec()
+        session = None
+        if spec.source == "session":
+            runner = self.sampling_runner()
+            session = runner.current_session() if runner is not None else None
+            if session is None:
+                if runner is None:
+                    self.status_label.setText("There is no Sampling page to follow.")
+                    return
+                self.waiting = True
+                runner.started.connect(self._on_session_started)
+                self.status_label.setText("Waiting for a session to start on the Sampling page…")
+                self._update_actions()
+                return
+        self._start(spec, session)
+
+    def _on_session_started(self, _path: str) -> None:
+        runner = self.sampling_runner()
+        runner.started.disconnect(self._on_session_started)
+        self.waiting = False
+        session = runner.current_session()
+        if session is not None:
+            self._start(self.form.spec(), session)
+        self._update_actions()
+
+    def _start(self, spec: Any, session: Any) -> None:
+        self.stats = PumpStats()
+        self.status_label.setText("Opening the stream…")
+        try:
+            self.runner.start(spec, session)
+        except RuntimeError as exc:
+            self.ctx.show_error(exc)
+            return
+        self.form.set_editable(False)
+        self._update_actions()
+
+    def stop(self) -> None:
+        if self.waiting:
+            runner = self.sampling_runner()
+            runner.started.disconnect(self._on_session_started)
+            self.waiting = False
+            self.status_label.setText("Stopped")
+        self.runner.stop()
+        self._update_actions()
+
+    # --- runner signals -----------------------------------------------------------------
+    def _on_ready(self, pipeline: Pipeline) -> None:
+        self.pipeline, self.layout_ = pipeline, pipeline.layout
+        layout = pipeline.layout
+        colours = self._colours(layout)
+        groups = [
+            PlotGroup(_plot_title(title, role), *_y_of(layout, columns), tuple(columns))
+            for title, role, columns in layout.groups
+        ]
+        self.plot.reset_visibility()
+        self.plot.set_groups(groups, colours, "Time to now", "s")
+        self.plot.set_colours_theme(self.theme.plot_background, self.theme.plot_foreground)
+        self.picker.set_channels(
+            layout.names, layout.units, colours, [(g.title, g.channels) for g in groups]
+        )
+        self._apply_window()
+        self._seen = -1
+        self.timer.start()
+
+    def _on_stats(self, stats: PumpStats) -> None:
+        self.stats = stats
+        self._show_stats()
+
+    def _on_ended(self, stats: PumpStats) -> None:
+        self.stats = stats
+        self.refresh()
+        self.timer.stop()
+        self._show_stats(final="Ended" if stats.ended else "Stopped")
+        self.form.set_editable(True)
+        self._update_actions()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.timer.stop()
+        self.form.set_editable(True)
+        self.status_label.setText(f"Failed: {getattr(exc, 'message', exc)}")
+        self.ctx.show_error(exc, "The stream was stopped; nothing else was affected.")
+        self._update_actions()
+
+    def _show_stats(self, final: str = "") -> None:
+        layout, s = self.layout_, self.stats
+        if layout is None:
+            return
+        state = final or ("Following the session" if layout.live else "Streaming")
+        parts = [state, f"{s.rows:,} rows", f"{s.rate:,.0f} rows/s (stream {layout.fs:,.6g} Hz)"]
+        if layout.live:
+            parts.append(f"dropped {s.dropped:,} rows")
+            if s.first_row is not None:
+                parts.append(f"from recording row {s.first_row:,}")
+        self.status_label.setText(" · ".join(parts))
+
+    # --- the scope ----------------------------------------------------------------------
+    def _apply_window(self) -> None:
+        self.plot.set_x_range(-self.form.window_s.value(), 0.0)
+
+    def refresh(self) -> bool:
+        """Draw the newest window if rows arrived since the last frame; True if drawn."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            return False
+        buffer = pipeline.buffer
+        total = buffer.total
+        if total == self._seen:
+            return False
+        fs = buffer.fs
+        rows = max(1, round(self.form.window_s.value() * fs))
+        start = max(buffer.first_available, total - rows)
+        points = max(400, 2 * self.plot.pixel_width())
+        env = buffer.envelope(start, total, points)
+        last = total - 1
+        lines = {}
+        for c in range(buffer.channels):
+            x, y = env.line(c)
+            lines[c] = ((x - last) / fs, y)
+        self.plot.set_lines(lines)
+        self._seen = total
+        self.draws += 1
+        return True
+
+    def _colours(self, layout: Layout) -> list[str]:
+        """Per column: inputs in the curve colours, currents in the output colours, and in
+        the model plot the measured output dark and the prediction red."""
+        curves, outputs = self.theme.curve_colors, self.theme.output_colors
+        out = [curves[0]] * len(layout.names)
+        for _title, role, columns in layout.groups:
+            for k, column in enumerate(columns):
+                if role == "model":
+                    predicted = k >= len(columns) // 2  # measured first, then predicted
+                    out[column] = outputs[1 % len(outputs)] if predicted else outputs[0]
+                elif layout.units[column] == "nA":
+                    out[column] = outputs[k % len(outputs)]
+                else:
+                    out[column] = curves[k % len(curves)]
+        return out
+
+    # --- files ----------------------------------------------------------------------------
+    def _browse_file(self) -> None:
+        path = dialogs.ask_open_file(
+            self, "Stream a file", self.ctx.settings.last_folder, DATA_FILTER
+        )
+        if path:
+            self.form.path.setText(path)
+            self.ctx.settings.remember_file(path)
+
+    def _browse_model(self) -> None:
+        path = dialogs.ask_open_file(
+            self, "Choose a surrogate model", self.ctx.settings.last_folder, MODEL_FILTER
+        )
+        if path:
+            self.form.model_path.setText(path)
+            self.form.model_box.setChecked(True)
+
+    # --- window integration ---------------------------------------------------------------
+    def _update_actions(self) -> None:
+        busy = self.runner.active or self.waiting
+        self.start_action.setEnabled(not busy)
+        self.stop_action.setEnabled(busy)
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        if self.waiting:
+            self.stop()
+        self.runner.stop()
+        self.runner.wait(min(timeout_s, 10.0))
+        self.timer.stop()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plot.set_colours_theme(theme.plot_background, theme.plot_foreground)
+        if self.layout_ is not None:
+            colours = self._colours(self.layout_)
+            self.plot.set_colours(colours)
+            self.picker.set_colours(colours)
+
+    def save_state(self, settings: AppSettings) -> None:
+        settings.set_value("streams/source", self.form.source_key())
+        settings.set_value("streams/path", self.form.path.text())
+        settings.set_value("streams/model", self.form.model_path.text())
+
+    def _restore(self, settings: AppSettings) -> None:
+        self.form.select_source(settings.value("streams/source", "random", str))
+        self.form.path.setText(settings.value("streams/path", "", str))
+        self.form.model_path.setText(settings.value("streams/model", "", str))
+
+
+def _y_of(layout: Layout, columns: list[int]) -> tuple[str, str]:
+    units = {layout.units[c] for c in columns}
+    unit = units.pop() if len(units) == 1 else ""
+    return _Y_LABELS.get(unit, "Value"), unit
+
+
+def _plot_title(title: str, role: str) -> str:
+    if role == "model":
+        return "Surrogate model: measured and predicted output"
+    return title

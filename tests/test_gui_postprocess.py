@@ -1,0 +1,337 @@
+"""The Postprocess page driven as a user clicks it: sources, clipping preview, run, exports."""
+
+from __future__ import annotations
+
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+from guitools import (
+    answer_questions,
+    click,
+    copy_fixture,
+    hold_until,
+    make_recording,
+    make_window,
+    settings_dir,
+    type_into,
+    wait_for_dialog,
+    window,
+    write_config,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from app import dialogs
+from backend.recording import Recording
+
+__all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
+
+RESULT_FILES = {
+    "postprocessed_data.npz",
+    "postprocessed_data.h5",
+    "charging_signal.npz",
+    "reference_batch.npz",
+    "output_distribution.png",
+}
+
+
+def row_means(path):
+    with Recording(path) as rec:
+        _, outputs = rec.read()
+    return outputs, outputs.mean(axis=1)
+
+
+def show_page(window):
+    page = window.pages["postprocess"]
+    window.tabs.setCurrentWidget(page)
+    return page
+
+
+def add_files(qtbot, monkeypatch, page, *paths):
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(p) for p in paths], ""))
+    )
+    click(qtbot, page.sources.add_files)
+
+
+def add_folder(qtbot, monkeypatch, page, folder):
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: folder))
+    click(qtbot, page.sources.add_folder)
+
+
+def choose_output(qtbot, monkeypatch, page, folder):
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
+    )
+    click(qtbot, page.out_browse)
+
+
+def wait_scanned(qtbot, page):
+    qtbot.waitUntil(
+        lambda: page.inputs.preview is not None and not page.inputs.checking, timeout=10_000
+    )
+
+
+def run_and_wait(qtbot, page):
+    page.outcome = None
+    click(qtbot, page.run_button)
+    qtbot.waitUntil(lambda: page.outcome is not None or page.run_worker is None, timeout=20_000)
+    assert not dialogs.open_error_dialogs(), dialogs.open_error_dialogs()[0].message
+    return page.outcome
+
+
+def snapshot(folder):
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.iterdir())}
+
+
+def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, tmp_path, window):
+    rec = make_recording(tmp_path / "rec.h5", seed=3, number_batches=20)
+    outputs, means = row_means(rec)
+    page = show_page(window)
+    assert not page.run_button.isEnabled()
+    add_files(qtbot, monkeypatch, page, rec)
+    wait_scanned(qtbot, page)
+    assert page.sources.texts() == ["rec.h5 — recording, 20 × 50 rows at 1,000 Hz"]
+    assert page.out_edit.placeholderText().endswith("rec_postprocessed")
+    assert page.run_button.isEnabled()
+
+    # Default clipping: +-4 V x 39.17 nA/V, drawn on the row-mean histogram of all rows.
+    assert page.clip.default_label.text() == "-156.68 … 156.68 nA"
+    assert page.preview_plot.limits() == pytest.approx((-156.68, 156.68))
+    edges, counts = page.preview_plot.histogram_data(0)
+    assert counts.sum() == len(means) and edges[0] == means.min() and edges[-1] == means.max()
+
+    # Custom limits typed in: the predicted share follows each edit, before any run.
+    click(qtbot, page.clip.buttons["custom"])
+    type_into(qtbot, page.clip.lo.lineEdit(), "-50")
+    type_into(qtbot, page.clip.hi.lineEdit(), "60")
+    assert page.clip.custom_limits() == (-50, 60)
+    assert page.preview_plot.limits() == (-50, 60)
+    dropped = int(np.count_nonzero(~((means > -50) & (means < 60))))
+    estimate = page.inputs.preview.dropped(-50, 60)
+    assert estimate.low <= dropped <= estimate.high and abs(estimate.rows - dropped) <= 2
+    first_text = page.clip.estimate.text()
+    assert f"{estimate.percent:.2f} %" in first_text and "of 1,000 rows" in first_text
+    type_into(qtbot, page.clip.hi.lineEdit(), "20")
+    assert page.clip.estimate.text() != first_text
+    dropped_20 = int(np.count_nonzero(~((means > -50) & (means < 20))))
+    assert abs(page.inputs.preview.dropped(-50, 20).rows - dropped_20) <= 2
+
+    # LO >= HI: the message shows and Run is disabled.
+    type_into(qtbot, page.clip.lo.lineEdit(), "30")
+    assert page.clip.problem.isVisible() and "LO must be below HI" in page.clip.problem.text()
+    assert not page.run_button.isEnabled()
+
+    # Dragging a limit line on the histogram sets the custom limit.
+    page.preview_plot._lines[0].setValue(-40.0)  # what a mouse drag does to the line
+    assert page.clip.custom_limits() == (-40, 20)
+    assert page.run_button.isEnabled()
+
+    out = tmp_path / "chosen"
+    out.mkdir()
+    choose_output(qtbot, monkeypatch, page, out)
+    outcome = run_and_wait(qtbot, page)
+    assert {p.name for p in out.iterdir()} == RESULT_FILES
+
+    keep = (means > -40) & (means < 20)
+    kept = outputs[keep]
+    with np.load(out / "postprocessed_data.npz") as npz:
+        np.testing.assert_array_equal(npz["outputs"], kept)
+    # The histogram drawn is numpy's histogram of the kept outputs, with the limits on it.
+    edges, counts = page.results.outputs.histogram_data(0)
+    want_counts, want_edges = np.histogram(kept[:, 0], bins=100)
+    np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_allclose(edges, want_edges)
+    assert page.results.outputs.limits() == (-40, 20)
+    assert page.results.outputs.legend_names() == ["Output 0"]
+    assert page.results.outputs.axis_label("bottom") == "Output current (nA)"
+    # Input coverage: one panel per electrode, in volts.
+    assert page.results.coverage.titles() == [f"Input {i} (V)" for i in range(7)]
+    _, cov_counts = page.results.coverage.histogram_data(2)
+    assert cov_counts.sum() == len(kept[::3])
+    # The summary table.
+    summary = page.results.summary
+    n_drop = len(means) - len(kept)
+    assert summary.fact("Rows kept") == f"{len(kept):,}"
+    assert summary.fact("Rows dropped") == f"{n_drop:,} ({100 * n_drop / len(means):.2f} % clipped)"
+    assert summary.fact("Clipping") == "[-40, 20] nA (row mean)"
+    assert summary.fact("Output folder") == str(out)
+    assert summary.channel_header()[:4] == ["Channel", "Units", "Min", "Max"]
+    rows = summary.channel_rows()
+    assert rows[0][:2] == ["Output 0", "nA"] and float(rows[0][3]) == pytest.approx(
+        outputs.max(), rel=1e-5
+    )
+    assert [r[0] for r in rows[1:]] == [f"Input {i}" for i in range(7)]
+    assert outcome.summary["rows_kept"] == len(kept)
+    summary.facts.setFocus()
+    summary.facts.selectAll()
+    qtbot.keyClick(summary.facts, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text().splitlines()
+    assert f"Rows kept\t{len(kept):,}" in copied
+    assert "kept" in window.statusBar().currentMessage()
+
+
+def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, window):
+    folder = copy_fixture(tmp_path, "small_sine")
+    with np.load(folder / "postprocessed_data.npz", allow_pickle=True) as peer:
+        peer_outputs = peer["outputs"]  # the peer's own result for the default clipping
+    page = show_page(window)
+    add_folder(qtbot, monkeypatch, page, str(folder))
+    wait_scanned(qtbot, page)
+    assert page.sources.texts() == ["small_sine — bspysmg folder, 10 × 100 rows at 2,500 Hz"]
+
+    # A recording of another rate and batch length cannot join: refused, with the reason.
+    rec = make_recording(tmp_path / "other.h5", seed=1)
+    add_files(qtbot, monkeypatch, page, rec)
+    dialog = wait_for_dialog(qtbot)
+    assert "cannot be merged" in dialog.message
+    assert "batch_points is 50, but 100" in dialog.message
+    assert "other.h5 was not added" in dialog.hint
+    dialog.close()
+    qtbot.waitUntil(lambda: not page.inputs.checking)
+    assert page.inputs.paths == [str(folder)]
+    assert "Not added (other.h5)" in page.sources.note.text()
+    assert page.run_button.isEnabled()
+
+    # The default output is the folder itself, which holds the peer's results: ask first.
+    questions = answer_questions(monkeypatch, yes=False)
+    before = snapshot(folder)
+    click(qtbot, page.run_button)
+    assert "already holds" in questions[-1] and "postprocessed_data.npz" in questions[-1]
+    assert page.run_worker is None and snapshot(folder) == before  # declined: nothing ran
+    answer_questions(monkeypatch, yes=True)
+    run_and_wait(qtbot, page)
+    with np.load(folder / "postprocessed_data.npz") as ours:
+        np.testing.assert_array_equal(ours["outputs"], peer_outputs)
+    assert page.results.summary.fact("Rows kept") == f"{len(peer_outputs):,}"
+
+
+def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path, window):
+    import app.pages.postprocess_jobs as jobs
+    import backend.postprocess as backend_postprocess
+
+    rec = make_recording(tmp_path / "rec.h5", seed=5)
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, rec)
+    wait_scanned(qtbot, page)
+    out = tmp_path / "out"
+    out.mkdir()
+    choose_output(qtbot, monkeypatch, page, out)
+    run_and_wait(qtbot, page)
+    before = snapshot(out)
+
+    assert not hasattr(jobs, "postprocess")  # imported inside the job: patch it at its home
+
+    original = backend_postprocess.postprocess
+
+    def held(*args, on_progress=None, cancelled=None, **kwargs):
+        def progress(p):  # the first report waits for the user's Cancel
+            hold_until(cancelled)
+            on_progress(p)
+
+        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+
+    monkeypatch.setattr(backend_postprocess, "postprocess", held)
+    answer_questions(monkeypatch, yes=True)  # replace the results of the first run
+    page.clip.set_mode("none")
+    click(qtbot, page.run_button)
+    assert page.run_worker is not None and page.cancel_button.isEnabled()
+    assert not page.run_button.isEnabled() and not page.sources.add_files.isEnabled()
+    click(qtbot, page.cancel_button)
+    qtbot.waitUntil(lambda: page.run_worker is None, timeout=10_000)
+    assert page.progress.format() == "Cancelled"
+    assert snapshot(out) == before  # same files, same bytes, nothing left behind
+    assert page.run_button.isEnabled()
+
+
+def test_exports_csv_and_png_with_overwrite_question(qtbot, monkeypatch, tmp_path, window):
+    rec = make_recording(tmp_path / "rec.h5", seed=2)
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, rec)
+    wait_scanned(qtbot, page)
+    assert not page.results.export_buttons["csv"].isEnabled()  # nothing to export yet
+    outcome = run_and_wait(qtbot, page)
+    assert outcome.out_dir == tmp_path / "rec_postprocessed"
+    kept = outcome.summary["rows_kept"]
+
+    def export(fmt, target):
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+        )
+        click(qtbot, page.results.export_buttons[fmt])
+        qtbot.waitUntil(lambda: not page.exporter.busy, timeout=20_000)
+
+    csv = tmp_path / "exports" / "kept.csv"
+    csv.parent.mkdir()
+    export("csv", csv)
+    lines = csv.read_text().splitlines()
+    names = [f"Input {i} (V)" for i in range(7)] + ["Output 0 (nA)"]
+    assert lines[0].split(",") == names
+    assert len(lines) == 1 + kept
+    png = tmp_path / "exports" / "hist.png"
+    export("histograms-png", png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.exporter.last_written == png
+
+    # Every row of the source, as CSV; replacing a file asks first, and No keeps it.
+    page.results.rows.setCurrentIndex(page.results.rows.findData("all"))
+    questions = answer_questions(monkeypatch, yes=False)
+    stamp = csv.stat().st_mtime_ns
+    export("csv", csv)
+    assert "already exists" in questions[-1]
+    assert csv.stat().st_mtime_ns == stamp
+    answer_questions(monkeypatch, yes=True)
+    export("csv", csv)
+    assert len(csv.read_text().splitlines()) == 1 + 6 * 50
+
+    # IO.dat goes into a folder; every row (whole batches) makes a bspysmg sampling folder.
+    folder = tmp_path / "exports" / "iodat"
+    folder.mkdir()
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
+    )
+    click(qtbot, page.results.export_buttons["iodat"])
+    qtbot.waitUntil(lambda: not page.exporter.busy, timeout=20_000)
+    assert sorted(p.name for p in folder.iterdir()) == ["IO.dat", "sampler_configs.json"]
+    h5 = tmp_path / "exports" / "all.h5"
+    export("hdf5", h5)
+    with h5py.File(h5, "r") as f:
+        assert f["inputs"].shape == (300, 7) and f["outputs"].attrs["units"] == "nA"
+
+
+def test_a_dataset_file_is_not_a_postprocessing_source(qtbot, monkeypatch, tmp_path, window):
+    npz = shutil.copy(copy_fixture(tmp_path, "small_sine") / "postprocessed_data.npz", tmp_path)
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, npz)  # no pickle question: it is not opened at all
+    dialog = wait_for_dialog(qtbot)
+    assert "already postprocessed" in dialog.message
+    assert "Export dataset" in dialog.hint
+    assert page.inputs.paths == [] and not page.run_button.isEnabled()
+
+
+def test_session_recordings_are_offered_and_the_menu_opens_the_dataset_dialog(
+    qtbot, monkeypatch, tmp_path, make_window
+):
+    window = make_window(str(write_config(tmp_path, number_batches=3)))
+    sampling = window.pages["sampling"]
+    sampling.run_options.realtime.setChecked(False)
+    click(qtbot, sampling.buttons["start"])
+    qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
+    page = show_page(window)
+    path = sampling.last_result.path
+    assert page.sources.suggestion_row.isVisibleTo(page)
+    assert page.sources.suggestion_paths() == [path]
+    click(qtbot, page.sources.add_suggestion)
+    wait_scanned(qtbot, page)
+    assert page.inputs.paths == [path]
+
+    action = window.findChild(type(page.dataset_action), "action_export_dataset")
+    assert action in window.menus["File"].actions()
+    action.trigger()
+    dialog = page.dataset_dialog
+    qtbot.waitUntil(lambda: dialog.source_paths() == [path], timeout=10_000)
+    assert dialog.isVisible() and dialog.sources.suggestion_paths() == [path]
+    dialog.close()
