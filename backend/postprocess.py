@@ -283,6 +283,7 @@ def _run(
                 keep = outs.add(first, y)
                 if keep is not None:
                     writer.add_runs(first, keep)
+            writer.expect_kept_rows(outs.kept_rows)
             npz = NpzWriter(stage.dir / DATA_NAME)
             member = npz.open_rows("inputs", (outs.kept_rows, cfg.n_inputs))
         rows = 0

@@ -41,11 +41,16 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _append(ds: h5py.Dataset, start: int, rows: np.ndarray) -> None:
-    """Grow `ds` by `rows` at `start` with h5py's low-level calls (cheap per chunk)."""
+    """Write `rows` at `start` with h5py's low-level calls (cheap per chunk).
+
+    Growable (chunked) tables are extended first; fixed-size ones, made when
+    the row count is known in advance, are written in place.
+    """
     if not len(rows):
         return
     rows = np.ascontiguousarray(rows, dtype=ds.dtype)
-    ds.id.set_extent((start + rows.shape[0], *rows.shape[1:]))
+    if ds.chunks is not None:
+        ds.id.set_extent((start + rows.shape[0], *rows.shape[1:]))
     space = ds.id.get_space()
     space.select_hyperslab((start,) + (0,) * (rows.ndim - 1), rows.shape)
     ds.id.write(h5py.h5s.create_simple(rows.shape), space, rows)
@@ -65,11 +70,24 @@ def _table(
     ds = group.create_dataset(
         name, shape=(rows, n), maxshape=(None, n), chunks=(chunk, n), dtype="<f8"
     )
+    _describe(ds, units, names)
+    return ds
+
+
+def _fixed_table(
+    group: h5py.Group, name: str, n: int, rows: int, units: str, names: list[str]
+) -> h5py.Dataset:
+    """A (rows, n) float64 table of known size: contiguous, so writes go straight to disk."""
+    ds = group.create_dataset(name, shape=(rows, n), dtype="<f8")
+    _describe(ds, units, names)
+    return ds
+
+
+def _describe(ds: h5py.Dataset, units: str, names: list[str] | None) -> None:
     if units:
         ds.attrs["units"] = units
     if names is not None:
         ds.attrs["channel_names"] = json.dumps(names)
-    return ds
 
 
 class ResultsWriter:
@@ -86,8 +104,10 @@ class ResultsWriter:
         self.path = path
         self._f = h5py.File(path, "w")
         n_in, n_out = len(input_names), len(output_names)
-        self.inputs = _table(self._f, "inputs", n_in, 0, "V", input_names, most_rows)
-        self.outputs = _table(self._f, "outputs", n_out, 0, "nA", output_names, most_rows)
+        self._names = (input_names, output_names)
+        self._most_rows = most_rows
+        self.inputs: h5py.Dataset | None = None
+        self.outputs: h5py.Dataset | None = None
         self._runs = self._f.create_dataset(
             "dropped_runs", shape=(0, 2), maxshape=(None, 2), chunks=(4096, 2), dtype="<i8"
         )
@@ -102,8 +122,22 @@ class ResultsWriter:
         self._n_runs = 0
         self._open_run: list[int] | None = None
 
+    def expect_kept_rows(self, rows: int) -> None:
+        """The kept-row count, when a first pass knows it: fixed-size tables, written in place."""
+        input_names, output_names = self._names
+        self.inputs = _fixed_table(self._f, "inputs", len(input_names), rows, "V", input_names)
+        self.outputs = _fixed_table(self._f, "outputs", len(output_names), rows, "nA", output_names)
+
+    def _growable_tables(self) -> None:
+        input_names, output_names = self._names
+        most = self._most_rows
+        self.inputs = _table(self._f, "inputs", len(input_names), 0, "V", input_names, most)
+        self.outputs = _table(self._f, "outputs", len(output_names), 0, "nA", output_names, most)
+
     def add(self, first: int, x: np.ndarray, y: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> None:
         """One source chunk: raw rows (for the tails) and the rows clipping kept."""
+        if self.inputs is None:
+            self._growable_tables()
         n = len(x)
         for start, stop, tx, ty in self._tails.values():
             a, b = max(first, start), min(first + n, stop)
@@ -144,6 +178,8 @@ class ResultsWriter:
         """Write what is known only after the pass, then close the file."""
         if self._open_run is not None:
             _append(self._runs, self._n_runs, np.asarray([self._open_run], dtype=np.int64))
+        if self.inputs is None:  # a source without rows
+            self._growable_tables()
         f = self._f
         f.attrs.update(
             {
