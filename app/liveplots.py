@@ -20,8 +20,11 @@ from app.theme import LIGHT, Theme
 from backend.livebuffer import LiveBuffer
 from widgets.waveplot import WavePlot
 
-DEFAULT_RATE_HZ = 30
+DEFAULT_RATE_HZ = 25  # smooth to the eye; every frame costs the sampler GIL time
 DEFAULT_MAX_POINTS = 4000  # cap; the plot's width in pixels sets the usual number
+#: The history plots redraw every this many frames: they scroll slowly and cost
+#: as much as the current-batch plots, whose data changes every frame.
+HISTORY_EVERY = 2
 
 
 class LivePlots(QWidget):
@@ -60,6 +63,7 @@ class LivePlots(QWidget):
         self.batch_points = 1
         self.n_inputs = 0
         self._seen = -1
+        self._history_seen = -1
         self.theme = LIGHT
         self.ticks = 0  # timer ticks handled
         self.draws = 0  # frames actually drawn (new data)
@@ -81,7 +85,7 @@ class LivePlots(QWidget):
         """
         self.buffer, self.batch_points, self.n_inputs = buffer, max(1, batch_points), n_inputs
         names = buffer.names
-        self._seen = -1
+        self._seen = self._history_seen = -1
         self.inputs_batch.set_channels(names[:n_inputs], self.theme.curve_colors)
         self.inputs_history.set_channels(names[:n_inputs], self.theme.curve_colors)
         self.outputs_batch.set_channels(names[n_inputs:], self.theme.output_colors)
@@ -106,14 +110,21 @@ class LivePlots(QWidget):
 
     def detach(self) -> None:
         """Draw what arrived last, then stop polling (the plots keep showing it)."""
-        self.refresh()
+        self.refresh(final=True)
         self.timer.stop()
 
-    def refresh(self) -> bool:
-        """Draw the newest data if any arrived since the last frame; True if drawn."""
+    def refresh(self, final: bool = False) -> bool:
+        """Draw the newest data if any arrived since the last frame; True if drawn.
+
+        `final` draws every plot, history included (the session just ended).
+        """
         self.ticks += 1
         buffer = self.buffer
-        if buffer is None or buffer.total == self._seen:
+        if buffer is None:
+            return False
+        if buffer.total == self._seen:
+            if final and self._history_seen != self._seen:
+                self._draw_history(self._seen)
             return False
         started = time.perf_counter()
         total = buffer.total
@@ -126,18 +137,24 @@ class LivePlots(QWidget):
         self.inputs_batch.set_lines(lines[:n_in])
         self.outputs_batch.follow_y(lines[n_in:])
         self.outputs_batch.set_lines(lines[n_in:])
-        history = buffer.envelope(
-            buffer.first_available, total, self.points_for(self.inputs_history)
-        )
-        lines = [history.line(c) for c in channels]
-        lines = [((x - (total - 1)) / fs, y) for x, y in lines]
-        self.inputs_history.set_lines(lines[:n_in])
-        self.outputs_history.follow_y(lines[n_in:])
-        self.outputs_history.set_lines(lines[n_in:])
+        if self.draws % HISTORY_EVERY == 0 or final:
+            self._draw_history(total)
         self._seen = total
         self.draws += 1
         self.draw_seconds += time.perf_counter() - started
         return True
+
+    def _draw_history(self, total: int) -> None:
+        buffer, n_in, fs = self.buffer, self.n_inputs, self.buffer.fs
+        history = buffer.envelope(
+            buffer.first_available, total, self.points_for(self.inputs_history)
+        )
+        lines = [history.line(c) for c in range(buffer.channels)]
+        lines = [((x - (total - 1)) / fs, y) for x, y in lines]
+        self.inputs_history.set_lines(lines[:n_in])
+        self.outputs_history.follow_y(lines[n_in:])
+        self.outputs_history.set_lines(lines[n_in:])
+        self._history_seen = total
 
     def clear(self) -> None:
         for plot in self.plots():

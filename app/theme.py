@@ -134,7 +134,11 @@ def palette_of(theme: Theme) -> QPalette:
 def apply_theme(app: QApplication, name: str) -> Theme:
     """Put theme `name` on the application and on plots created from now on."""
     theme = theme_named(name)
-    app.setStyle("Fusion")
+    if app.property("samplelab_style") != "Fusion":
+        # Once per application: setStyle deletes the previous QStyle and re-polishes
+        # every widget, which left stale wrappers behind when done per window.
+        app.setStyle("Fusion")
+        app.setProperty("samplelab_style", "Fusion")
     app.setPalette(palette_of(theme))
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground)
     return theme

@@ -129,19 +129,19 @@ class Worker(QObject):
         try:
             result = self.job(self.report, self.token)
         except Cancelled:
-            self._flush_progress()
-            self.cancelled.emit()
+            outcome, args = self.cancelled, ()
         except BaseException as exc:  # reported to the GUI, never lost on a thread
             if not isinstance(exc, Exception):
                 log.error("job %s stopped: %r", self.name, exc)
-            self._flush_progress()
-            self.failed.emit(exc)
+            outcome, args = self.failed, (exc,)
         else:
-            self._flush_progress()
-            self.succeeded.emit(result)
-        finally:
-            self._finished.set()
-            self.done.emit()
+            outcome, args = self.succeeded, (result,)
+        self._flush_progress()
+        # Finished before telling anyone: a handler may run on the GUI thread at once,
+        # and must already see `running` False (e.g. to re-enable a Start button).
+        self._finished.set()
+        outcome.emit(*args)
+        self.done.emit()
 
 
 class WorkerPool(QObject):

@@ -57,8 +57,9 @@ def make_window(qtbot, settings_dir):
     made = []
 
     def make(config_path: str | None = None) -> MainWindow:
+        # Not qtbot.addWidget: pytest-qt would close the window before this fixture's
+        # teardown, while a cancelled job may still be finishing on its worker.
         window = MainWindow(AppSettings(), config_path=config_path)
-        qtbot.addWidget(window)
         window.show()
         page = window.pages["sampling"]
         qtbot.waitUntil(lambda: page.inventory is not None, timeout=10_000)
@@ -73,6 +74,8 @@ def make_window(qtbot, settings_dir):
             dialog.close()
         window._closing = True
         window.close()
+        window.deleteLater()
+    qtbot.wait(1)  # let the deletions run before the next test
 
 
 @pytest.fixture

@@ -59,13 +59,31 @@ def raw_rows(path) -> np.ndarray:
     return np.hstack([inputs, outputs])
 
 
-def check_curves_equal_raw_envelope(view, data: np.ndarray) -> None:
-    """Every drawn curve is min/max of the raw rows for the window shown, binned as drawn."""
+def _shown_rows(view, rows: int) -> tuple[int, int]:
+    env = view.window.envelope
+    return int(env.starts[0]), min(int(env.starts[-1]) + env.step, rows)
+
+
+def _covers_view(view, rows: int) -> bool:
+    if view.window is None or view.window.envelope is None:
+        return False
+    a, b = _shown_rows(view, rows)
+    lo, hi = view.plot.x_range()
+    return a <= view.row_of(lo) + 1 and b >= view.row_of(hi) - 1
+
+
+def check_curves_equal_raw_envelope(qtbot, view, data: np.ndarray) -> None:
+    """Every drawn curve is min/max of the raw rows for the window shown, binned as drawn.
+
+    Waits first for the newest view request to be served: the page answers
+    requests in the background and only ever draws the latest.
+    """
+    qtbot.waitUntil(
+        lambda: not view.worker.pending("view") and _covers_view(view, len(data)), timeout=10_000
+    )
     env = view.window.envelope
     a, step = int(env.starts[0]), env.step
     b = min(int(env.starts[-1]) + step, len(data))
-    lo, hi = view.plot.x_range()
-    assert a <= view.row_of(lo) + 1 and b >= view.row_of(hi) - 1  # covers the view
     expected = minmax(data[a:b], 0, a, step)
     for channel in range(data.shape[1]):
         x, y = view.plot.curve_data(channel)
@@ -107,7 +125,7 @@ def test_browse_a_folder_of_recordings_and_foreign_files(qtbot, monkeypatch, tmp
     assert page.meta.text_at(["Config", "input_data", "batch_time"]) == "0.04"
     data = load_data(sine)
     qtbot.waitUntil(lambda: page.view.window is not None)
-    check_curves_equal_raw_envelope(page.view, data)
+    check_curves_equal_raw_envelope(qtbot, page.view, data)
     assert [page.view.plot.axis_label(r) for r in range(2)] == ["Voltage (V)", "Current (nA)"]
 
     # Our recording: status, batches, units and exact min/max per channel.
@@ -133,12 +151,12 @@ def test_browse_a_folder_of_recordings_and_foreign_files(qtbot, monkeypatch, tmp
     view = page.view
     first = view.window.envelope.step
     assert first > 1  # 10,000 rows do not fit the plot's width
-    check_curves_equal_raw_envelope(view, data)
+    check_curves_equal_raw_envelope(qtbot, view, data)
 
     # Zoom in as the wheel does: finer data is loaded for the new window.
     view.plot.zoom(0.02, centre=5.0)
     qtbot.waitUntil(lambda: view.window.envelope.step < first)
-    check_curves_equal_raw_envelope(view, data)
+    check_curves_equal_raw_envelope(qtbot, view, data)
     assert view.window.envelope.step == 1
     lo_x, hi_x = view.plot.x_range()
     assert hi_x - lo_x == pytest.approx(0.02 * 9.999, rel=0.01)
@@ -164,7 +182,7 @@ def test_browse_a_folder_of_recordings_and_foreign_files(qtbot, monkeypatch, tmp
     click(qtbot, page.buttons["show_all"])
     qtbot.waitUntil(lambda: (view.window.start, view.window.stop) == (0, len(data)))
     assert view.window.envelope.step > 1
-    check_curves_equal_raw_envelope(view, data)
+    check_curves_equal_raw_envelope(qtbot, view, data)
 
 
 def test_a_big_file_gets_an_overview_built_once(qtbot, monkeypatch, tmp_path, window):
@@ -180,18 +198,18 @@ def test_a_big_file_gets_an_overview_built_once(qtbot, monkeypatch, tmp_path, wi
     qtbot.waitUntil(lambda: page.view.info.overview == "ready", timeout=20_000)
     assert sidecar_path(rec).is_file()
     qtbot.waitUntil(lambda: page.view.window is not None and page.view.window.envelope is not None)
-    check_curves_equal_raw_envelope(page.view, data)
+    check_curves_equal_raw_envelope(qtbot, page.view, data)
     qtbot.waitUntil(lambda: page.ranges is not None)
     np.testing.assert_array_equal(page.ranges[0], data.min(axis=0))  # exact, from the overview
     np.testing.assert_array_equal(page.ranges[1], data.max(axis=0))
     # Short windows are read raw; opening again uses the sidecar straight away.
     page.view.show_rows(4000, 4060)
     qtbot.waitUntil(lambda: page.view.window.envelope.step == 1)
-    check_curves_equal_raw_envelope(page.view, data)
+    check_curves_equal_raw_envelope(qtbot, page.view, data)
     page.view.open(str(rec))
     qtbot.waitUntil(lambda: page.view.info is not None and page.view.window is not None)
     assert page.view.info.overview == "ready" and page.view.build is None
-    check_curves_equal_raw_envelope(page.view, data)
+    check_curves_equal_raw_envelope(qtbot, page.view, data)
 
 
 def test_follow_a_recording_being_written(qtbot, monkeypatch, tmp_path, window):
@@ -235,7 +253,7 @@ def test_follow_a_recording_being_written(qtbot, monkeypatch, tmp_path, window):
     assert not page.follow.isChecked()
     qtbot.waitUntil(lambda: page.meta.text_at(["Recording", "Status"]) == "complete")
     qtbot.waitUntil(lambda: view.plot.x_range()[1] == pytest.approx(2.999))
-    check_curves_equal_raw_envelope(view, raw_rows(folder / "live.h5"))
+    check_curves_equal_raw_envelope(qtbot, view, raw_rows(folder / "live.h5"))
 
 
 def test_resume_an_interrupted_recording(qtbot, monkeypatch, tmp_path, window):

@@ -101,3 +101,28 @@ def test_a_worker_runs_once(qtbot):
     assert seen["result"] == 1
     with pytest.raises(RuntimeError):
         worker.start()
+
+
+def test_handlers_already_see_the_worker_finished(qtbot):
+    """A result handler that re-enables controls must not find the job still running."""
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    from app.workers import Worker
+
+    seen = []
+    release = threading.Event()
+
+    def job(report, token):
+        release.wait(5)
+        return 42
+
+    worker = Worker(job, "finished-first")
+    # Direct connections run at the moment of emission: the ordering is checked exactly.
+    for signal in (worker.succeeded, worker.done):
+        signal.connect(lambda *_: seen.append(worker.running), Qt.ConnectionType.DirectConnection)
+    worker.start()
+    release.set()
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
+    assert seen == [False, False]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIntValidator, QStandardItemModel
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 
@@ -23,6 +23,47 @@ class DeviceChoice:
     kind: str = "simulated"  # 'simulated' or 'nidaq'
 
 
+class DeviceChoiceModel(QAbstractListModel):
+    """The combo box's rows, straight from the `DeviceChoice` list.
+
+    A plain list model instead of QComboBox's QStandardItemModel: greying out an
+    item there needs QStandardItem wrappers, which shiboken keeps alive after
+    `clear()` deletes their items, so a later Qt object at the same address came
+    back from Qt as a stale "QStandardItem" (a crash under load).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._choices: list[DeviceChoice] = []
+
+    def set_choices(self, choices: Sequence[DeviceChoice]) -> None:
+        self.beginResetModel()
+        self._choices = list(choices)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's API
+        return 0 if parent.isValid() else len(self._choices)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._choices):
+            return None
+        choice = self._choices[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return choice.label
+        if role == Qt.ItemDataRole.UserRole:
+            return choice.key
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return choice.tip or None
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        if not index.isValid() or not 0 <= index.row() < len(self._choices):
+            return Qt.ItemFlag.NoItemFlags
+        if self._choices[index.row()].enabled:
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return Qt.ItemFlag.NoItemFlags
+
+
 class RunOptions(QWidget):
     """Device chooser, pacing and seed; `changed` fires on any user edit."""
 
@@ -31,6 +72,8 @@ class RunOptions(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.device = QComboBox()
+        self.device_model = DeviceChoiceModel(self.device)
+        self.device.setModel(self.device_model)
         self.device.setObjectName("device_choice")
         self.device.setToolTip("The device the session drives")
         self.device_note = QLabel()
@@ -62,13 +105,7 @@ class RunOptions(QWidget):
         current = self.device_key()
         self._choices = list(choices)
         self.device.blockSignals(True)
-        self.device.clear()
-        model = self.device.model()
-        for i, choice in enumerate(self._choices):
-            self.device.addItem(choice.label, choice.key)
-            self.device.setItemData(i, choice.tip, Qt.ItemDataRole.ToolTipRole)
-            if isinstance(model, QStandardItemModel):
-                model.item(i).setEnabled(choice.enabled)
+        self.device_model.set_choices(self._choices)
         self.device.blockSignals(False)
         self.device_note.setText(note)
         self.device_note.setVisible(bool(note))
