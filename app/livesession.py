@@ -99,6 +99,8 @@ class SessionRunner(QObject):
             on_result=self._on_result,
             on_error=self._on_error,
             on_progress=self.progress.emit,
+            # Enough for a progress bar and an ETA; every update costs the GUI thread.
+            progress_interval_s=0.2,
         )
         return buffer
 

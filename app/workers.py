@@ -159,9 +159,10 @@ class WorkerPool(QObject):
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
+        progress_interval_s: float = 0.05,
     ) -> Worker:
         """Start `job` on a thread with the given GUI-thread callbacks; returns its worker."""
-        worker = Worker(job, name, parent=self)
+        worker = Worker(job, name, progress_interval_s, parent=self)
         if on_result is not None:
             worker.succeeded.connect(on_result)
         if on_error is not None:

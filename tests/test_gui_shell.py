@@ -201,3 +201,28 @@ def test_a_failing_discovery_keeps_the_simulated_device(qtbot, monkeypatch, make
     assert page.run_options.device_key() == "simulated"
     assert page.buttons["start"].isEnabled()
     assert not dialogs.open_error_dialogs()
+
+
+def test_live_curves_report_the_bounds_pyqtgraph_would(qtbot):
+    """The curve that skips pyqtgraph's per-paint bounds scan reports the same bounds."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    from widgets.waveplot import BoundedCurve
+
+    ours, theirs = BoundedCurve(), pg.PlotCurveItem()
+    wide_ours = BoundedCurve(pen=pg.mkPen(width=3, cosmetic=False))
+    wide_theirs = pg.PlotCurveItem(pen=pg.mkPen(width=3, cosmetic=False))
+    rng = np.random.default_rng(0)
+    for x, y in [
+        (np.arange(50.0), rng.normal(size=50)),
+        (np.linspace(-3, 0, 7), rng.normal(size=7) * 1e3),
+        (np.arange(4.0), np.array([1.0, np.nan, -2.0, 5.0])),  # NaN: pyqtgraph's own rules
+        (np.empty(0), np.empty(0)),
+    ]:
+        for a, b in ((ours, theirs), (wide_ours, wide_theirs)):
+            a.setData(x, y)
+            b.setData(x, y)
+            for ax in (0, 1):
+                assert a.dataBounds(ax) == b.dataBounds(ax)
+            assert a.boundingRect() == b.boundingRect()

@@ -20,6 +20,34 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
+class BoundedCurve(pg.PlotCurveItem):
+    """A curve whose data extent is worked out once per update, not on every paint.
+
+    pyqtgraph recomputes a curve's bounds (nanmin/nanmax behind a warnings guard)
+    each time the scene asks for its bounding rect after new data; for live plots
+    updated 25 times a second that was a tenth of the GUI thread's time.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
+        super().__init__(*args, **kwargs)
+
+    def updateData(self, *args, **kwargs) -> None:
+        super().updateData(*args, **kwargs)
+        x, y = self.xData, self.yData
+        self._extent = None
+        if x is not None and y is not None and len(x):
+            lo_x, hi_x, lo_y, hi_y = np.array([x.min(), x.max(), y.min(), y.max()]).tolist()
+            if np.isfinite([lo_x, hi_x, lo_y, hi_y]).all():  # else pyqtgraph's NaN handling
+                self._extent = ((lo_x, hi_x), (lo_y, hi_y))
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        widened = not self.opts["pen"].isCosmetic() or self.opts["fillLevel"] is not None
+        if self._extent is None or widened or frac < 1.0 or orthoRange is not None:
+            return super().dataBounds(ax, frac, orthoRange)
+        return self._extent[ax]
+
+
 class WavePlot(pg.GraphicsLayoutWidget):
     """Curves of several channels against time, with a side legend."""
 
@@ -73,7 +101,7 @@ class WavePlot(pg.GraphicsLayoutWidget):
         for i, name in enumerate(self.names):
             # PlotCurveItem, not PlotDataItem: no per-update wrapper work (symbols,
             # downsampling, log modes) for data that is already decimated.
-            curve = pg.PlotCurveItem(
+            curve = BoundedCurve(
                 pen=pg.mkPen(self._colours[i % len(self._colours)], width=1),
                 antialias=False,
                 skipFiniteCheck=True,
