@@ -270,6 +270,27 @@ class PostprocessedFile:
             for j, n in enumerate(names)
         ]
 
+    def kept_histograms(self, bins: int = 100, chunk_rows: int = 1 << 17) -> list[Histogram]:
+        """Per output, `np.histogram` of the rows clipping kept over their min..max.
+
+        The stored 'outputs' histograms follow the peer's PNG (every row, before
+        clipping); this is the distribution the dataset will actually hold.
+        """
+        from backend.histograms import ColumnHistograms
+
+        outputs = self.summary["outputs"]
+        ranges = np.array(
+            [
+                (o["kept_min"], o["kept_max"]) if o["kept_min"] is not None else (0.0, 1.0)
+                for o in outputs
+            ],
+            dtype=float,
+        )
+        acc = ColumnHistograms(ranges, bins)
+        for start in range(0, self.outputs.shape[0], chunk_rows):
+            acc.add(self.outputs[start : start + chunk_rows])
+        return acc.histograms([o["name"] for o in outputs], "nA")
+
     def row_mean_histogram(self) -> RowMeanHistogram:
         group = self._f["histograms"]["output_mean"]
         return RowMeanHistogram(group["edges"][:], group["counts"][:])

@@ -36,7 +36,7 @@ FORMAT_NAME = "samplelab-recording"
 FORMAT_VERSION = 1
 RECORDING_SUFFIX = ".h5"
 _CHUNK_BYTES = 1 << 20
-_CACHE_BYTES = 32 << 20
+_CACHE_BYTES = 4 << 20  # per dataset; chunks are one batch (~140 kB)
 STATUSES = ("running", "complete", "cancelled", "failed")
 
 

@@ -130,6 +130,11 @@ def test_simulated_recording_matches_plain_numpy(tmp_path, recording):
             assert h.below == h.above == 0
         assert np.array_equal(res.inputs[:], x[keep])
         assert res.summary["outputs"][0]["min"] == y.min()
+        kept = res.kept_histograms(bins=40, chunk_rows=50)[0]
+        counts, edges = np.histogram(y[keep][:, 0], bins=40)
+        np.testing.assert_array_equal(kept.counts, counts)
+        np.testing.assert_allclose(kept.edges, edges)
+        assert kept.units == "nA" and kept.name == "Output 0"
 
 
 def rec_config(path):

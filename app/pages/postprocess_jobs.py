@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from backend.histograms import Histogram, RowMeanHistogram
+from backend.postprocessed import PostprocessedFile
 
 Report = Callable[[Any], None]
 #: Bins of the row-mean preview as drawn (the scan's 4096 fine bins, summed in groups).
@@ -168,7 +169,7 @@ def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutco
         on_progress=report,
         cancelled=lambda: bool(token.cancelled),
     )
-    kept = kept_output_histograms(result.files[RESULTS_NAME], result.summary)
+    kept = kept_output_histograms(result.files[RESULTS_NAME])
     return RunOutcome(
         request,
         result.out_dir,
@@ -181,26 +182,11 @@ def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutco
 
 
 def kept_output_histograms(
-    results_path: str | os.PathLike, summary: dict, bins: int = KEPT_BINS
+    results_path: str | os.PathLike, bins: int = KEPT_BINS
 ) -> list[Histogram]:
-    """Per output, `np.histogram(kept, bins)` over the kept min..max, read in chunks."""
-    from backend.histograms import ColumnHistograms
-    from backend.postprocessed import PostprocessedFile
-
-    outputs = summary["outputs"]
-    ranges = np.array(
-        [
-            (o["kept_min"], o["kept_max"]) if o["kept_min"] is not None else (0.0, 1.0)
-            for o in outputs
-        ],
-        dtype=float,
-    )
-    acc = ColumnHistograms(ranges, bins)
+    """The results file's histograms of the kept outputs (the backend reads them in chunks)."""
     with PostprocessedFile(results_path) as results:
-        rows = results.outputs.shape[0]
-        for start in range(0, rows, 1 << 17):
-            acc.add(results.outputs[start : start + (1 << 17)])
-    return acc.histograms([o["name"] for o in outputs], "nA")
+        return results.kept_histograms(bins)
 
 
 # --- exports ----------------------------------------------------------------------------
