@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
 from backend.config import SamplingConfig
 from backend.devices import Device
 from backend.livebuffer import LiveBuffer
-from backend.sampling import BatchResult, SamplingSession, SessionResult, start_session
+from backend.sampling import SamplingSession, SessionResult, start_session
+from backend.streams.device import live_listener
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class SessionRunner(QObject):
             on_progress=report,
             **request.device_options,
         )
-        session.add_listener(lambda batch: _feed(buffer, batch))
+        session.add_listener(live_listener(buffer))
         with self._lock:
             self.session = session
         token.on_cancel(session.cancel)  # a stop before this point still reaches it
@@ -174,7 +174,3 @@ class SessionRunner(QObject):
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
-
-
-def _feed(buffer: LiveBuffer, batch: BatchResult) -> None:
-    buffer.append(np.hstack([batch.inputs, batch.outputs]))

@@ -46,23 +46,34 @@ class LiveBuffer:
         self._writer = threading.Lock()  # serialises writers only; readers never take it
 
     # --- writing (sampling thread) --------------------------------------------------
-    def append(self, rows: np.ndarray) -> None:
-        """Add (n, channels) rows; only the last `capacity` of a huge block are kept."""
-        rows = np.asarray(rows, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] != self.channels:
-            raise ValueError(f"expected (n, {self.channels}) rows, got {rows.shape}")
+    def append(self, *blocks: np.ndarray) -> None:
+        """Add rows: one (n, channels) array, or column blocks side by side.
+
+        Blocks ((n, a), (n, b), ... with a + b + ... = channels) go straight into
+        the ring, so a batch's inputs and outputs need not be joined first. Only
+        the last `capacity` rows of a huge append are kept.
+        """
+        parts = [np.asarray(b, dtype=np.float64) for b in blocks]
+        widths = [p.shape[1] if p.ndim == 2 else -1 for p in parts]
+        if not parts or sum(widths) != self.channels or len({len(p) for p in parts}) != 1:
+            shapes = ", ".join(str(p.shape) for p in parts)
+            raise ValueError(f"expected rows of {self.channels} channels in all, got {shapes}")
         with self._writer:
-            total, n = self._total, len(rows)
+            total, n = self._total, len(parts[0])
             if n == 0:
                 return
             end = total + n
             if n > self.capacity:
-                rows, n = rows[-self.capacity :], self.capacity
+                parts, n = [p[-self.capacity :] for p in parts], self.capacity
             self._claimed = end  # announce before any slot changes
             start = (end - n) % self.capacity
             first = min(n, self.capacity - start)
-            self._data[:, start : start + first] = rows[:first].T
-            self._data[:, : n - first] = rows[first:].T
+            channel = 0
+            for part, width in zip(parts, widths, strict=True):
+                rows = self._data[channel : channel + width]
+                rows[:, start : start + first] = part[:first].T
+                rows[:, : n - first] = part[first:].T
+                channel += width
             self._total = end
 
     def reset(self) -> None:
@@ -81,9 +92,23 @@ class LiveBuffer:
         return max(0, self._claimed - self.capacity)
 
     def read(self, start: int, stop: int | None = None) -> tuple[int, np.ndarray]:
-        """(first_row, (rows, channels) copy of [start, stop)) clamped to what is held."""
-        first, data = self.read_channels(start, stop)
-        return first, data.T
+        """(first_row, (rows, channels) copy of [start, stop)) clamped to what is held.
+
+        One transposing copy straight from the ring into a C-ordered result.
+        """
+        start, stop = self._window(start, stop)
+        if stop <= start:
+            return stop, np.empty((0, self.channels))
+        out = np.empty((stop - start, self.channels))
+        at = 0
+        for segment in self._segments(start, stop):
+            out[at : at + segment.shape[1]] = segment.T
+            at += segment.shape[1]
+        valid = self._valid_from()
+        if valid > start:  # the writer lapped part of what we copied
+            cut = min(valid, stop) - start
+            out, start = out[cut:], start + cut
+        return start, out
 
     def read_channels(self, start: int, stop: int | None = None) -> tuple[int, np.ndarray]:
         """Like `read`, but channel-major (channels, rows): no transpose, for decimation."""

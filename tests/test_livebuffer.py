@@ -127,3 +127,21 @@ def test_readers_never_see_rows_the_writer_is_overwriting():
         thread.join()
     assert reads > 10
     assert not bad, bad[:5]
+
+
+def test_blocks_side_by_side_equal_joined_rows():
+    """A batch's inputs and outputs go in as blocks, wrapping included, like joined rows."""
+    rng = np.random.default_rng(3)
+    joined, blocks = LiveBuffer(8, 1000), LiveBuffer(8, 1000)
+    for n in (300, 450, 700, 2500, 1):
+        x, y = rng.normal(size=(n, 7)), rng.normal(size=(n, 1))
+        joined.append(np.hstack([x, y]))
+        blocks.append(x, y)
+    assert blocks.total == joined.total
+    first_a, a = joined.read(0)
+    first_b, b = blocks.read(0)
+    assert first_a == first_b and np.array_equal(a, b) and a.flags.c_contiguous
+    with pytest.raises(ValueError, match="8 channels"):
+        blocks.append(x, y, y)
+    with pytest.raises(ValueError):
+        blocks.append(x, y[:-1])

@@ -36,20 +36,23 @@ _UNSET: Any = object()
 _FINISHED = ("complete", "cancelled", "failed")
 
 
-def batch_rows(batch: Any, part: str = "all") -> np.ndarray:
-    """The rows of a BatchResult a stream carries: inputs then outputs, or one part."""
+def batch_blocks(batch: Any, part: str = "all") -> tuple[np.ndarray, ...]:
+    """The column blocks of a BatchResult a stream carries: inputs and outputs, or one.
+
+    Kept apart: `LiveBuffer.append` writes them side by side without a joined copy.
+    """
     if part == "inputs":
-        return batch.inputs
+        return (batch.inputs,)
     if part == "outputs":
-        return batch.outputs
-    return np.hstack([batch.inputs, batch.outputs])
+        return (batch.outputs,)
+    return (batch.inputs, batch.outputs)
 
 
 def live_listener(buffer: LiveBuffer, part: str = "all") -> Callable[[Any], None]:
     """A session listener that appends each batch to `buffer` (and does nothing else)."""
 
     def listener(batch: Any) -> None:
-        buffer.append(batch_rows(batch, part))
+        buffer.append(*batch_blocks(batch, part))
 
     return listener
 
@@ -91,6 +94,7 @@ class DeviceStream(Stream):
         self._next_row: int | None = None
         self._fault: str | None = None
         self._wake = threading.Condition(threading.Lock())
+        self._wanted = 0  # a waiting reader needs rows up to here; no wake-up before
         self._attached = True
         session.add_listener(self._on_batch)
 
@@ -105,10 +109,12 @@ class DeviceStream(Stream):
                 f"batch {batch.index} starts at row {batch.first_row}, expected {self._next_row}"
             )
         else:
-            rows = batch_rows(batch, self.part)
-            self.buffer.append(rows)
-            self._next_row += len(rows)
-        if self._wake.acquire(blocking=False):
+            blocks = batch_blocks(batch, self.part)
+            self.buffer.append(*blocks)
+            self._next_row += len(blocks[0])
+        # Wake a reader only when what it waits for is there: every wake-up costs
+        # the sampler a GIL hand-off, and batches can arrive thousands a second.
+        if self.buffer.total >= self._wanted and self._wake.acquire(blocking=False):
             try:
                 self._wake.notify_all()
             finally:
@@ -144,13 +150,15 @@ class DeviceStream(Stream):
 
     def _wait_for(self, n: int, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
+        self._wanted = self.position + n
         while self.buffer.total - self.position < n and not self.session_done:
             self._check_fault()
             left = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
             if left <= 0:
                 return
             with self._wake:
-                self._wake.wait(left)
+                if self.buffer.total - self.position < n:  # not arrived while we locked
+                    self._wake.wait(left)
 
     def _get(self, n: int) -> np.ndarray:
         """What the buffer holds of the next n rows, without waiting."""
