@@ -276,6 +276,7 @@ def _run(
     bg = Background()
     npz: NpzWriter | None = None
     member = None
+    output_results: dict[str, Any] = {}
     try:
         if src.reader.columns_read_alone:
             for first, y in src.iter_output_chunks(chunk_rows):
@@ -284,10 +285,15 @@ def _run(
                 if keep is not None:
                     writer.add_runs(first, keep)
             writer.expect_kept_rows(outs.kept_rows)
+            # Output statistics are complete now: the background has time for them.
+            bg.submit(_output_results, outs, src.output_names, output_results)
             npz = NpzWriter(stage.dir / DATA_NAME)
             member = npz.open_rows("inputs", (outs.kept_rows, cfg.n_inputs))
         rows = 0
-        for first, x, y in src.iter_chunks(chunk_rows):
+        # Recordings are read into two reused buffers (no fresh pages per block);
+        # what leaves this loop for the background thread is always a copy.
+        reuse = member is not None
+        for first, x, y in src.iter_chunks(chunk_rows, reuse=reuse):
             ctl.report("reading", first, total)
             if member is not None:
                 keep = outs.keep(y)[1]
@@ -296,8 +302,10 @@ def _run(
                 if keep is not None:
                     writer.add_runs(first, keep)
             lo, hi = ins.add_raw(x)
-            # np.compress copies kept rows ~4x faster than boolean indexing
-            kx, ky = (x, y) if keep is None else (np.compress(keep, x, 0), np.compress(keep, y, 0))
+            if keep is not None:  # np.compress copies rows ~4x faster than boolean indexing
+                kx, ky = np.compress(keep, x, 0), np.compress(keep, y, 0)
+            else:  # kx goes to the background thread: never a buffer the next read reuses
+                kx, ky = (x.copy() if reuse else x), y
             writer.add(first, x, y, kx, ky)
             bg.submit(ins.hist.add, ins.kept_sample(kx), lo, hi)
             if member is not None:
@@ -311,11 +319,13 @@ def _run(
                 f"{writer.kept} kept rows of {outs.kept_rows})",
                 "Postprocess it again once nothing is writing to it.",
             )
+        if not output_results:
+            _output_results(outs, src.output_names, output_results)
         histograms = {
-            "outputs": outs.histograms(src.output_names),
+            "outputs": output_results["histograms"],
             "inputs": ins.hist.histograms(src.input_names, "V"),
         }
-        row_means = outs.row_means()
+        row_means = output_results["row_means"]
         summary = run_summary(
             src,
             writer.kept,
@@ -333,6 +343,8 @@ def _run(
         writer.finish(config, summary, histograms, row_means)
     except BaseException:
         bg.join(reraise=False)
+        if member is not None:
+            member.discard()  # an open member would keep the zip from closing
         if npz is not None:
             npz.close()
         writer.close()
@@ -349,6 +361,12 @@ def _run(
     ctl.check()
     files = stage.commit(names)
     return PostprocessResult(stage.out, files, summary, histograms, row_means)
+
+
+def _output_results(outs: OutputStats, names: list[str], into: dict[str, Any]) -> None:
+    """The output histograms and row-mean histogram, once every output was seen."""
+    into["histograms"] = outs.histograms(names)
+    into["row_means"] = outs.row_means()
 
 
 def _write_npz_files(

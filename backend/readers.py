@@ -187,6 +187,17 @@ class Reader:
             raise ValueError(f"groups of {list(widths)} channels for {block.shape[1]} channels")
         return tuple(np.ascontiguousarray(block[:, a:b]) for a, b in itertools.pairwise(bounds))
 
+    def read_column_groups_into(
+        self, start: int, stop: int, out: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, ...]:
+        """Like `read_column_groups`, into the leading rows of the arrays `out` (reused
+        buffers: no fresh pages per block); returns those filled views."""
+        parts = self.read_column_groups(start, stop, [o.shape[1] for o in out])
+        views = tuple(o[: len(p)] for o, p in zip(out, parts, strict=True))
+        for view, part in zip(views, parts, strict=True):
+            view[...] = part
+        return views
+
     def take(self, rows: Any, channels: Any = None) -> np.ndarray:
         """Arbitrary rows (in the order given) of some channels, read in bounded spans.
 

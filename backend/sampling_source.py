@@ -66,13 +66,27 @@ class SamplingSource:
         return self.n_rows / self.fs
 
     def iter_chunks(
-        self, rows: int = DEFAULT_CHUNK_ROWS, start: int = 0, stop: int | None = None
+        self,
+        rows: int = DEFAULT_CHUNK_ROWS,
+        start: int = 0,
+        stop: int | None = None,
+        reuse: bool = False,
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Yield (first_row, inputs, outputs) in blocks of `rows`; bounded memory."""
+        """Yield (first_row, inputs, outputs) in blocks of `rows`; bounded memory.
+
+        With `reuse`, every block is read into the same two buffers: the caller
+        must be done with a block (or copy it) before asking for the next one.
+        """
         stop = self.n_rows if stop is None else min(stop, self.n_rows)
         widths = (self.n_inputs, self.n_outputs)
+        reader = self.reader
+        buffers = [np.empty((min(rows, max(stop, 0)), w)) for w in widths] if reuse else None
         for first in range(max(0, start), stop, rows):
-            x, y = self.reader.read_column_groups(first, min(first + rows, stop), widths)
+            end = min(first + rows, stop)
+            if buffers is None:
+                x, y = reader.read_column_groups(first, end, widths)
+            else:
+                x, y = reader.read_column_groups_into(first, end, buffers)
             yield first, x, y
 
     def iter_output_chunks(

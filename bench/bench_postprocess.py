@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -206,10 +207,13 @@ def main() -> None:
         results: dict[str, dict] = {}
         for case in cases:
             source = sampling if case in ("b", "c") else recording
-            runs = [
-                run_case(case, source, folder / f"out-{case}-{i}")
-                for i in range(min(3, args.repeat) if case == "c" else args.repeat)
-            ]
+            runs = []
+            for i in range(min(3, args.repeat) if case == "c" else args.repeat):
+                runs.append(run_case(case, source, folder / f"out-{case}-{i}"))
+                if i:  # only run 0 is compared; the files of the others would pile
+                    # up in RAM (/dev/shm) and push later cases onto fresh memory
+                    shutil.rmtree(folder / f"out-{case}-{i}")
+                    shutil.rmtree(folder / f"out-{case}-{i}-warmup", ignore_errors=True)
             results[case] = {
                 "seconds": round(min(r["seconds"] for r in runs), 4),
                 "cpu_seconds": round(min(r["cpu_seconds"] for r in runs), 4),

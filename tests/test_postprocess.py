@@ -23,6 +23,7 @@ from backend.postprocess import (
 from backend.postprocessed import PostprocessedFile
 from backend.preview import preview_dropped, scan_row_means
 from backend.recording import Recording
+from backend.sources import source_from
 
 NPZ = ("postprocessed_data", "charging_signal", "reference_batch")
 
@@ -146,6 +147,20 @@ def voltage_ranges_f64(cfg):
     return np.stack([cfg.offset() - cfg.amplitude(), cfg.offset() + cfg.amplitude()], axis=1)
 
 
+@pytest.mark.parametrize("kind", ["recording", "folder"])
+def test_chunks_read_into_reused_buffers_equal_fresh_reads(recording, bspysmg_folder, kind):
+    path = recording if kind == "recording" else bspysmg_folder
+    with source_from(path) as src:
+        fresh = [(f, x.copy(), y.copy()) for f, x, y in src.iter_chunks(70)]
+        reused = [(f, x.copy(), y.copy()) for f, x, y in src.iter_chunks(70, reuse=True)]
+        buffers = {id(x.base) for _, x, _ in src.iter_chunks(70, reuse=True)}
+    assert len(fresh) == len(reused) > 2 and len(buffers) == 1
+    for (f, x, y), (g, u, v) in zip(fresh, reused, strict=True):
+        assert f == g
+        np.testing.assert_array_equal(x, u)
+        np.testing.assert_array_equal(y, v)
+
+
 def test_tails_longer_than_the_recording_take_everything(tmp_path, bspysmg_folder):
     postprocess(bspysmg_folder, tmp_path, charging_batches=999, reference_batches=999, figure=False)
     x = np.loadtxt(bspysmg_folder / "IO.dat")[:, :7]
@@ -241,11 +256,13 @@ def test_a_failure_mid_pass_writes_nothing(tmp_path, bspysmg_folder):
     assert not (tmp_path / "fresh").exists()
 
 
-def test_cancel_writes_nothing_and_progress_is_reported(tmp_path, recording):
+@pytest.mark.parametrize("stage", ["scanning outputs", "reading"])
+def test_cancel_writes_nothing_and_progress_is_reported(tmp_path, recording, stage):
+    """Cancelled in the outputs scan, or with the npz member half streamed."""
     seen = []
 
     def cancelled() -> bool:
-        return len(seen) >= 3
+        return sum(p.stage == stage for p in seen) >= 3
 
     with pytest.raises(Cancelled):
         postprocess(

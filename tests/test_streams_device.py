@@ -12,6 +12,7 @@ from conftest import small_config
 from backend.recording import Recording
 from backend.sampling import resume_session, start_session
 from backend.streams import DeviceStream, StreamError, run_stream
+from backend.streams import device as device_module
 
 
 def recorded(path) -> np.ndarray:
@@ -130,5 +131,24 @@ def test_closing_detaches_the_stream_from_the_session(tmp_path):
     session = start_session(config, "simulated", path=tmp_path / "r.h5", seed=1, model="analytic")
     stream = DeviceStream(session)
     stream.close()
+    assert not session._listeners
     assert session.run().status == "complete"
     assert stream.buffer.total == 0
+
+
+def test_at_a_slow_pace_every_batch_wakes_the_reader(tmp_path, monkeypatch):
+    """Wake-ups are rate-limited for fast sessions, never delayed at the lab's pace."""
+    monkeypatch.setattr(device_module, "POLL_S", 30.0)  # a missed wake-up would show
+    config = small_config(number_batches=4)
+    session = start_session(config, "simulated", path=tmp_path / "r.h5", seed=1, model="analytic")
+    stream = DeviceStream(session, timeout=None)
+    appended: list[float] = []
+    session.add_listener(lambda batch: (appended.append(time.monotonic()), time.sleep(0.2)))
+    thread = threading.Thread(target=session.run)
+    thread.start()
+    lags = []
+    for _ in range(4):
+        assert len(stream.get(config.batch_points)) == config.batch_points
+        lags.append(time.monotonic() - appended[len(lags)])
+    thread.join()
+    assert max(lags) < 5.0, lags

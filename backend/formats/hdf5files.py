@@ -229,6 +229,20 @@ class RecordingReader(Reader):
         start = max(0, min(int(start), stop))
         return tuple(ds[start:stop] for ds in self._parts)
 
+    def read_column_groups_into(
+        self, start: int, stop: int, out: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, ...]:
+        widths = [o.shape[1] for o in out]
+        if not self._unselected() or widths != [self._n_in, self.n_channels - self._n_in]:
+            return super().read_column_groups_into(start, stop, out)
+        stop = min(int(stop), self.n_rows)
+        start = max(0, min(int(start), stop))
+        n = stop - start
+        for ds, buf in zip(self._parts, out, strict=True):
+            if n:
+                ds.read_direct(buf, np.s_[start:stop], np.s_[0:n])
+        return tuple(buf[:n] for buf in out)
+
     def describe(self, ranges: bool = True) -> dict:
         facts = super().describe(ranges)
         facts["batch_points"] = self.recording.batch_points

@@ -4,8 +4,11 @@ The session calls our listener on its sampling thread after each batch is on
 disk. The listener only copies the batch into a `LiveBuffer` (whose writer
 never waits for readers) and then *tries* to wake a waiting reader: it takes
 the wake-up lock only if nobody holds it (`acquire(blocking=False)`), so the
-sampler can never be made to wait by a consumer. A reader that misses a
-wake-up finds the rows on its next poll, at most POLL_S later.
+sampler can never be made to wait by a consumer. It wakes readers at most
+every WAKE_INTERVAL_S: in fast mode batches arrive thousands a second, and each
+wake-up costs the sampler a GIL hand-off; at the lab's real pace every batch
+wakes them. A reader that misses a wake-up finds the rows on its next poll, at
+most POLL_S later.
 
 `get(n)` blocks until n rows are there, the session has ended, or `timeout`
 seconds passed, and then returns what it has (possibly fewer rows, possibly
@@ -30,6 +33,8 @@ from backend.streams.base import Stream, StreamError, sample_count
 
 #: Longest a waiting reader sleeps before looking at the buffer again.
 POLL_S = 0.05
+#: Shortest time between two wake-ups of waiting readers.
+WAKE_INTERVAL_S = 0.01
 #: Default buffer: at least this many rows, and at least 16 batches.
 MIN_CAPACITY_ROWS = 1 << 19
 _UNSET: Any = object()
@@ -95,6 +100,7 @@ class DeviceStream(Stream):
         self._fault: str | None = None
         self._wake = threading.Condition(threading.Lock())
         self._wanted = 0  # a waiting reader needs rows up to here; no wake-up before
+        self._last_wake = float("-inf")
         self._attached = True
         session.add_listener(self._on_batch)
 
@@ -112,9 +118,13 @@ class DeviceStream(Stream):
             blocks = batch_blocks(batch, self.part)
             self.buffer.append(*blocks)
             self._next_row += len(blocks[0])
-        # Wake a reader only when what it waits for is there: every wake-up costs
-        # the sampler a GIL hand-off, and batches can arrive thousands a second.
-        if self.buffer.total >= self._wanted and self._wake.acquire(blocking=False):
+        # Wake a reader only when what it waits for is there, and not more often
+        # than WAKE_INTERVAL_S: every wake-up costs the sampler a GIL hand-off.
+        if self.buffer.total < self._wanted:
+            return
+        now = time.monotonic()
+        if now - self._last_wake >= WAKE_INTERVAL_S and self._wake.acquire(blocking=False):
+            self._last_wake = now
             try:
                 self._wake.notify_all()
             finally:
@@ -197,4 +207,7 @@ class DeviceStream(Stream):
             )
 
     def _close(self) -> None:
-        self._attached = False  # the session keeps the listener, which now does nothing
+        self._attached = False  # a batch already on its way is ignored
+        remove = getattr(self.session, "remove_listener", None)
+        if remove is not None:
+            remove(self._on_batch)
