@@ -163,13 +163,28 @@ def _child(case: str, source: str, out: str) -> None:
         seconds, cpu = case_baseline(source, out)
     else:
         seconds, cpu = case_ours(source, out, figure=case == "a_png", warm=case == "a_warm")
+    peak = _rss_mb()
     result = {
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": peak,
         "rss_after_imports_mb": rss_before,
+        "fresh_memory_ms_per_100mb": _fresh_memory_ms(),
     }
     print(json.dumps(result))
+
+
+def _fresh_memory_ms() -> float:
+    """Milliseconds to touch 100 MB of new memory, probed after the timed run.
+
+    On these VMs this swings ~20x from run to run (the host backs fresh guest
+    pages lazily); our cases write ~2 bytes of new page cache per byte of
+    input, the baseline mostly parses text, so a slow phase shows in our
+    figures only. Reported so a slow run can be told from a slow program.
+    """
+    start = time.perf_counter()
+    np.ones(100_000_000 // 8)
+    return round((time.perf_counter() - start) * 1000, 1)
 
 
 def _same_result(a: Path, b: Path) -> bool:
@@ -219,6 +234,7 @@ def main() -> None:
                 "cpu_seconds": round(min(r["cpu_seconds"] for r in runs), 4),
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
                 "rss_after_imports_mb": round(max(r["rss_after_imports_mb"] for r in runs), 1),
+                "fresh_memory_ms_per_100mb": [r["fresh_memory_ms_per_100mb"] for r in runs],
             }
         checked = {
             case: _same_result(folder / f"out-{case}-0", folder / "out-c-0")
