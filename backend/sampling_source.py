@@ -79,9 +79,10 @@ class SamplingSource:
         """
         stop = self.n_rows if stop is None else min(stop, self.n_rows)
         widths = (self.n_inputs, self.n_outputs)
-        reader = self.reader
-        buffers = [np.empty((min(rows, max(stop, 0)), w)) for w in widths] if reuse else None
-        for first in range(max(0, start), stop, rows):
+        reader, start = self.reader, max(0, start)
+        size = min(rows, max(0, stop - start))
+        buffers = [np.empty((size, w)) for w in widths] if reuse else None
+        for first in range(start, stop, rows):
             end = min(first + rows, stop)
             if buffers is None:
                 x, y = reader.read_column_groups(first, end, widths)
