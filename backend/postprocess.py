@@ -279,6 +279,9 @@ def _run(
     output_results: dict[str, Any] = {}
     try:
         if src.reader.columns_read_alone:
+            # The raw tails need no clipping mask: their npz files are written
+            # from the source in the background while the outputs are scanned.
+            bg.submit(_write_tail_files, src, stage.dir, tails, peer, chunk_rows)
             for first, y in src.iter_output_chunks(chunk_rows):
                 ctl.report("scanning outputs", first, total)
                 keep = outs.add(first, y)
@@ -339,6 +342,7 @@ def _run(
             tails,
         )
         names = _write_npz_files(stage.dir, writer, peer, config, ctl, npz, member)
+        names += [NPZ_NAMES[t] for t in TAILS if npz is not None]
         npz = None
         writer.finish(config, summary, histograms, row_means)
     except BaseException:
@@ -378,10 +382,11 @@ def _write_npz_files(
     npz: NpzWriter | None,
     member: Any,
 ) -> list[str]:
-    """The three npz files; what was not streamed during the pass comes from the results."""
+    """The npz files not written during the pass, from the results; returns their names."""
     groups = {"postprocessed_data": (writer.inputs, writer.outputs, config)}
-    for tail in TAILS:
-        groups[tail] = (*writer.tail_datasets(tail), peer)
+    if npz is None:  # else the background wrote the tails' files already
+        for tail in TAILS:
+            groups[tail] = (*writer.tail_datasets(tail), peer)
     total = sum(x.shape[0] for x, _, _ in groups.values())
     done = 0
     for key, (xs, ys, cfg) in groups.items():
@@ -394,7 +399,24 @@ def _write_npz_files(
             out.write_rows("outputs", ys.shape, _blocks(ys, ctl, done, total))
             out.write_config(cfg)
         done += xs.shape[0]
-    return list(NPZ_NAMES.values())
+    return [NPZ_NAMES[key] for key in groups]
+
+
+def _write_tail_files(
+    src: SamplingSource, folder: Path, tails: dict[str, int], peer: dict, rows: int
+) -> None:
+    """Background: `charging_signal.npz` and `reference_batch.npz` straight from the source."""
+    total, n_in = src.n_rows, src.n_inputs
+    channels = {"inputs": np.arange(n_in), "outputs": np.arange(n_in, src.reader.n_channels)}
+    for name, start in tails.items():
+        with NpzWriter(folder / NPZ_NAMES[name]) as out:
+            for key, cols in channels.items():
+                blocks = (
+                    src.reader.read(a, min(a + rows, total), cols)
+                    for a in range(start, total, rows)
+                )
+                out.write_rows(key, (total - start, len(cols)), blocks)
+            out.write_config(peer)
 
 
 def _blocks(ds: Any, ctl: JobControl, done: int, total: int, rows: int = 1 << 17):
