@@ -115,6 +115,14 @@ class MinMax:
         ]
 
 
+def usable_range(lo: float, hi: float, bins: int) -> tuple[float, float]:
+    """(lo, hi), widened by 0.5 each way when `bins` equal bins over it cannot be
+    told apart (a range of a few ulps, which np.histogram refuses)."""
+    if lo == hi or np.all(np.diff(np.linspace(lo, hi, bins + 1)) > 0):
+        return lo, hi  # np.histogram widens an empty range itself
+    return lo - 0.5, hi + 0.5
+
+
 def bin_edges(lo: float, hi: float, bins: int) -> np.ndarray:
     """The edges np.histogram uses for `bins` equal bins over [lo, hi]."""
     return np.histogram_bin_edges(np.empty(0), bins=bins, range=(lo, hi))
@@ -124,7 +132,8 @@ class ColumnHistograms:
     """Per-column histograms over fixed ranges, accumulated chunk by chunk."""
 
     def __init__(self, ranges: np.ndarray, bins: int) -> None:
-        self.ranges = np.asarray(ranges, dtype=float).reshape(-1, 2)
+        ranges = np.asarray(ranges, dtype=float).reshape(-1, 2)
+        self.ranges = np.array([usable_range(a, b, bins) for a, b in ranges]).reshape(-1, 2)
         self.bins = bins
         n = len(self.ranges)
         self.counts = np.zeros((n, bins), dtype=np.int64)
@@ -259,6 +268,7 @@ class RowMeanHistogram:
         counts = np.zeros(bins, dtype=np.int64)
         if not spool.rows:
             return cls(bin_edges(0.0, 1.0, bins), counts)
+        lo, hi = usable_range(lo, hi, bins)
         for block in spool.iter_chunks():
             counts += np.histogram(block[:, 0], bins=bins, range=(lo, hi))[0]
         return cls(bin_edges(lo, hi, bins), counts)

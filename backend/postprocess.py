@@ -39,7 +39,7 @@ from backend.errors import FileFormatError, SamplelabError
 from backend.formats.npz_write import NpzWriter
 from backend.histograms import Histogram, RowMeanHistogram, row_means
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
-from backend.postprocess_passes import Background, InputStats, OutputStats, run_summary
+from backend.postprocess_passes import Background, BufferPool, InputStats, OutputStats, run_summary
 from backend.postprocessed import RESULTS_NAME, TAILS, ResultsWriter
 from backend.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
 
@@ -293,26 +293,29 @@ def _run(
             npz = NpzWriter(stage.dir / DATA_NAME)
             member = npz.open_rows("inputs", (outs.kept_rows, cfg.n_inputs))
         rows = 0
-        # Recordings are read into two reused buffers (no fresh pages per block);
-        # what leaves this loop for the background thread is always a copy.
-        reuse = member is not None
-        for first, x, y in src.iter_chunks(chunk_rows, reuse=reuse):
+        # Streaming (two passes): blocks are read into two reused buffers and the
+        # kept inputs copied into pooled ones that come back once the background
+        # thread wrote them; fresh multi-MB arrays cost a page fault per 4 KiB.
+        streaming = member is not None
+        pool = BufferPool(3, (chunk_rows, cfg.n_inputs)) if streaming else None
+        for first, x, y in src.iter_chunks(chunk_rows, reuse=streaming):
             ctl.report("reading", first, total)
-            if member is not None:
-                keep = outs.keep(y)[1]
+            if pool is not None:
+                buffer = pool.take(bg)
+                kx, ky = _kept_into(buffer, x, y, outs.keep(y)[1])
             else:
                 keep = outs.add(first, y)
+                kx, ky = x, y
                 if keep is not None:
                     writer.add_runs(first, keep)
+                    # np.compress copies rows ~4x faster than boolean indexing
+                    kx, ky = np.compress(keep, x, 0), np.compress(keep, y, 0)
             lo, hi = ins.add_raw(x)
-            if keep is not None:  # np.compress copies rows ~4x faster than boolean indexing
-                kx, ky = np.compress(keep, x, 0), np.compress(keep, y, 0)
-            else:  # kx goes to the background thread: never a buffer the next read reuses
-                kx, ky = (x.copy() if reuse else x), y
             writer.add(first, x, y, kx, ky)
             bg.submit(ins.hist.add, ins.kept_sample(kx), lo, hi)
-            if member is not None:
+            if pool is not None:
                 bg.submit(member.write, kx)
+                bg.submit(pool.give, buffer)
             rows = first + len(x)
         bg.join()
         ctl.report("reading", rows, total)
@@ -365,6 +368,20 @@ def _run(
     ctl.check()
     files = stage.commit(names)
     return PostprocessResult(stage.out, files, summary, histograms, row_means)
+
+
+def _kept_into(
+    buffer: np.ndarray, x: np.ndarray, y: np.ndarray, keep: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The kept rows of x in the leading rows of `buffer`, and those of y."""
+    if keep is None:
+        kx = buffer[: len(x)]
+        kx[...] = x
+        return kx, y
+    rows = np.flatnonzero(keep)
+    # take(mode="clip") fills `out` directly (compress would copy through a temporary)
+    kx = np.take(x, rows, 0, out=buffer[: len(rows)], mode="clip")
+    return kx, np.compress(keep, y, 0)
 
 
 def _output_results(outs: OutputStats, names: list[str], into: dict[str, Any]) -> None:

@@ -70,6 +70,10 @@ class Background:
         self._raise()
         self._jobs.put((fn, args))
 
+    def check(self) -> None:
+        """Raise the error a job raised, if one did."""
+        self._raise()
+
     def join(self, reraise: bool = True) -> None:
         """Wait for every submitted call; re-raise the first error one of them raised."""
         if self._thread.is_alive():
@@ -82,6 +86,30 @@ class Background:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+class BufferPool:
+    """A few row buffers lent to background jobs and given back when they are done.
+
+    Fresh multi-MB arrays pay a page fault per 4 KiB on first touch; copying
+    kept rows into recycled buffers avoids that. `take` waits for one, and
+    raises the background's error rather than waiting for a job that failed.
+    """
+
+    def __init__(self, count: int, shape: tuple[int, ...]) -> None:
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(count):
+            self._free.put(np.empty(shape))
+
+    def take(self, bg: Background) -> np.ndarray:
+        while True:
+            try:
+                return self._free.get(timeout=0.05)
+            except queue.Empty:
+                bg.check()
+
+    def give(self, buffer: np.ndarray) -> None:
+        self._free.put(buffer)
 
 
 class OutputStats:

@@ -234,6 +234,24 @@ def snapshot(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
+@pytest.mark.timeout(60)
+def test_a_background_write_failure_surfaces_and_writes_nothing(tmp_path, recording, monkeypatch):
+    """The kept inputs' writer fails (disk full): the error reaches the caller, no hang."""
+    from backend.formats import npz_write
+
+    writes = []
+
+    def failing_write(self, block):
+        writes.append(len(block))
+        if len(writes) > 1:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(npz_write.RowsMember, "write", failing_write)
+    with pytest.raises(OSError, match="No space left"):
+        postprocess(recording, tmp_path / "out", chunk_rows=10, figure=False)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_failure_mid_pass_writes_nothing(tmp_path, bspysmg_folder):
     folder = tmp_path / "bad"
     shutil.copytree(bspysmg_folder, folder)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 from conftest import small_config
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backend.config import bspysmg_config_dict
-from backend.histograms import RowMeanHistogram, Spool
+from backend.histograms import ColumnHistograms, RowMeanHistogram, Spool
 from backend.postprocess import postprocess
 from backend.postprocessed import PostprocessedFile
 from backend.readers import ArrayReader
@@ -130,6 +130,7 @@ def test_chunked_results_equal_whole_array_results(case):
     width=st.floats(0, 2e3),
     bins=st.integers(1, 64),
 )
+@example(values=[0.0, 5e-324], lo=0.0, width=0.0, bins=2)  # too narrow for 2 bins
 def test_drop_estimate_bounds_always_hold(values, lo, width, bins):
     y = np.asarray(values)
     with Spool(1) as spool:
@@ -140,3 +141,12 @@ def test_drop_estimate_bounds_always_hold(values, lo, width, bins):
     est = hist.dropped(lo, hi)
     assert est.low <= exact <= est.high
     assert est.low <= est.rows <= est.high and est.total == len(y)
+
+
+def test_histograms_over_a_range_too_narrow_to_split_count_everything():
+    """np.histogram refuses 100 bins over [0, 5e-324]; ours widen the range instead."""
+    acc = ColumnHistograms(np.array([[0.0, 5e-324]]), 100)
+    acc.add(np.array([[0.0], [5e-324], [0.0]]))
+    (hist,) = acc.histograms(["Output 0"], "nA")
+    assert hist.counts.sum() == 3 and hist.below == hist.above == 0
+    assert np.all(np.diff(hist.edges) > 0)
