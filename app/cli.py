@@ -55,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except SamplelabError as exc:
         return fail(str(exc))
+    except OSError as exc:  # disk full, permissions, a drive gone: not a bug of ours
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(
+            f"{where}{exc.strerror or exc}. Check the path, its permissions and the free "
+            "disk space, then run it again."
+        )
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
 

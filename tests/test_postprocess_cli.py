@@ -148,3 +148,18 @@ def test_export_of_a_peer_npz_needs_trust(tmp_path, capsys, bspysmg_folder):
         ]
     )
     assert code == 0 and (tmp_path / "x.h5").is_file()
+
+
+def test_a_full_disk_is_one_clear_message(tmp_path, capsys, bspysmg_folder, monkeypatch):
+    from backend.formats import npz_write
+
+    def no_space(self, block):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(npz_write.RowsMember, "write", no_space)
+    out = tmp_path / "out"
+    code = main(["postprocess", str(bspysmg_folder), "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code != 0 and not out.exists()
+    assert "No space left on device" in err and "free disk space" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
