@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from app.commands import COMMANDS
 from app.commands.common import EXIT_INTERRUPTED, fail
 from backend import __version__
-from backend.errors import SamplelabError
+from backend.errors import SamplelabError, from_os_error
 
 
 def _run_gui(args: argparse.Namespace) -> int:
@@ -56,11 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SamplelabError as exc:
         return fail(str(exc))
     except OSError as exc:  # disk full, permissions, a drive gone: not a bug of ours
-        where = f"{exc.filename}: " if exc.filename else ""
-        return fail(
-            f"{where}{exc.strerror or exc}. Check the path, its permissions and the free "
-            "disk space, then run it again."
-        )
+        return fail(str(from_os_error(exc)).replace("\n", ". "))
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from backend.errors import SamplelabError
+from backend.errors import SamplelabError, from_os_error
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class ErrorDialog(QMessageBox):
 
 def error_parts(exc: BaseException, context: str = "") -> tuple[str, str, str, bool]:
     """(message, hint, details, unexpected) for an exception, as the dialog shows them."""
+    if isinstance(exc, OSError):  # disk full, permissions, a drive gone: not a bug of ours
+        exc = from_os_error(exc)
     if isinstance(exc, SamplelabError):
         hint = "\n\n".join(part for part in (exc.hint, context) if part)
         cause = exc.__cause__

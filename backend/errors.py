@@ -22,6 +22,17 @@ class SamplelabError(Exception):
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
+def from_os_error(exc: OSError) -> SamplelabError:
+    """A disk full, a permission or a vanished drive, said as a user error (not our bug)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    error = SamplelabError(
+        f"{where}{exc.strerror or exc}",
+        "Check the path, its permissions and the free disk space, then try again.",
+    )
+    error.__cause__ = exc
+    return error
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a config: where (a dotted path) and why."""

@@ -99,6 +99,14 @@ def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, window):
     assert dialog.detailedText() == ""
     dialog.close()
 
+    full = OSError(28, "No space left on device", "/data/out/postprocessed_data.npz")
+    dialog = dialogs.show_error(window, full)
+    assert dialog.text() == "/data/out/postprocessed_data.npz: No space left on device"
+    assert "free disk space" in dialog.informativeText()
+    assert "bug" not in dialog.informativeText() and "Errno 28" in dialog.detailedText()
+    assert dialog.icon() == QMessageBox.Icon.Warning
+    dialog.close()
+
     try:
         {}["missing"]
     except KeyError as exc:
