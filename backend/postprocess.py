@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import os
 import shutil
 import tempfile
@@ -35,105 +34,20 @@ from typing import Any
 
 import numpy as np
 
+from backend.electrodes import ClipSpec, clipping_value, electrode_info
 from backend.errors import FileFormatError, SamplelabError
 from backend.formats.npz_write import NpzWriter
-from backend.histograms import Histogram, RowMeanHistogram, row_means
+from backend.histograms import Histogram, RowMeanHistogram
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
 from backend.postprocess_passes import Background, BufferPool, InputStats, OutputStats, run_summary
 from backend.postprocessed import RESULTS_NAME, TAILS, ResultsWriter
 from backend.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
 
-ClipSpec = Any  # "default" | None | (lo, hi) | a number x meaning (-x, x)
-
 DEFAULT_CHARGING_BATCHES = 40
 DEFAULT_REFERENCE_BATCHES = 15
-#: Output limit of the ADC (V); times the amplification it is the default clipping range.
-ADC_LIMIT = 4
 DATA_NAME = "postprocessed_data.npz"
 FIGURE_NAME = "output_distribution.png"
 NPZ_NAMES = {"postprocessed_data": DATA_NAME, **{t: f"{t}.npz" for t in TAILS}}
-
-
-# --- the peer's numbers -----------------------------------------------------------------
-
-
-def parse_clip(text: str) -> ClipSpec:
-    """CLI text -> clip spec: 'default', 'none', 'LO,HI' or 'X' (= -X,X)."""
-    t = text.strip().lower()
-    if t == "default":
-        return "default"
-    if t in ("none", "off", "no"):
-        return None
-    try:
-        values = [float(v) for v in t.split(",")]
-    except ValueError:
-        raise SamplelabError(
-            f"clipping range {text!r} is not understood",
-            "Use default, none, or LO,HI in nA (e.g. -150,150).",
-        ) from None
-    if len(values) == 1:
-        return abs(values[0])
-    if len(values) == 2:
-        return values
-    raise SamplelabError(f"clipping range {text!r} needs two values", "Use LO,HI in nA.")
-
-
-def clipping_value(clip: ClipSpec, amplification: Sequence[float]) -> list[float] | None:
-    """[lo, hi] in nA, or None for no clipping.
-
-    'default' is the ADC limit (+-4 V) times the amplification, computed as the
-    peer does for one output; with several outputs the mean amplification
-    (the peer's formula only works for one).
-    """
-    if clip is None:
-        return None
-    if isinstance(clip, str):
-        if clip != "default":
-            return clipping_value(parse_clip(clip), amplification)
-        amp = np.asarray(amplification, dtype=float)
-        scale = amp if amp.size == 1 else np.asarray([amp.mean()])
-        return (scale * np.array([-ADC_LIMIT, ADC_LIMIT])).tolist()
-    if isinstance(clip, (int, float)):
-        clip = [-abs(clip), abs(clip)]
-    lo, hi = (float(v) for v in clip)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-        raise SamplelabError(
-            f"clipping range [{lo}, {hi}] keeps nothing", "Give LO < HI (nA), both finite."
-        )
-    return [lo, hi]
-
-
-def voltage_ranges(offset: Any, amplitude: Any) -> np.ndarray:
-    """(n, 2) float32 [offset - amplitude, offset + amplitude], computed in float32 as the peer."""
-    off = np.asarray(offset, dtype=np.float32)
-    amp = np.asarray(amplitude, dtype=np.float32)
-    return np.stack([off - amp, off + amp], axis=1)
-
-
-def electrode_info(peer_config: dict, clip_value: list[float] | None) -> dict:
-    """The peer's `electrode_info` for a config dict and a resolved clipping value."""
-    data = peer_config["input_data"]
-    n_in, n_out = data["activation_electrode_no"], data["readout_electrode_no"]
-    return {
-        "electrode_no": n_in + n_out,
-        "activation_electrodes": {
-            "electrode_no": n_in,
-            "voltage_ranges": voltage_ranges(data["offset"], data["amplitude"]),
-        },
-        "output_electrodes": {
-            "electrode_no": n_out,
-            "amplification": peer_config["driver"]["amplification"],
-            "clipping_value": clip_value,
-        },
-    }
-
-
-def keep_mask(outputs: np.ndarray, clip_value: list[float] | None) -> np.ndarray | None:
-    """Rows whose mean over outputs is strictly inside the range; None keeps all."""
-    if clip_value is None:
-        return None
-    mean = row_means(outputs)
-    return (mean > clip_value[0]) & (mean < clip_value[1])
 
 
 def default_output_dir(source_path: str | os.PathLike) -> Path:

@@ -54,7 +54,7 @@ def preview_dropped(
     histogram: RowMeanHistogram, clip: object, amplification: Sequence[float]
 ) -> DropEstimate:
     """Rows `clip` ('default', None, [lo, hi] or x) would drop, from the scan's histogram."""
-    from backend.postprocess import clipping_value
+    from backend.electrodes import clipping_value
 
     value = clipping_value(clip, amplification)
     if value is None:

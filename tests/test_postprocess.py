@@ -9,17 +9,11 @@ import numpy as np
 import pytest
 from npztools import same
 
+from backend.electrodes import clipping_value, electrode_info, parse_clip, voltage_ranges
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.formats.bspysmg import import_bspysmg_folder
 from backend.merge import MergeError
-from backend.postprocess import (
-    clipping_value,
-    default_output_dir,
-    electrode_info,
-    parse_clip,
-    postprocess,
-    voltage_ranges,
-)
+from backend.postprocess import default_output_dir, postprocess
 from backend.postprocessed import PostprocessedFile
 from backend.preview import preview_dropped, scan_row_means
 from backend.recording import Recording

@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from backend.electrodes import parse_clip
     from backend.errors import Cancelled
-    from backend.postprocess import parse_clip, postprocess
+    from backend.postprocess import postprocess
 
     clip = parse_clip(args.clip)
     try:

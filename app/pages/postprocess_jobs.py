@@ -61,7 +61,8 @@ class SourcesInfo:
 
 def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
     """Open the sources (merge rules checked: MergeError says why not) and describe them."""
-    from backend.postprocess import clipping_value, default_output_dir
+    from backend.electrodes import clipping_value
+    from backend.postprocess import default_output_dir
     from backend.sources import open_sources
 
     src = open_sources(list(paths))

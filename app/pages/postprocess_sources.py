@@ -245,7 +245,7 @@ class SourcesPanel(QWidget):
 
     def clip_limits(self) -> list[float] | None:
         """The range in nA for the current choice (None: no clipping or not valid)."""
-        from backend.postprocess import clipping_value
+        from backend.electrodes import clipping_value
 
         if self.info is None or not self.clip.is_valid():
             return None

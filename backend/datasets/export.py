@@ -36,7 +36,7 @@ from backend.readers import Reader
 
 def electrode_info(config: dict) -> dict:
     """The peer's electrode_info for unclipped data (clipping_value None)."""
-    from backend.postprocess import electrode_info as peer_electrode_info
+    from backend.electrodes import electrode_info as peer_electrode_info
 
     driver = config["driver"]
     amplification = list(np.atleast_1d(driver["amplification"]).tolist())
