@@ -28,6 +28,7 @@ from backend.formats.loaders import load_data
 from backend.pyramid import sidecar_path
 from backend.recording import Recording
 from backend.sampling import start_session
+from backend.streams import H5StreamWriter
 from widgets.metatree import format_value
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
@@ -100,9 +101,12 @@ def test_browse_a_folder_of_recordings_and_foreign_files(qtbot, monkeypatch, tmp
     junk = folder / "junk.h5"
     junk.write_bytes(np.random.default_rng(0).bytes(4000))
     (folder / "notes.json").write_text("{}")
+    with H5StreamWriter(folder / "filtered.h5", 2, fs=100) as writer:
+        writer.put(np.zeros((10, 2)))
     page = show_page(qtbot, window, "recordings")
     choose_folder(qtbot, monkeypatch, page, folder)
     qtbot.waitUntil(lambda: {"long.h5", "small_sine", "junk.h5"} <= set(page.tree.listed_names()))
+    qtbot.waitUntil(lambda: page.tree.kind_text(folder / "filtered.h5") == "samplelab stream")
     assert "notes.json" not in page.tree.listed_names()  # nothing we could open
     qtbot.waitUntil(lambda: page.tree.kind_text(junk).startswith("cannot be opened"))
     assert page.tree.kind_text(rec) == "samplelab recording"

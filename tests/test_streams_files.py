@@ -247,3 +247,22 @@ def test_random_bytes_give_one_clear_error(tmp_path, name):
     path.write_bytes(np.random.default_rng(len(name)).bytes(3000))
     with pytest.raises(SamplelabError), open_stream(path) as stream:
         stream.get(10)
+
+
+def test_the_data_layer_opens_stream_files_as_streams_even_while_written(tmp_path):
+    from backend.formats.loaders import describe_file, detect_kind, load_data, open_reader
+
+    path = tmp_path / "filtered.h5"
+    writer = H5StreamWriter(path, 4, fs=250, names=list("abcd"), units=["nA"] * 4)
+    writer.put(DATA[:300])
+    assert detect_kind(path) == "stream"
+    with open_reader(path) as reader:
+        assert reader.n_rows == 300 and reader.live  # only rows /rows counts
+        assert (reader.channel_names, reader.units, reader.fs) == (list("abcd"), ["nA"] * 4, 250)
+        writer.put(DATA[300:])
+        assert reader.refresh() == 1000
+        np.testing.assert_array_equal(reader.read(), DATA)
+    writer.close()
+    facts = describe_file(path)
+    assert facts["kind"] == "samplelab-stream" and facts["rows"] == 1000
+    np.testing.assert_array_equal(load_data(path, key="data"), DATA)  # any dataset by key

@@ -40,6 +40,7 @@ MAX_SCAN = 2000
 
 KIND_TEXT = {
     "recording": "samplelab recording",
+    "stream": "samplelab stream",
     "hdf5": "HDF5",
     "mat": "MATLAB",
     "npy": "numpy .npy",

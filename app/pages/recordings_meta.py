@@ -161,7 +161,7 @@ def contents(path: Path, kind: str) -> list[str] | None:
     headers, MATLAB's variable table): no array is loaded, nothing unpickled.
     """
     try:
-        if kind in ("hdf5", "recording") or (kind == "mat" and h5py.is_hdf5(path)):
+        if kind in ("hdf5", "recording", "stream") or (kind == "mat" and h5py.is_hdf5(path)):
             return _hdf5_datasets(path)
         if kind == "npz":
             return _npz_members(path)

@@ -34,6 +34,10 @@ def is_hdf5(path: str | os.PathLike) -> bool:
         return False
 
 
+#: The `format` attribute of a stream file (`backend.streams.h5stream`).
+STREAM_FORMAT = "samplelab-stream"
+
+
 def hdf5_format(path: str | os.PathLike) -> str:
     """The file's `format` attribute ('' if none); FileFormatError if HDF5 cannot open it."""
     try:

@@ -4,7 +4,7 @@ What a file is, is decided by its content first (HDF5, npy, zip and MATLAB
 signatures) and its name second, so a misnamed file still opens and a file
 that only pretends to be something gives a clear `FileFormatError`.
 
-Kinds: samplelab recordings, any HDF5 file, MATLAB .mat (v4/v5 and v7.3),
+Kinds: samplelab recordings and stream files, any HDF5 file, MATLAB .mat (v4/v5 and v7.3),
 .npy (memory-mapped), .npz (incl. bspysmg's), bspysmg sampling folders and
 IO.dat, raw binary + sidecar, csv/tsv/txt, torch .pt, pickle and joblib (the
 last two only with `trust_pickle=True`).
@@ -27,11 +27,11 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".p")
 JOBLIB_SUFFIXES = (".jl", ".joblib")
 RAW_SUFFIXES = (".bin", ".raw", ".dat")
 KINDS = (
-    "recording", "hdf5", "mat", "npy", "npz", "bspysmg-folder", "iodat", "raw", "table",
+    "recording", "stream", "hdf5", "mat", "npy", "npz", "bspysmg-folder", "iodat", "raw", "table",
     "torch", "pickle", "joblib",
 )  # fmt: skip
 SUPPORTED = (
-    "samplelab recordings and other HDF5 (.h5), MATLAB (.mat), numpy (.npy, .npz), "
+    "samplelab recordings, stream files and other HDF5 (.h5), MATLAB (.mat), numpy (.npy, .npz), "
     "bspysmg folders (IO.dat + sampler_configs.json), raw binary with a sidecar "
     "(.bin + .json/.yaml), text tables (.csv, .tsv, .txt), torch (.pt), "
     "pickle/joblib (.pkl, .jl; with trust_pickle)"
@@ -64,12 +64,15 @@ def detect_kind(path: str | os.PathLike) -> str:
     if suffix == ".mat" or head.startswith(b"MATLAB"):
         return "mat"
     if head.startswith(b"\x89HDF\r\n\x1a\n") or suffix in HDF5_SUFFIXES:
-        from backend.formats.hdf5files import hdf5_format, is_hdf5
+        from backend.formats.hdf5files import STREAM_FORMAT, hdf5_format, is_hdf5
         from backend.recording import FORMAT_NAME
 
         if not is_hdf5(path):
             raise FileFormatError(f"{path} is not an HDF5 file (no HDF5 signature)")
-        return "recording" if hdf5_format(path) == FORMAT_NAME else "hdf5"
+        fmt = hdf5_format(path)
+        if fmt == FORMAT_NAME:
+            return "recording"
+        return "stream" if fmt == STREAM_FORMAT else "hdf5"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
@@ -198,6 +201,15 @@ def _recording(path: Path, key: Any, **_: Any) -> Reader:
     return RecordingReader(path)
 
 
+def _stream(path: Path, key: Any, **_: Any) -> Reader:
+    from backend.formats.hdf5files import HDF5Reader
+    from backend.streams.h5stream import StreamFileReader
+
+    if key is not None:
+        return HDF5Reader(path, str(key).lstrip("/"))
+    return StreamFileReader(path)  # only the rows /rows counts: safe while it is written
+
+
 def _hdf5(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
     from backend.formats.hdf5files import HDF5Reader, pick_dataset
 
@@ -284,6 +296,7 @@ def _pickled(path: Path, key: Any, trust_pickle: bool = False, joblib: bool = Fa
 
 _OPENERS = {
     "recording": _recording,
+    "stream": _stream,
     "hdf5": _hdf5,
     "mat": _mat,
     "npy": _npy,

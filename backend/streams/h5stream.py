@@ -29,11 +29,10 @@ import numpy as np
 
 from backend import __version__
 from backend.errors import FileFormatError, RecordingError
-from backend.formats.hdf5files import HDF5Reader
+from backend.formats.hdf5files import STREAM_FORMAT, HDF5Reader
 from backend.streams.base import Stream, StreamError
 from backend.streams.files import FileStream
 
-STREAM_FORMAT = "samplelab-stream"
 STREAM_FORMAT_VERSION = 1
 _CHUNK_BYTES = 1 << 20
 
