@@ -10,6 +10,7 @@ closed with its completed batches.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -74,6 +75,7 @@ class SessionRunner(QObject):
         self.worker: Worker | None = None
         self.state = "idle"
         self._lock = threading.Lock()
+        self._watchers: list[Callable[[SamplingSession], None]] = []
         self.started.connect(self.mark_running)
 
     @property
@@ -85,6 +87,19 @@ class SessionRunner(QObject):
         with self._lock:
             session = self.session
         return session if self.active else None
+
+    def watch_next(self, watcher: Callable[[SamplingSession], None]) -> None:
+        """Call `watcher(session)` as the next session is built, before its first batch.
+
+        It runs on the sampling thread, so it must be quick (add a listener, say):
+        for views that have to see every batch, which `started` is too late for.
+        """
+        with self._lock:
+            self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[SamplingSession], None]) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._watchers.remove(watcher)
 
     def start(self, request: SessionRequest) -> LiveBuffer:
         """Begin a session; returns the live buffer its batches will appear in."""
@@ -122,6 +137,12 @@ class SessionRunner(QObject):
         session.add_listener(live_listener(buffer))
         with self._lock:
             self.session = session
+            watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            try:
+                watcher(session)
+            except Exception:  # a view's problem must not stop the sampling
+                log.exception("a session watcher failed")
         token.on_cancel(session.cancel)  # a stop before this point still reaches it
         self.started.emit(str(session.writer.path))
         log.info(

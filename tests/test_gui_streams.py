@@ -171,10 +171,24 @@ def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
     result = sampling.last_result
     assert result.status == "cancelled"
     rows = shown_rows(page)
-    first = page.stats.first_row
-    assert page.stats.dropped == 0 and first is not None and first % 50 == 0
-    assert len(rows) == result.rows - first  # every batch after the first one seen
-    np.testing.assert_array_equal(rows, recording_rows(result.path)[first:])
+    assert page.stats.dropped == 0 and page.stats.first_row == 0  # attached before batch 0
+    assert len(rows) == result.rows
+    np.testing.assert_array_equal(rows, recording_rows(result.path))
+
+
+def test_stopping_while_waiting_leaves_the_next_session_alone(qtbot, tmp_path, make_window):
+    window = make_window(str(write_config(tmp_path, number_batches=4)))
+    sampling = window.pages["sampling"]
+    page = show_page(qtbot, window, "streams")
+    choose(page, "session")
+    click(qtbot, page.buttons["start"])
+    click(qtbot, page.buttons["stop"])
+    assert page.status_label.text() == "Stopped"
+    click(qtbot, sampling.buttons["start"])
+    qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
+    assert sampling.last_result.status == "complete"
+    assert page.pipeline is None and page.status_label.text() == "Stopped"
+    assert not sampling.runner._watchers  # nothing left to attach to a later session
 
 
 def test_a_missing_file_says_so(qtbot, tmp_path, window, monkeypatch):

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.streams_form import StreamForm
-from app.pages.streams_pipeline import Layout, Pipeline, PumpStats
+from app.pages.streams_pipeline import Layout, Pipeline, PumpStats, session_stream
 from app.pages.streams_runner import StreamRunner
 from app.settings import AppSettings
 from app.theme import LIGHT, Theme
@@ -66,6 +66,7 @@ class StreamsPage(Page):
         self.stats = PumpStats()
         self.theme = LIGHT
         self.waiting = False  # Start pressed, no session yet: attach when one starts
+        self._early: Any = None  # the DeviceStream attached before the session's first batch
         self._seen = -1
         self.draws = 0
         self.timer = QTimer(self)
@@ -147,19 +148,29 @@ class StreamsPage(Page):
                     self.status_label.setText("There is no Sampling page to follow.")
                     return
                 self.waiting = True
+                self._early = None
+                runner.watch_next(self._attach_early)
                 runner.started.connect(self._on_session_started)
                 self.status_label.setText("Waiting for a session to start on the Sampling page…")
                 self._update_actions()
                 return
         self._start(spec, session)
 
+    def _attach_early(self, session: Any) -> None:
+        """On the sampling thread, before the first batch: so every batch is seen."""
+        self._early = session_stream(session)
+
     def _on_session_started(self, _path: str) -> None:
         runner = self.sampling_runner()
         runner.started.disconnect(self._on_session_started)
         self.waiting = False
-        session = runner.current_session()
+        early, self._early = self._early, None
+        session, spec = runner.current_session(), self.form.spec()
+        attached = early is not None and early.session is session and spec.source == "session"
+        if early is not None and not attached:
+            early.close()
         if session is not None:
-            self._start(self.form.spec(), session)
+            self._start(spec, early if attached else session)
         self._update_actions()
 
     def _start(self, spec: Any, session: Any) -> None:
@@ -168,6 +179,8 @@ class StreamsPage(Page):
         try:
             self.runner.start(spec, session)
         except RuntimeError as exc:
+            if hasattr(session, "close"):  # a DeviceStream attached early
+                session.close()
             self.ctx.show_error(exc)
             return
         self.form.set_editable(False)
@@ -176,8 +189,12 @@ class StreamsPage(Page):
     def stop(self) -> None:
         if self.waiting:
             runner = self.sampling_runner()
+            runner.unwatch(self._attach_early)
             runner.started.disconnect(self._on_session_started)
             self.waiting = False
+            if self._early is not None:  # attached by a session that has not said so yet
+                self._early.close()
+                self._early = None
             self.status_label.setText("Stopped")
         self.runner.stop()
         self._update_actions()

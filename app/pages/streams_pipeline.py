@@ -117,13 +117,20 @@ class Columns:
             self.average.reset()
 
 
+def session_stream(session: Any) -> DeviceStream:
+    """The page's view of a session: short reads, and rows it cannot keep up with skipped."""
+    return DeviceStream(session, timeout=READ_TIMEOUT_S, overrun="skip")
+
+
 def open_source(spec: StreamSpec, session: Any = None) -> Stream:
+    """The stream a spec names; for a session, `session` may be a DeviceStream already
+    attached to it (before its first batch)."""
     if spec.source == "session":
         if session is None:
             raise SamplelabError(
                 "no sampling session is running", "Start one on the Sampling page first."
             )
-        return DeviceStream(session, timeout=READ_TIMEOUT_S, overrun="skip")
+        return session if isinstance(session, DeviceStream) else session_stream(session)
     if spec.source == "file":
         if not spec.path:
             raise SamplelabError("no file chosen", "Choose a recording or data file to stream.")
