@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -266,17 +266,26 @@ class Reader:
         for first in range(max(0, int(start)), stop, int(rows)):
             yield first, self._read_view(first, min(first + int(rows), stop), chans)
 
-    def channel_ranges(self, max_memory: int | str = "64MiB") -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel (min, max) read in chunks; NaN for an empty reader."""
+    def channel_ranges(
+        self,
+        max_memory: int | str = "64MiB",
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel (min, max) read in chunks, NaN ignored; NaN where no value was seen.
+
+        `progress(rows_done)` is called after each chunk (it may raise to cancel).
+        """
         n = self.n_channels
         lo = np.full(n, np.inf)
         hi = np.full(n, -np.inf)
-        for _, block in self.iter_chunks(max_memory=max_memory):
+        for first, block in self.iter_chunks(max_memory=max_memory):
             if len(block) and block.dtype.kind in "biuf":  # fmin/fmax skip NaN quietly
                 lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
                 hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
-        lo[~np.isfinite(lo)] = np.nan
-        hi[~np.isfinite(hi)] = np.nan
+            if progress is not None:
+                progress(first + len(block))
+        unseen = lo > hi  # empty, or only NaN
+        lo[unseen] = hi[unseen] = np.nan
         return lo, hi
 
     def describe(self, ranges: bool = True) -> dict:

@@ -150,6 +150,14 @@ def test_channel_ranges_skip_nans():
     assert lo[0] == -2 and hi[0] == 1 and np.isnan(lo[1]) and np.isnan(hi[1])
 
 
+def test_channel_ranges_keep_infinities_and_report_progress():
+    data = np.array([[1.0, np.inf], [2.0, 3.0], [-np.inf, 4.0]])
+    done = []
+    lo, hi = ArrayReader(data).channel_ranges(max_memory=16, progress=done.append)
+    assert lo.tolist() == [-np.inf, 3.0] and hi.tolist() == [2.0, np.inf]
+    assert done == [1, 2, 3]  # 16 bytes: one row of two float64 per chunk
+
+
 def test_unknown_channel_name_lists_the_channels(readers):
     from backend.errors import FileFormatError
 

@@ -30,6 +30,21 @@ def _fill(colour: str, alpha: int) -> QColor:
     return c
 
 
+def _step_curve(
+    edges: Sequence[float], counts: Sequence[float], colour: str, alpha: int
+) -> pg.PlotCurveItem:
+    """A filled step histogram: thin outline, translucent fill, no antialiasing."""
+    return pg.PlotCurveItem(
+        np.asarray(edges, dtype=float),
+        np.asarray(counts, dtype=float),
+        stepMode="center",
+        fillLevel=0,
+        brush=_fill(colour, alpha),
+        pen=pg.mkPen(colour, width=1),
+        antialias=False,
+    )
+
+
 def _style_axes(item: pg.PlotItem, labels: dict[str, tuple[str, str]], foreground: str) -> None:
     pen = pg.mkPen(foreground)
     for side, (text, units) in labels.items():
@@ -98,15 +113,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         lo, hi = math.inf, -math.inf
         for i, (name, edges, counts) in enumerate(histograms):
             colour = self._colours[i % len(self._colours)]
-            curve = pg.PlotCurveItem(
-                np.asarray(edges, dtype=float),
-                np.asarray(counts, dtype=float),
-                stepMode="center",
-                fillLevel=0,
-                brush=_fill(colour, alpha),
-                pen=pg.mkPen(colour, width=1),
-                antialias=False,
-            )
+            curve = _step_curve(edges, counts, colour, alpha)
             self.plot_item.addItem(curve)
             self.legend.addItem(curve, name)
             self.curves.append(curve)
@@ -282,15 +289,7 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             colour = self._colours[i % len(self._colours)]
-            curve = pg.PlotCurveItem(
-                np.asarray(edges, dtype=float),
-                np.asarray(counts, dtype=float),
-                stepMode="center",
-                fillLevel=0,
-                brush=_fill(colour, 150),
-                pen=pg.mkPen(colour, width=1),
-                antialias=False,
-            )
+            curve = _step_curve(edges, counts, colour, 150)
             plot.addItem(curve)
             plot.getAxis("left").setWidth(36)
             self.plots.append(plot)

@@ -330,13 +330,10 @@ def channel_ranges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel (min, max) of every row, read in chunks; reports the fraction done."""
     with open_reader(path, kind=kind) as reader:
-        n, channels = reader.n_rows, reader.n_channels
-        lo, hi = np.full(channels, np.nan), np.full(channels, np.nan)
-        rows = max(1, chunk_bytes // max(1, 8 * channels))
-        for first, block in reader.iter_chunks(rows):
+        n = max(1, reader.n_rows)
+
+        def progress(done: int) -> None:
             token.raise_if_cancelled()
-            if len(block) and block.dtype.kind in "biuf":
-                lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
-                hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
-            report((first + len(block)) / max(1, n))
-    return lo, hi
+            report(done / n)
+
+        return reader.channel_ranges(max_memory=chunk_bytes, progress=progress)

@@ -33,6 +33,7 @@ from app.pages.streams_pipeline import Layout, Pipeline, PumpStats, session_stre
 from app.pages.streams_runner import StreamRunner
 from app.settings import AppSettings
 from app.theme import LIGHT, Theme
+from backend.streams import DeviceStream
 from widgets.channelpicker import ChannelPicker
 from widgets.channelplot import ChannelPlot, PlotGroup
 
@@ -179,7 +180,7 @@ class StreamsPage(Page):
         try:
             self.runner.start(spec, session)
         except RuntimeError as exc:
-            if hasattr(session, "close"):  # a DeviceStream attached early
+            if isinstance(session, DeviceStream):  # attached early: detach it
                 session.close()
             self.ctx.show_error(exc)
             return

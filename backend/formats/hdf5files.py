@@ -223,24 +223,29 @@ class RecordingReader(Reader):
             at += width
         return out
 
+    def _own_span(self, start: int, stop: int, widths: Sequence[int]) -> tuple[int, int] | None:
+        """[start, stop) clamped, when (inputs, outputs) are asked for as stored; else None."""
+        if not self._unselected() or list(widths) != [self._n_in, self.n_channels - self._n_in]:
+            return None
+        stop = min(int(stop), self.n_rows)
+        return max(0, min(int(start), stop)), stop
+
     def read_column_groups(
         self, start: int, stop: int, widths: Sequence[int]
     ) -> tuple[np.ndarray, ...]:
         """(inputs, outputs) straight from their datasets, as `Recording.read` gives them."""
-        if not self._unselected() or list(widths) != [self._n_in, self.n_channels - self._n_in]:
+        span = self._own_span(start, stop, widths)
+        if span is None:
             return super().read_column_groups(start, stop, widths)
-        stop = min(int(stop), self.n_rows)
-        start = max(0, min(int(start), stop))
-        return tuple(ds[start:stop] for ds in self._parts)
+        return tuple(ds[span[0] : span[1]] for ds in self._parts)
 
     def read_column_groups_into(
         self, start: int, stop: int, out: Sequence[np.ndarray]
     ) -> tuple[np.ndarray, ...]:
-        widths = [o.shape[1] for o in out]
-        if not self._unselected() or widths != [self._n_in, self.n_channels - self._n_in]:
+        span = self._own_span(start, stop, [o.shape[1] for o in out])
+        if span is None:
             return super().read_column_groups_into(start, stop, out)
-        stop = min(int(stop), self.n_rows)
-        start = max(0, min(int(start), stop))
+        start, stop = span
         n = stop - start
         for ds, buf in zip(self._parts, out, strict=True):
             if n:
