@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ def _parse(body: str, delimiter: str | None, path: Path) -> np.ndarray:
     if not body.strip():
         return np.empty((0, 0))
     try:
-        return np.loadtxt(io.StringIO(body), delimiter=delimiter, comments="#", ndmin=2)
+        with warnings.catch_warnings():  # only comment lines: an empty table, said by the caller
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            return np.loadtxt(io.StringIO(body), delimiter=delimiter, comments="#", ndmin=2)
     except ValueError:
         pass
     try:
