@@ -211,6 +211,7 @@ def test_read_only_folders_and_results_are_refused(tmp_path, bspysmg_folder):
     """The peer writes beside IO.dat; a folder marked read-only is left alone, even for root."""
     folder = tmp_path / "kept"
     shutil.copytree(bspysmg_folder, folder)
+    (folder / "postprocessed_data.npz").chmod(0o444)  # whatever the checkout's modes
     before = snapshot(folder)
     folder.chmod(0o555)
     try:
@@ -220,7 +221,7 @@ def test_read_only_folders_and_results_are_refused(tmp_path, bspysmg_folder):
         folder.chmod(0o755)
     assert snapshot(folder) == before
     with pytest.raises(SamplelabError, match=r"postprocessed_data\.npz is read-only"):
-        postprocess(folder)  # the copied peer files are still r--r--r--
+        postprocess(folder)  # the result file itself is r--r--r--
     assert snapshot(folder) == before
 
 
