@@ -19,43 +19,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from backend.errors import Cancelled
+from backend.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 
 Report = Callable[[Any], None]
 Job = Callable[[Report, "CancelToken"], Any]
-
-
-class CancelToken:
-    """Set once by the GUI, read by the job; callbacks let a job forward the request."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Call `callback` on cancel; at once if that already happened (no race)."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled()
 
 
 class Worker(QObject):

@@ -1,14 +1,18 @@
 """What long backend jobs share: progress reports and cancellation.
 
 A job is a plain synchronous function. The GUI runs it on a worker thread and
-passes `on_progress` (called between chunks, from the worker thread) and
-`cancelled` (polled between chunks; e.g. `threading.Event().is_set`). When
-`cancelled()` turns true the job raises `backend.errors.Cancelled` and leaves
-nothing half-written behind.
+passes a progress callback (called between chunks, from the worker thread) and
+a `CancelToken` (checked between chunks). When the token is cancelled the job
+raises `backend.errors.Cancelled` and leaves nothing half-written behind.
+
+New jobs take `progress: ProgressFn | None = None, cancel: CancelToken | None = None`;
+`JobControl.of(progress, cancel)` bundles them. Older jobs still take
+`on_progress` / `cancelled` callables (`as_control`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +36,45 @@ ProgressFn = Callable[[JobProgress], None]
 CancelFn = Callable[[], bool]
 
 
+class CancelToken:
+    """Set once by whoever runs the job, read by the job; callbacks let a job forward it.
+
+    Thread-safe; usable from a notebook (`token.cancel()` from another cell's thread).
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on cancel; at once if that already happened (no race)."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleep up to `timeout` s, waking early on cancel; True if cancelled."""
+        return self._event.wait(timeout)
+
+
 class JobControl:
     """Bundles a job's progress callback and cancellation check."""
 
@@ -40,6 +83,11 @@ class JobControl:
     ) -> None:
         self.on_progress = on_progress
         self.cancelled = cancelled
+
+    @classmethod
+    def of(cls, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
+        """The control for a job called with the `progress=, cancel=` contract."""
+        return cls(progress, None if cancel is None else (lambda: cancel.cancelled))
 
     def check(self) -> None:
         """Raise `Cancelled` if the user asked to stop."""
