@@ -48,6 +48,7 @@ DEFAULT_REFERENCE_BATCHES = 15
 DATA_NAME = "postprocessed_data.npz"
 FIGURE_NAME = "output_distribution.png"
 NPZ_NAMES = {"postprocessed_data": DATA_NAME, **{t: f"{t}.npz" for t in TAILS}}
+OUTPUT_NAMES = (RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values())
 
 
 def default_output_dir(source_path: str | os.PathLike) -> Path:
@@ -70,13 +71,15 @@ class PostprocessResult:
     row_means: RowMeanHistogram | None = None
 
 
-def _refuse_read_only(out: Path, names: Sequence[str]) -> None:
+def refuse_read_only(out: Path, names: Sequence[str] | None = None) -> None:
     """Refuse a folder (or result file) marked read-only, even for root.
 
     Write permission bits are how a lab marks ground truth (e.g. a sampling
     folder kept as reference); the peer's default of writing beside IO.dat
     must not overwrite such a folder just because the user runs as root.
+    `names` defaults to every file postprocessing writes.
     """
+    names = OUTPUT_NAMES if names is None else names
     marked = [out] if out.is_dir() and not out.stat().st_mode & 0o222 else []
     marked += [
         out / n for n in names if (out / n).is_file() and not (out / n).stat().st_mode & 0o222
@@ -94,7 +97,7 @@ class _Staging:
     def __init__(self, out: Path, names: Sequence[str]) -> None:
         self.out = out
         self._created = not out.exists()
-        _refuse_read_only(out, names)
+        refuse_read_only(out, names)
         try:
             out.mkdir(parents=True, exist_ok=True)
             self.dir = Path(tempfile.mkdtemp(prefix=".samplelab-postprocess-", dir=out))
@@ -141,7 +144,7 @@ def postprocess(
         config = copy.deepcopy(peer)
         config["electrode_info"] = electrode_info(peer, clip_value)
         out = Path(out_dir) if out_dir is not None else default_output_dir(src.path)
-        stage = _Staging(out, [RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values()])
+        stage = _Staging(out, OUTPUT_NAMES)
         try:
             return _run(
                 src,

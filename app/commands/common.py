@@ -56,3 +56,26 @@ class StageBar:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+class JobBar:
+    """A tqdm bar on stderr over whole jobs (`progress` of `backend.fanout.run_jobs`)."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        self._bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="job", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, progress: Any) -> None:
+        if self._bar is not None:
+            self._bar.n = progress.done
+            self._bar.refresh()
+
+    def __enter__(self) -> JobBar:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()

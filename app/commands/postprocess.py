@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, StageBar, fail, positive_int
+from app.commands.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    JobBar,
+    StageBar,
+    fail,
+    positive_int,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write postprocessed_data.npz, charging_signal.npz, reference_batch.npz, "
         "output_distribution.png (as brainspy-smg's post_process) and postprocessed_data.h5.",
     )
-    p.add_argument("source", help="a recording (.h5) or a bspysmg folder (IO.dat + config)")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="recordings (.h5) or bspysmg folders (IO.dat + config); several are processed "
+        "each on its own, into its own output folder",
+    )
     p.add_argument(
         "--clip",
         default="default",
@@ -26,15 +40,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-batches", type=positive_int, default=15, metavar="N")
     p.add_argument(
         "--merge",
-        nargs="+",
-        default=[],
+        nargs="*",
+        default=None,
         metavar="SOURCE",
-        help="more recordings of the same setup to combine with SOURCE (rows appended in order)",
+        help="merge the SOURCEs (and any given here) into one dataset, rows appended in "
+        "order; the sources must share their setup",
     )
     p.add_argument(
         "--out",
         help="output folder (default: a sampling folder itself; <stem>_postprocessed beside "
-        "a recording)",
+        "a recording); with several sources, the folder that receives one folder per source",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the jobs on this Dask distributed scheduler (tcp://HOST:8786); every "
+        "worker must see the sources and --out under the same paths",
+    )
+    where.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="run the jobs on a local Dask cluster of N worker processes",
     )
     p.add_argument("--no-figure", action="store_true", help="skip output_distribution.png")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -43,14 +71,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.electrodes import parse_clip
-    from backend.errors import Cancelled
-    from backend.postprocess import postprocess
 
     clip = parse_clip(args.clip)
+    fan_out = args.scheduler is not None or args.workers is not None
+    if args.merge is None and (len(args.sources) > 1 or fan_out):
+        return _run_each(args, clip)
+    return _run_merged([*args.sources, *(args.merge or [])], args, clip)
+
+
+def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
+    """One dataset from one source, or from several merged: here, with a progress bar."""
+    from backend.errors import Cancelled, SamplelabError
+    from backend.postprocess import postprocess
+
+    if args.scheduler is not None or args.workers is not None:
+        raise SamplelabError(
+            "--merge makes one job; --scheduler/--workers spread several",
+            "Drop --scheduler/--workers, or drop --merge to process each source on its own.",
+        )
     try:
         with StageBar(args.quiet) as bar:
             result = postprocess(
-                [args.source, *args.merge],
+                sources,
                 args.out,
                 clip=clip,
                 charging_batches=args.charging_batches,
@@ -63,6 +105,63 @@ def run(args: argparse.Namespace) -> int:
     print(format_summary(result.summary, sorted(p.name for p in result.files.values())))
     print(result.out_dir)
     return EXIT_OK
+
+
+def _run_each(args: argparse.Namespace, clip: Any) -> int:
+    """Each source into its own folder, here or on Dask; a table of outcomes at the end."""
+    from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
+
+    if args.workers is not None or args.scheduler is not None:
+        from backend.fanout.cluster import require_distributed
+
+        require_distributed()
+    if len(args.sources) == 1 and args.out is not None:
+        outs = [args.out]
+    else:
+        outs = output_folders(args.sources, args.out)
+    options = PostprocessOptions(
+        clip=clip,
+        charging_batches=args.charging_batches,
+        reference_batches=args.reference_batches,
+        figure=not args.no_figure,
+    )
+    with JobBar(args.quiet, len(args.sources)) as bar:
+        outcomes = postprocess_each(
+            args.sources,
+            outs,
+            options,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            progress=bar.update,
+        )
+    print(outcome_table(outcomes))
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok:
+            print(o.result["out_dir"])
+    if failed:
+        return fail(f"{len(failed)} of {len(outcomes)} sources failed (see the table above)")
+    return EXIT_OK
+
+
+def outcome_table(outcomes: list) -> str:
+    """Source, rows, kept, output and status of each job, as an aligned text table."""
+    rows = [("source", "rows", "kept", "output", "status")]
+    for o in outcomes:
+        r = o.result or {}
+        rows.append(
+            (
+                o.label,
+                f"{r['rows_in']:,}" if r else "-",
+                f"{r['rows_kept']:,}" if r else "-",
+                r.get("out_dir", "-"),
+                f"ok ({o.seconds:.1f} s)" if o.ok else f"{o.status}: {o.error}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in rows
+    )
 
 
 def _num(value: float | None) -> str:

@@ -1,0 +1,59 @@
+"""Where fanned-out jobs run: an existing Dask scheduler, or a local cluster we start.
+
+Dask is an optional extra (`pip install samplelab[distributed]`); without it the
+options that need it say so in one message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from backend.errors import SamplelabError
+
+INSTALL_HINT = "Install the extra with: pip install 'samplelab[distributed]'"
+
+
+def require_distributed(option: str = "--scheduler/--workers") -> Any:
+    """The `dask.distributed` module, or a user error naming the extra to install."""
+    try:
+        import dask.distributed as distributed
+    except ImportError:
+        raise SamplelabError(
+            f"{option} runs jobs on Dask distributed, which is not installed here",
+            INSTALL_HINT,
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A connected `distributed.Client`; a local cluster started for `workers` is shut after.
+
+    Local workers are processes with one thread each: our jobs are CPU-bound numpy
+    and HDF5 work, and HDF5 serialises threads of one process anyway.
+    """
+    distributed = require_distributed()
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SamplelabError(
+                f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                "Check the address (tcp://HOST:8786) and that `dask scheduler` runs there.",
+            ) from None
+        with client:
+            yield client
+        return
+    if workers is None or workers < 1:
+        raise SamplelabError(f"--workers must be >= 1 (got {workers})")
+    # Dask logs every worker start and stop at INFO; a lab user needs none of it.
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
