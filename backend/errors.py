@@ -100,5 +100,9 @@ class UnknownChannelError(DeviceError):
     """A device or channel named in the config does not exist."""
 
 
+class RoutingError(DeviceError):
+    """NI-DAQmx cannot route a trigger between the configured devices (trigger_source)."""
+
+
 class Cancelled(Exception):
     """Raised inside a job when the user cancelled it; not an error."""

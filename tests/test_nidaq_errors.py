@@ -37,6 +37,7 @@ from backend.errors import (
     DeviceOverflowError,
     DeviceTimeoutError,
     DriverNotFoundError,
+    RoutingError,
     SamplelabError,
     UnknownChannelError,
 )
@@ -116,7 +117,10 @@ CASES = [
         (-200220, UnknownChannelError),
         (-200170, UnknownChannelError),
         (-201237, UnknownChannelError),
-        (-89125, UnknownChannelError),
+        (-89125, RoutingError),
+        (-89120, RoutingError),
+        (-89130, RoutingError),
+        (-200040, RoutingError),
         (-50103, DeviceBusyError),
         (-200022, DeviceBusyError),
         (-201105, DeviceBusyError),
@@ -195,7 +199,7 @@ def test_unknown_channel_number_and_trigger_source(monkeypatch):
         NIDevice(bad_channel).open()
     bad_trigger = cdaq_config()
     bad_trigger.driver.instruments_setup.trigger_source = "cDAQ7"
-    with pytest.raises(UnknownChannelError, match="cDAQ7"):
+    with pytest.raises(RoutingError, match="cDAQ7"):
         NIDevice(bad_trigger).open()
     assert daq.open_tasks() == []
     daq.interpreter.write_analog_f64.assert_not_called()

@@ -66,6 +66,17 @@ def _list_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _mask_note(setup: dict) -> str:
+    """Why a single device's partial mask changes nothing (brains-py ignores it)."""
+    mask = setup.get("activation_channel_mask") or []
+    if setup.get("multiple_devices") or all(m == 1 for m in mask):
+        return ""
+    return (
+        "activation_channel_mask is ignored for a single device (as in brains-py): every "
+        "listed channel is an electrode. Masks apply only with multiple_devices."
+    )
+
+
 def _parse_list(text: str) -> list[Any]:
     return [parse_number(part) for part in re.split(r"[,\s]+", text.strip()) if part]
 
@@ -168,7 +179,9 @@ class ConfigForm(QWidget):
                 label = self._label_of(field.path)
                 if label is not None:
                     label.setVisible(not hidden)
-            self.table.set_rows(self._electrode_rows(data), self._multi, self._custom(data))
+            self.table.set_rows(
+                self._electrode_rows(data), self._multi, self._custom(data), _mask_note(setup)
+            )
         finally:
             self._loading = False
         self.show_problems([])
@@ -204,7 +217,8 @@ class ConfigForm(QWidget):
         for name, block in self._blocks(data):
             channels = block.get("activation_channels") or []
             ranges = block.get("activation_voltage_ranges") or []
-            mask = block.get("activation_channel_mask") or [1] * len(channels)
+            # As brains-py: a mask applies only with multiple devices.
+            mask = (self._multi and block.get("activation_channel_mask")) or [1] * len(channels)
             for i, channel in enumerate(channels):
                 lo, hi = (*ranges[i], None, None)[:2] if i < len(ranges) else (None, None)
                 active = i >= len(mask) or mask[i] == 1
@@ -230,7 +244,8 @@ class ConfigForm(QWidget):
             mine = [r for r in rows if r.block == name] if self._multi else rows
             block["activation_channels"] = [r.channel for r in mine]
             block["activation_voltage_ranges"] = [[r.vmin, r.vmax] for r in mine]
-            if "activation_channel_mask" in block or not all(r.active for r in mine):
+            masked = "activation_channel_mask" in block or not all(r.active for r in mine)
+            if self._multi and masked:
                 block["activation_channel_mask"] = [1 if r.active else 0 for r in mine]
         inputs = data.setdefault("input_data", {})
         inputs["input_frequency"] = [r.frequency for r in active]

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.config.wiring import sync_channel_problems
 from backend.errors import Problem
 
 #: No activation sample may exceed this magnitude (V), whatever the config says.
@@ -76,6 +77,7 @@ class DeviceBlock(BaseModel):
     readout_channels: list[NonNegativeInt] = Field(default_factory=lambda: [0])
 
     def mask(self) -> list[bool]:
+        """Which channels are electrodes; brains-py reads masks only with multiple_devices."""
         if self.activation_channel_mask is None:
             return [True] * len(self.activation_channels)
         return [m == 1 for m in self.activation_channel_mask]
@@ -119,8 +121,9 @@ class InstrumentsSetup(BaseModel):
         """Device blocks in wiring order; a single device is named after its instrument."""
         if self.multiple_devices:
             return dict(self.devices)
-        given = {k: getattr(self, k) for k in _BLOCK_KEYS if getattr(self, k) is not None}
-        return {"device": DeviceBlock(**given)}
+        # One device: every listed channel is an electrode, its mask unused (as brains-py).
+        given = {k: getattr(self, k) for k in _BLOCK_KEYS[:3] + _BLOCK_KEYS[4:]}
+        return {"device": DeviceBlock(**{k: v for k, v in given.items() if v is not None})}
 
     def to_bspysmg(self) -> dict:
         out = self.model_dump(exclude={"devices"}, exclude_none=True)
@@ -263,12 +266,18 @@ class SamplingConfig(BaseModel):
 
 @dataclass(frozen=True)
 class ElectrodeLayout:
-    """Electrodes after masks: DAQ channel names and voltage ranges, in wiring order."""
+    """Electrodes after masks: DAQ channel names and voltage ranges, in wiring order.
+
+    `configured_channels`/`configured_ranges` are every AO channel the config names,
+    masked or not: all of them go to 0 V when a session stops.
+    """
 
     activation_channels: tuple[str, ...]
     readout_channels: tuple[str, ...]
     ranges: np.ndarray
     instruments: tuple[str, ...]
+    configured_channels: tuple[str, ...] = ()
+    configured_ranges: np.ndarray | None = None
 
     @classmethod
     def from_setup(cls, setup: InstrumentsSetup) -> ElectrodeLayout:
@@ -276,12 +285,15 @@ class ElectrodeLayout:
         read: list[str] = []
         ranges: list[tuple[float, float]] = []
         instruments: list[str] = []
+        every: dict[str, tuple[float, float]] = {}
         for block in setup.blocks().values():
             for ch, rng, keep in zip(
                 block.activation_channels, block.activation_voltage_ranges, block.mask()
             ):
+                name = f"{block.activation_instrument}/ao{ch}"
+                every.setdefault(name, tuple(rng))
                 if keep:
-                    act.append(f"{block.activation_instrument}/ao{ch}")
+                    act.append(name)
                     ranges.append(tuple(rng))
             read += [f"{block.readout_instrument}/ai{ch}" for ch in block.readout_channels]
             for name in (block.activation_instrument, block.readout_instrument):
@@ -292,6 +304,8 @@ class ElectrodeLayout:
             tuple(read),
             np.asarray(ranges, dtype=float).reshape(-1, 2),
             tuple(instruments),
+            tuple(every),
+            np.asarray(list(every.values()), dtype=float).reshape(-1, 2),
         )
 
 
@@ -362,6 +376,7 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
             )
 
     out += _wiring_problems(setup, n_in, n_out)
+    out += sync_channel_problems(setup, drv.instrument_type)
     if len(drv.amplification) != n_out:
         out.append(
             Problem(
