@@ -112,6 +112,9 @@ class FakeDAQ:
         self.ripple = 0.01
         self.noise_v = 0.0
         self.rng = np.random.default_rng(0)
+        #: AI channels answering as an NI MAX simulated device does: a full-scale sine
+        #: with 3 % full-scale noise, whatever is wired (channel -> samples per cycle).
+        self.nimax_sine: dict[str, float] = {}
         self.lags: list[float] = []  # AO periods an untriggered readout starts late
         self.default_lag = 2.0
         self.abort_generated: int | None = None  # AO samples out when a batch is aborted
@@ -433,6 +436,12 @@ class FakeDAQ:
 
         out = np.empty((len(ai_task.ai), n))
         for r, ai in enumerate(ai_task.ai):
+            if ai in self.nimax_sine:
+                full = ai_task.limits[ai][1]
+                angle = 2 * np.pi * np.arange(n) / self.nimax_sine[ai] + np.radians(5 * r)
+                noise = self.rng.uniform(-0.03 * full, 0.03 * full, n)
+                out[r] = full * np.sin(angle) + noise
+                continue
             if ai in self.wires:
                 signal = volts(self.wires[ai])
             else:
