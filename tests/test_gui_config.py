@@ -231,4 +231,3 @@ def test_masks_show_and_toggle_only_with_multiple_devices(qtbot):
     assert "ignored for a single device" in form.table.note.text() and form.table.note.isVisible()
     assert form.config_dict() == single  # kept as loaded, all seven electrodes sampled
     assert SamplingConfig.model_validate(single).n_inputs == 7
-

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nidaqmx.constants import AcquisitionType, TaskMode
-from nidaqmx.error_codes import DAQmxErrors
-from nidaqmx.errors import DaqError
-
 from fakes.ni_daq import (
     JUNK_FIRST_SAMPLE_V,
     REAL_SELECT_INTERPRETER,
@@ -24,6 +20,9 @@ from fakes.ni_daq import (
 from fakes.ni_hardware import FakeDevice, daq_error, delta_sigma_module, lab_devices
 from fakes.ni_lab import cdaq_config, expected_nA, multi_config, nidaq_config, wired_lab
 from fakes.ni_signals import free_running_indices, held, ripple, triggered_indices
+from nidaqmx.constants import AcquisitionType, TaskMode
+from nidaqmx.error_codes import DAQmxErrors
+from nidaqmx.errors import DaqError
 
 __all__ = [
     "JUNK_FIRST_SAMPLE_V",
@@ -123,7 +122,7 @@ def test_fake_reserves_the_channels_of_a_running_task(daq):
 def test_sample_clocks_are_coerced_and_reported_once_verified(monkeypatch):
     import nidaqmx
 
-    daq = install_fake(monkeypatch, FakeDAQ(lab_devices() + [delta_sigma_module()]))
+    daq = install_fake(monkeypatch, FakeDAQ([*lab_devices(), delta_sigma_module()]))
     with nidaqmx.Task() as ao, nidaqmx.Task() as ai, nidaqmx.Task() as ds:
         ao.ao_channels.add_ao_voltage_chan("cDAQ1Mod3/ao0", min_val=-1.0, max_val=1.0)
         ao.timing.cfg_samp_clk_timing(3000, sample_mode=AcquisitionType.FINITE, samps_per_chan=4)
