@@ -100,6 +100,10 @@ class UnknownChannelError(DeviceError):
     """A device or channel named in the config does not exist."""
 
 
+class SampleClockError(DeviceError):
+    """The hardware would run a sample clock at another rate than the config asks for."""
+
+
 class RoutingError(DeviceError):
     """NI-DAQmx cannot route a trigger between the configured devices (trigger_source)."""
 

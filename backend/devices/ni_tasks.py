@@ -9,16 +9,27 @@ error already on its way.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from backend.config import GLOBAL_VOLTAGE_LIMIT
-from backend.devices.ni_driver import batch_timeout_s, translated
-from backend.devices.ni_plan import ChannelPlan, NIPlan, rate_mismatches, start_trigger_terminal
-from backend.errors import DeviceError, SafetyError
+from backend.config import GLOBAL_VOLTAGE_LIMIT, SamplingConfig
+from backend.devices.ni_driver import (
+    batch_timeout_s,
+    driver_version,
+    nidaqmx_module,
+    translated,
+)
+from backend.devices.ni_plan import (
+    ChannelPlan,
+    NIPlan,
+    ni_plan,
+    rate_mismatches,
+    start_trigger_terminal,
+)
+from backend.errors import DeviceError, DriverNotFoundError, SafetyError, SampleClockError
 from backend.safety import check_batch, check_levels
 
 log = logging.getLogger(__name__)
@@ -137,7 +148,7 @@ def create_batch_tasks(ni: ModuleType, plan: NIPlan, points: int, margin_s: floa
             rates = (float(ao.timing.samp_clk_rate), float(ai.timing.samp_clk_rate))
         wrong = rate_mismatches(plan, *rates)
         if wrong:
-            raise DeviceError(
+            raise SampleClockError(
                 "the hardware would not sample at the configured rates: " + "; ".join(wrong),
                 "Choose rates the modules make exactly (see `samplelab devices --plan "
                 "CONFIG`), keeping readout an integer multiple of activation; nothing was "
@@ -213,11 +224,15 @@ def ramp_outputs_down(
 class PlanProbe:
     """What an installed driver makes of a plan, found without reserving anything."""
 
-    driver_version: str | None
+    driver_version: str | None  # None: no driver here, so nothing was checked
     ao_rate_hz: float | None = None  # the sample clocks NI-DAQmx would run
     ai_rate_hz: float | None = None
     trigger_known: bool | None = None  # the terminal is among its device's terminals
     problems: tuple[str, ...] = ()
+    message: str = ""  # why nothing was checked
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def probe_plan(ni: ModuleType, plan: NIPlan, version: str) -> PlanProbe:
@@ -260,3 +275,14 @@ def probe_plan(ni: ModuleType, plan: NIPlan, version: str) -> PlanProbe:
             "device; check trigger_source"
         )
     return PlanProbe(version, rates[0], rates[1], known, tuple(problems))
+
+
+def checked_plan(config: SamplingConfig) -> tuple[NIPlan, PlanProbe]:
+    """`config`'s plan, and what this PC's NI-DAQmx makes of it (if it has one)."""
+    plan = ni_plan(config)
+    try:
+        ni = nidaqmx_module()
+        version = driver_version()
+    except DriverNotFoundError as exc:
+        return plan, PlanProbe(None, problems=(), message=exc.message)
+    return plan, probe_plan(ni, plan, version)

@@ -98,7 +98,6 @@ class NIDevice(Device):
         self.sync_stats = SyncStats()
         self.rates: tuple[float, float] | None = None  # read back when the tasks commit
         self.ramps_down = 0  # batches cut short and ramped down
-        self.last_zero: tuple[str, ...] = ()  # channels the last set_zero drove to 0 V
         self._tasks: BatchTasks | None = None
 
     def _check_sync_channels(self) -> None:
@@ -161,6 +160,7 @@ class NIDevice(Device):
     def set_zero(self) -> None:
         """0 V on every configured AO channel (masked and sync too); works after a failure."""
         self._release_tasks()  # batch tasks hold (reserve) their channels
+        self.last_zero = ()
         zero_outputs(self._ni, self.plan.zero_channels, self.timeout_margin_s)
         self.last_zero = self.zero_names
 

@@ -154,6 +154,7 @@ class SimulatedDevice(Device):
     def set_zero(self) -> None:
         self.output_voltages = np.zeros(self.n_inputs)
         self.zeroed += 1
+        self.last_zero = tuple(self.activation_channels)
 
     def drift(self, t: np.ndarray) -> np.ndarray:
         """(len(t), n_outputs) slow baseline wander in nA: a pure function of time."""

@@ -166,11 +166,14 @@ class FakeDAQ:
 
     def _guarded(self, name: str, handler):
         def call(*args, **kwargs):
-            for entry in self.failures.get(name, []):
+            due = None
+            for entry in list(self.failures.get(name, [])):  # every entry counts every call
                 entry[0] -= 1
-                if entry[0] == 0:
+                if entry[0] == 0 and due is None:
                     self.failures[name].remove(entry)
-                    raise entry[1]
+                    due = entry[1]
+            if due is not None:
+                raise due
             return handler(*args, **kwargs)
 
         return call
