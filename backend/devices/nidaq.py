@@ -117,13 +117,12 @@ class NIDevice(Device):
                 )
 
     def _check_ranges(self) -> None:
-        for c in self.plan.zero_channels:
-            if c.role == "sync":
-                continue
-            lo, hi = c.min_v + 0.01, c.max_v - 0.01
+        """Every configured range (masked channels too) strictly inside +-2 V, as brains-py."""
+        layout = self.config.layout()
+        for name, (lo, hi) in zip(layout.configured_channels, layout.configured_ranges.tolist()):
             if lo <= -HARD_RANGE_LIMIT_V or hi >= HARD_RANGE_LIMIT_V:
                 raise SafetyError(
-                    f"{c.name}: range [{lo:g}, {hi:g}] V is not inside "
+                    f"{name}: range [{lo:g}, {hi:g}] V is not inside "
                     f"(-{HARD_RANGE_LIMIT_V:g}, {HARD_RANGE_LIMIT_V:g}) V",
                     "Narrow activation_voltage_ranges in the config; nothing was written.",
                 )
