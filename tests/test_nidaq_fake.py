@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fakes.ni_daq import (
-    JUNK_FIRST_SAMPLE_V,
     REAL_SELECT_INTERPRETER,
     FakeDAQ,
     FakeTask,
@@ -19,7 +18,13 @@ from fakes.ni_daq import (
 )
 from fakes.ni_hardware import FakeDevice, daq_error, delta_sigma_module, lab_devices
 from fakes.ni_lab import cdaq_config, expected_nA, multi_config, nidaq_config, wired_lab
-from fakes.ni_signals import free_running_indices, held, ripple, triggered_indices
+from fakes.ni_signals import (
+    JUNK_FIRST_SAMPLE_V,
+    free_running_indices,
+    held,
+    ripple,
+    triggered_indices,
+)
 from nidaqmx.constants import AcquisitionType, TaskMode
 from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqError

@@ -51,9 +51,8 @@ def sync_channel_problems(setup: InstrumentsSetup, instrument_type: str) -> list
                         Problem(
                             f"{where}.{key}[{i}]",
                             f"{sync} carries the 1 V cdaq_to_nidaq sync spike"
-                            f"{' (masked off, but still configured)' if masked else ''}; wire "
-                            "this electrode to "
-                            "another channel and update the config",
+                            f"{' (masked off, but still configured)' if masked else ''}; "
+                            "wire this electrode to another channel and update the config",
                         )
                     )
     return problems

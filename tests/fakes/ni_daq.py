@@ -37,27 +37,13 @@ from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqWriteError
 
 from fakes.ni_hardware import FakeDevice, daq_error, lab_devices
-from fakes.ni_signals import free_running_indices, held, ripple, triggered_indices
+from fakes.ni_signals import LabSignals
+from fakes.ni_system import SystemAttributes
 
 # DAQmx attribute ids the real nidaqmx code reads (from its generated sources).
 TASK_NAME, AI_NUM_CHANS, AO_NUM_CHANS = 0x1276, 0x217B, 0x217E
 SAMP_CLK_RATE, TOTAL_SAMP_GENERATED = 0x1344, 0x192B
-SYS_DEVICE_NAMES, SYS_MAJOR, SYS_MINOR, SYS_UPDATE = 0x193B, 0x1272, 0x1923, 0x2F22
-DEV_STRING = {
-    0x631: "product_type",
-    0x29B6: "modules",
-    0x29B7: "chassis",
-    0x231E: "ai",
-    0x231F: "ao",
-    0x2A40: "terminals",
-}
-DEV_UINT32 = {0x632: "serial", 0x29B8: "slot"}
-DEV_DOUBLE_ARRAY = {0x2990: "ai_ranges", 0x299B: "ao_ranges"}
-DEV_DOUBLE = {0x2997: "ao_max_rate", 0x298D: "ai_max_rate"}
-DEV_INT32 = {0x29A9: "category"}
-DEV_BOOL = {0x22CA: "simulated"}
 
-JUNK_FIRST_SAMPLE_V = 0.37
 #: The real selector, kept as the spec for its stand-ins even once a test patched it.
 REAL_SELECT_INTERPRETER = ni_utils._select_interpreter
 
@@ -92,7 +78,7 @@ class Write:
     timeout: float
 
 
-class FakeDAQ:
+class FakeDAQ(SystemAttributes, LabSignals):
     """The fake driver; `interpreter` is the autospec the real nidaqmx code talks to."""
 
     def __init__(self, devices: list[FakeDevice] | None = None, version=(24, 5, 0)) -> None:
@@ -197,11 +183,6 @@ class FakeDAQ:
                 f"Physical channel specified does not exist on this device: {channel}",
             )
         return device
-
-    def _clock_of(self, channel: str) -> str:
-        """The device whose crystal clocks a channel: its chassis for a C Series module."""
-        device = self.devices[channel.partition("/")[0]]
-        return device.chassis or device.name
 
     def _h_create_task(self, session_name):
         handle = len(self.tasks) + 1
@@ -395,124 +376,6 @@ class FakeDAQ:
 
     def _h_clear_task(self, task):
         self._task(task).closed = True
-
-    # --- the lab behind the channels ------------------------------------------------------
-    def _acquisition(self, ai_task: FakeTask) -> np.ndarray:
-        """What the AI channels see, given the AO tasks that are armed or running now."""
-        ai_clock = self._clock_of(ai_task.ai[0])
-        triggered, running = [], []
-        for t in self.tasks.values():
-            if t.ao and t.started and not t.closed and t.samples is not None:
-                if t.trigger is None:
-                    running.append(t)
-                elif t.trigger.strip("/").split("/")[0] == ai_clock and t.trigger.lower().endswith(
-                    "ai/starttrigger"
-                ):
-                    t.fired = True
-                    triggered.append(t)
-        n = ai_task.samples
-        ao_task = (triggered or running or [None])[0]
-        io = 1 if ao_task is None else round(ai_task.actual / ao_task.actual)
-        if triggered:
-            assert ai_task.actual == io * ao_task.actual, "one timebase: an exact multiple"
-            index = triggered_indices(n, io)
-        elif running:
-            lag = self.lags.pop(0) if self.lags else self.default_lag
-            index = free_running_indices(
-                n,
-                lag,
-                ao_task.actual,
-                ai_task.actual,
-                self.clock_ppm.get(self._clock_of(ao_task.ao[0]), 0.0),
-                self.clock_ppm.get(ai_clock, 0.0),
-            )
-        else:
-            index = np.full(n, -1)
-        commanded: dict[str, np.ndarray] = {c: np.full(n, v) for c, v in self.levels.items()}
-        for t in triggered + running:
-            for name, row in zip(t.ao, t.frame):
-                commanded[name] = held(row, index, self.levels.get(name, 0.0))
-        zero = np.zeros(n)
-
-        def volts(ao: str) -> np.ndarray:
-            return commanded.get(ao, zero) + self.ao_offsets.get(ao, 0.0)
-
-        out = np.empty((len(ai_task.ai), n))
-        for r, ai in enumerate(ai_task.ai):
-            if ai in self.nimax_sine:
-                full = ai_task.limits[ai][1]
-                angle = 2 * np.pi * np.arange(n) / self.nimax_sine[ai] + np.radians(5 * r)
-                noise = self.rng.uniform(-0.03 * full, 0.03 * full, n)
-                out[r] = full * np.sin(angle) + noise
-                continue
-            if ai in self.wires:
-                signal = volts(self.wires[ai])
-            else:
-                signal = self.bias.get(ai, 0.0) + sum(
-                    w * volts(ao) for ao, w in self.gains.get(ai, {}).items()
-                )
-                signal = signal + ripple(n, io, self.ripple)
-            out[r] = signal + self.ai_offsets.get(ai, 0.0)
-        if self.noise_v:
-            out += self.rng.normal(0.0, self.noise_v, out.shape)
-        if triggered:
-            out[:, 0] += JUNK_FIRST_SAMPLE_V
-        return out
-
-    # --- System / Device attributes -------------------------------------------------------
-    def _dev(self, device_name: str) -> FakeDevice:
-        if device_name not in self.devices:
-            raise daq_error(DAQmxErrors.INVALID_DEVICE_ID)
-        return self.devices[device_name]
-
-    def _h_get_system_info_attribute_string(self, attribute):
-        assert attribute == SYS_DEVICE_NAMES, hex(attribute)
-        return ", ".join(self.devices)
-
-    def _h_get_system_info_attribute_uint32(self, attribute):
-        return {
-            SYS_MAJOR: self.version[0],
-            SYS_MINOR: self.version[1],
-            SYS_UPDATE: self.version[2],
-        }[attribute]
-
-    def _h_get_device_attribute_string(self, device_name, attribute):
-        d, what = self._dev(device_name), DEV_STRING[attribute]
-        if what in ("ao", "ai"):
-            return ", ".join(d.channels(what))
-        if what == "terminals":
-            return ", ".join(d.terminals)
-        if what == "modules":
-            if not d.modules:
-                raise daq_error(DAQmxErrors.ATTR_NOT_SUPPORTED)
-            return ", ".join(d.modules)
-        if what == "chassis" and not d.chassis:
-            raise daq_error(DAQmxErrors.ATTR_NOT_SUPPORTED)
-        return getattr(d, what)
-
-    def _h_get_device_attribute_uint32(self, device_name, attribute):
-        d, what = self._dev(device_name), DEV_UINT32[attribute]
-        if what == "slot" and not d.chassis:
-            raise daq_error(DAQmxErrors.ATTR_NOT_SUPPORTED)
-        return getattr(d, what)
-
-    def _h_get_device_attribute_int32(self, device_name, attribute):
-        return getattr(self._dev(device_name), DEV_INT32[attribute]).value
-
-    def _h_get_device_attribute_bool(self, device_name, attribute):
-        return getattr(self._dev(device_name), DEV_BOOL[attribute])
-
-    def _h_get_device_attribute_double(self, device_name, attribute):
-        value = getattr(self._dev(device_name), DEV_DOUBLE[attribute])
-        if not value:
-            raise daq_error(DAQmxErrors.ATTR_NOT_SUPPORTED)
-        return value
-
-    def _h_get_device_attribute_double_array(self, device_name, attribute):
-        value = getattr(self._dev(device_name), DEV_DOUBLE_ARRAY[attribute])
-        if not value:
-            raise daq_error(DAQmxErrors.ATTR_NOT_SUPPORTED)
-        return list(value)
 
 
 def install_fake(monkeypatch: pytest.MonkeyPatch, daq: FakeDAQ | None = None) -> FakeDAQ:

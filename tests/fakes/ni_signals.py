@@ -20,6 +20,8 @@ import numpy as np
 
 #: Float slack when an AI tick falls exactly on an AO update.
 _EDGE_EPS = 1e-9
+#: What a triggered read's first sample adds (taken before the first AO update).
+JUNK_FIRST_SAMPLE_V = 0.37
 
 
 def triggered_indices(n: int, io: int) -> np.ndarray:
@@ -52,3 +54,90 @@ def ripple(n: int, io: int, amplitude: float) -> np.ndarray:
     if io <= 1 or amplitude == 0:
         return np.zeros(n)
     return amplitude * np.cos(2 * math.pi * np.arange(n) / io)
+
+
+class LabSignals:
+    """Mixed into FakeDAQ: what its AI channels read, from its wiring and its AO tasks."""
+
+    tasks: dict
+    devices: dict
+    levels: dict[str, float]
+    gains: dict[str, dict[str, float]]
+    bias: dict[str, float]
+    wires: dict[str, str]
+    ao_offsets: dict[str, float]
+    ai_offsets: dict[str, float]
+    clock_ppm: dict[str, float]
+    nimax_sine: dict[str, float]
+    lags: list[float]
+    default_lag: float
+    ripple: float
+    noise_v: float
+    rng: np.random.Generator
+
+    def _clock_of(self, channel: str) -> str:
+        """The device whose crystal clocks a channel: its chassis for a C Series module."""
+        device = self.devices[channel.partition("/")[0]]
+        return device.chassis or device.name
+
+    def _acquisition(self, ai_task) -> np.ndarray:
+        """What the AI channels see, given the AO tasks that are armed or running now."""
+        ai_clock = self._clock_of(ai_task.ai[0])
+        triggered, running = [], []
+        for t in self.tasks.values():
+            if t.ao and t.started and not t.closed and t.samples is not None:
+                if t.trigger is None:
+                    running.append(t)
+                elif t.trigger.strip("/").split("/")[0] == ai_clock and t.trigger.lower().endswith(
+                    "ai/starttrigger"
+                ):
+                    t.fired = True
+                    triggered.append(t)
+        n = ai_task.samples
+        ao_task = (triggered or running or [None])[0]
+        io = 1 if ao_task is None else round(ai_task.actual / ao_task.actual)
+        if triggered:
+            assert ai_task.actual == io * ao_task.actual, "one timebase: an exact multiple"
+            index = triggered_indices(n, io)
+        elif running:
+            lag = self.lags.pop(0) if self.lags else self.default_lag
+            index = free_running_indices(
+                n,
+                lag,
+                ao_task.actual,
+                ai_task.actual,
+                self.clock_ppm.get(self._clock_of(ao_task.ao[0]), 0.0),
+                self.clock_ppm.get(ai_clock, 0.0),
+            )
+        else:
+            index = np.full(n, -1)
+        commanded: dict[str, np.ndarray] = {c: np.full(n, v) for c, v in self.levels.items()}
+        for t in triggered + running:
+            for name, row in zip(t.ao, t.frame):
+                commanded[name] = held(row, index, self.levels.get(name, 0.0))
+        zero = np.zeros(n)
+
+        def volts(ao: str) -> np.ndarray:
+            return commanded.get(ao, zero) + self.ao_offsets.get(ao, 0.0)
+
+        out = np.empty((len(ai_task.ai), n))
+        for r, ai in enumerate(ai_task.ai):
+            if ai in self.nimax_sine:
+                full = ai_task.limits[ai][1]
+                angle = 2 * np.pi * np.arange(n) / self.nimax_sine[ai] + np.radians(5 * r)
+                noise = self.rng.uniform(-0.03 * full, 0.03 * full, n)
+                out[r] = full * np.sin(angle) + noise
+                continue
+            if ai in self.wires:
+                signal = volts(self.wires[ai])
+            else:
+                signal = self.bias.get(ai, 0.0) + sum(
+                    w * volts(ao) for ao, w in self.gains.get(ai, {}).items()
+                )
+                signal = signal + ripple(n, io, self.ripple)
+            out[r] = signal + self.ai_offsets.get(ai, 0.0)
+        if self.noise_v:
+            out += self.rng.normal(0.0, self.noise_v, out.shape)
+        if triggered:
+            out[:, 0] += JUNK_FIRST_SAMPLE_V
+        return out
