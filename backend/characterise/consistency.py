@@ -330,15 +330,14 @@ def check_consistency(
                 first_charging = (signals.charging_outputs[rows].copy(), measured)
             report("charging")
         for r in range(repetitions):
-            stage = f"repetition {r + 1} of {repetitions}"
             for b in range(n_ref):
                 rows = slice(b * bp, (b + 1) * bp)
                 results[r, rows] = play(signals.reference_inputs[rows])
-                report(stage)
+                report("reference")
             deviations[r] = rmse(results[r], ref_out)
             correlation[r] = correlation_of(results[r], ref_out)
             state["finished"] = r + 1
-            report(stage)
+            report("reference")
     result = ConsistencyResult(
         results=results,
         deviations=deviations,

@@ -49,7 +49,7 @@ def open_iv_reader(path: str | os.PathLike) -> ArrayReader:
     n_in, points, n_out = iv.currents.shape
     columns, names, units = [], [], []
     for k in range(n_in):
-        label = f"IV{k + 1} {iv.activation_channels[k]}"
+        label = f"IV{k + 1}"
         columns.append(iv.voltages[k])
         names.append(f"{label} V")
         units.append("V")
@@ -60,7 +60,10 @@ def open_iv_reader(path: str | os.PathLike) -> ArrayReader:
     reader = ArrayReader(np.stack(columns, axis=1), names, units, path=Path(path), kind=IV_KIND)
     s = iv.settings
     how = f", {s.shape} {'up' if s.up else 'down'}" if s is not None else ""
-    reader.notes.append(f"I-V curves: {n_in} electrodes x {points} points{how}, {n_out} output{"s" if n_out != 1 else ""}")
+    outputs = f"{n_out} output" + ("s" if n_out != 1 else "")
+    reader.notes.append(f"I-V curves: {n_in} electrodes x {points} points{how}, {outputs}")
+    pairs = ", ".join(f"IV{k + 1} = {name}" for k, name in enumerate(iv.activation_channels))
+    reader.notes.append(f"electrodes: {pairs}")
     if len(iv.groups) > 1:
         reader.notes.append("devices: " + ", ".join(g.name for g in iv.groups))
     if iv.device:
