@@ -176,6 +176,14 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: tool.panel.recording_path is None, timeout=10_000)
 
     device = devices[-1]
+    click(qtbot, tool.pause)  # pausing: 0 V, nothing sent until Resume
+    qtbot.waitUntil(lambda: tool.panel.levels[5] == 0.0 and not device.output_voltages.any())
+    frames = len(device.sent)
+    qtbot.wait(300)
+    assert len(device.sent) == frames
+    click(qtbot, tool.pause)
+    qtbot.waitUntil(lambda: len(device.sent) > frames, timeout=5_000)
+
     sent = np.concatenate([d.T for d in device.sent])
     ranges = device.ranges
     assert (sent >= ranges[:, 0] - 1e-9).all() and (sent <= ranges[:, 1] + 1e-9).all()

@@ -27,23 +27,27 @@ class CurveGrid(pg.GraphicsLayoutWidget):
         self._colours: Sequence[str] = _FALLBACK_COLOURS
         self._foreground = "#303030"
         self._labels = ("", "")
+        self.heading: pg.LabelItem | None = None
         self.setMinimumHeight(200)
 
     def set_panels(
         self, titles: Sequence[str], x_label: str, y_label: str, columns: int | None = None
     ) -> None:
-        """Empty panels with these titles; axes read e.g. 'Voltage (V)', 'Current (nA)'."""
+        """Empty panels with these titles under one heading: 'y_label against x_label'.
+
+        The axes carry no labels of their own, so small panels keep room for data.
+        """
         self.clear()
         self.columns = columns or self.columns
         self.plots, self.titles, self._lines = [], list(titles), {}
         self._labels = (x_label, y_label)
-        for i, title in enumerate(self.titles):
-            plot = self.addPlot(row=i // self.columns, col=i % self.columns)
+        self.heading = self.addLabel(
+            f"{y_label} against {x_label}", row=0, col=0, colspan=self.columns, size="9pt"
+        )
+        for i in range(len(self.titles)):
+            plot = self.addPlot(row=1 + i // self.columns, col=i % self.columns)
             plot.setMenuEnabled(False)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setTitle(title, size="9pt", color=self._foreground)
-            plot.setLabel("bottom", x_label, color=self._foreground)
-            plot.setLabel("left", y_label, color=self._foreground)
             for side in ("bottom", "left"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
             self.plots.append(plot)
@@ -86,11 +90,11 @@ class CurveGrid(pg.GraphicsLayoutWidget):
     def _style(self) -> None:
         pen = pg.mkPen(self._foreground)
         x_label, y_label = self._labels
+        if self.heading is not None:
+            self.heading.setText(f"{y_label} against {x_label}", color=self._foreground)
         for plot, title in zip(self.plots, self.titles):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pen)
                 axis.setTextPen(pen)
             plot.setTitle(title, size="9pt", color=self._foreground)
-            plot.setLabel("bottom", x_label, color=self._foreground)
-            plot.setLabel("left", y_label, color=self._foreground)

@@ -39,19 +39,27 @@ class LevelControls(QWidget):
         self.spins: list[QDoubleSpinBox] = []
         self.reached: list[QLabel] = []
         self.ranges: list[tuple[float, float]] = []
+        self.names: list[str] = []
         self.zero_button = QPushButton("All to 0 V")
         self.zero_button.setObjectName("levels_to_zero")
         self.zero_button.setToolTip("Set every electrode's level to 0 V (moves at the slew rate)")
         self.zero_button.clicked.connect(self._all_to_zero)
 
     def set_electrodes(self, names: Sequence[str], ranges: Sequence[tuple[float, float]]) -> None:
-        """One row per electrode, each limited to its [min, max] V; all at 0 V."""
+        """One row per electrode, each limited to its [min, max] V; all at 0 V.
+
+        The same electrodes again keep their rows and levels.
+        """
+        wanted = [(float(lo), float(hi)) for lo, hi in ranges]
+        if wanted == self.ranges and list(names) == self.names:
+            return
         while self.grid.count():
-            item = self.grid.takeAt(0)
-            if item.widget() is not None and item.widget() is not self.zero_button:
-                item.widget().deleteLater()
+            widget = self.grid.takeAt(0).widget()
+            if widget is not None and widget is not self.zero_button:
+                widget.hide()  # gone from view now, deleted when the event loop runs
+                widget.deleteLater()
         self.sliders, self.spins, self.reached = [], [], []
-        self.ranges = [(float(lo), float(hi)) for lo, hi in ranges]
+        self.ranges, self.names = wanted, list(names)
         for row, (name, (lo, hi)) in enumerate(zip(names, self.ranges)):
             label = QLabel(name)
             label.setToolTip(f"{name}: {lo:g} .. {hi:g} V")
@@ -84,6 +92,9 @@ class LevelControls(QWidget):
             self.spins.append(spin)
             self.reached.append(reached)
         self.grid.addWidget(self.zero_button, len(self.ranges), 2, 1, 2)
+        for row in range(self.grid.rowCount()):
+            self.grid.setRowStretch(row, 0)
+        self.grid.setRowStretch(len(self.ranges) + 1, 1)  # rows stay together at the top
 
     # --- user edits --------------------------------------------------------------------
     def _from_slider(self, row: int, millivolts: int) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.pages import AppContext, Page, register_page
 from app.pages.device.checktool import CheckTool
@@ -50,14 +50,16 @@ class DevicePage(Page):
         self.tools.addTab(self.iv, "I-V curves")
         self.tools.addTab(self.check, "Consistency check")
         self.tools.addTab(self.live, "Live panel")
-        hint = QLabel(
-            "Prepare a device (I-V curves to choose its voltage ranges), look at it live, "
-            "and check later that it still answers its stored reference signal."
+        tips = (
+            "Sweep each electrode over its range, the others at 0 V: to choose voltage ranges",
+            "Replay a postprocessed folder's stored signals: does the device still answer "
+            "as when it was sampled?",
+            "Set a level per electrode and watch the current, without recording",
         )
-        hint.setWordWrap(True)
+        for i, tip in enumerate(tips):
+            self.tools.setTabToolTip(i, tip)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(hint)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.setup)
         layout.addWidget(self.tools, 1)
         for tool in (self.iv, self.check, self.live):

@@ -62,6 +62,19 @@ def run_check(
     return result, write_consistency(result, out, str(signals.folder))
 
 
+def _show(plot: pg.PlotWidget, curve: Any, values: Any, limit: float | None = None) -> None:
+    """Values 1..n on whole-number ticks, the y axis from 0 (and up to the limit)."""
+    values = np.asarray(values, dtype=float)
+    x = np.arange(1, len(values) + 1)
+    curve.setData(x, values)
+    item = plot.getPlotItem()
+    top = max(float(np.nanmax(values)) if len(values) else 0.0, limit or 0.0) * 1.1 or 1.0
+    item.setYRange(0, top, padding=0)
+    item.setXRange(0.5, len(values) + 0.5, padding=0)
+    every = max(1, len(values) // 10)
+    item.getAxis("bottom").setTicks([[(int(i), str(int(i))) for i in x[::every]]])
+
+
 class CheckTool(QWidget):
     """Folder, repetitions, limits, Start / Cancel, live RMSE, the verdict."""
 
@@ -126,7 +139,8 @@ class CheckTool(QWidget):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.browse)
-        grid.addLayout(folder_row, 0, 1, 1, 5)
+        grid.addLayout(folder_row, 0, 1, 1, 6)
+        grid.setColumnStretch(6, 1)
         for col, (label, widget) in enumerate(
             (("Repetitions", self.repetitions), ("RMSE ≤", self.max_rmse),
              ("Correlation ≥", self.min_corr))
@@ -242,7 +256,8 @@ class CheckTool(QWidget):
         self.controls.set_progress(p.done, p.total, f"{p.stage}: batch {p.done} / {p.total}")
         deviations = getattr(p, "deviations", ())
         if deviations:
-            self.rmse_curve.setData(np.arange(1, len(deviations) + 1), np.asarray(deviations))
+            limit = self.limit_line.value()
+            _show(self.rmse_plot, self.rmse_curve, deviations, limit)
             last = f"repetition {len(deviations)}: RMSE {deviations[-1]:.3g} nA"
             correlation = getattr(p, "correlation", ())
             if correlation:
@@ -250,7 +265,7 @@ class CheckTool(QWidget):
             self.controls.say(last)
         chargeup = getattr(p, "deviation_chargeup", ())
         if chargeup:
-            self.chargeup_curve.setData(np.arange(1, len(chargeup) + 1), np.asarray(chargeup))
+            _show(self.chargeup_plot, self.chargeup_curve, chargeup)
 
     def _ended(self, text: str) -> None:
         self.controls.say(text)

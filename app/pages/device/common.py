@@ -49,7 +49,9 @@ def open_in_recordings(ctx: Any, path: str | Path) -> bool:
 class RunControls(QWidget):
     """Start and Cancel (or Stop) buttons, a progress bar and a one-line state."""
 
-    def __init__(self, name: str, start: str = "Start", stop: str = "Cancel") -> None:
+    def __init__(
+        self, name: str, start: str = "Start", stop: str = "Cancel", bar: bool = True
+    ) -> None:
         super().__init__()
         self.start_button = QPushButton(start)
         self.start_button.setObjectName(f"{name}_start")
@@ -61,6 +63,7 @@ class RunControls(QWidget):
         self.bar.setTextVisible(True)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setVisible(bar)
         self.state = QLabel("Idle")
         self.state.setObjectName(f"{name}_state")
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -69,7 +72,7 @@ class RunControls(QWidget):
         box.addWidget(self.start_button)
         box.addWidget(self.cancel_button)
         box.addWidget(self.bar, 1)
-        box.addWidget(self.state, 2)
+        box.addWidget(self.state, 2 if bar else 3)
 
     def set_running(self, running: bool, can_start: bool = True) -> None:
         self.start_button.setEnabled(not running and can_start)

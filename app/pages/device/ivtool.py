@@ -55,6 +55,7 @@ class IVTool(QWidget):
         self.worker: Worker | None = None
         self.result: dict | None = None
         self.channel_names: list[str] = []
+        self._shown: IVSetup | None = None
         self.points = QSpinBox()
         self.points.setObjectName("iv_points")
         self.points.setRange(4, 1_000_000)
@@ -101,8 +102,10 @@ class IVTool(QWidget):
 
     # --- setup ----------------------------------------------------------------------------
     def on_setup(self) -> None:
+        """A new wiring: new panels (and the sweep settings a peer I-V config gives)."""
         setup = self.setup.setup
-        if setup is not None and not self.busy:
+        if setup is not None and not self.busy and setup is not self._shown:
+            self._shown = setup
             s = setup.settings
             if setup.source == "bspysmg-iv":  # the peer's file says how to sweep
                 self.points.setValue(s.points)

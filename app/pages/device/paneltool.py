@@ -85,7 +85,12 @@ class PanelTool(QWidget):
         wave_tip = "A small sine on every level (0: plain DC); shrinks near a range's ends"
         self.amplitude = _spin("panel_wave_amplitude", 0.0, 1.6, 0.0, " V", wave_tip)
         self.frequency = _spin("panel_wave_frequency", 0.01, 500.0, 2.0, " Hz", "Sine frequency")
-        self.controls = RunControls("panel", "Start", "Stop")
+        self.controls = RunControls("panel", "Start", "Stop", bar=False)
+        self.pause = QPushButton("Pause")
+        self.pause.setObjectName("panel_pause")
+        self.pause.setCheckable(True)
+        self.pause.setEnabled(False)
+        self.pause.setToolTip("Outputs at 0 V until pressed again (levels then slew up again)")
         self.record = QPushButton("Record")
         self.record.setObjectName("panel_record")
         self.record.setCheckable(True)
@@ -93,7 +98,7 @@ class PanelTool(QWidget):
         self.record.setToolTip("Write the frames into an ordinary recording until pressed again")
         self.levels = LevelControls()
         self.levels.setObjectName("panel_levels")
-        self.plot = WavePlot("Output current", "Current", "nA", "Time", "s")
+        self.plot = WavePlot("Output current", "Current", "nA", "Readout time", "s")
         self.plot.setObjectName("panel_plot")
         self.readout = QLabel("—")
         self.readout.setObjectName("panel_readout")
@@ -110,6 +115,7 @@ class PanelTool(QWidget):
         self.controls.start_button.clicked.connect(self.start)
         self.controls.cancel_button.clicked.connect(self.stop)
         self.record.toggled.connect(self._on_record)
+        self.pause.toggled.connect(self._on_pause)
         self.open_button.clicked.connect(self.open_result)
         self.levels.level_changed.connect(self._on_level)
         for spin in (self.slew, self.amplitude, self.frequency):
@@ -130,11 +136,12 @@ class PanelTool(QWidget):
         row.addStretch(1)
         controls = QHBoxLayout()
         controls.addWidget(self.controls, 1)
+        controls.addWidget(self.pause)
         controls.addWidget(self.record)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.levels)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(400)
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
@@ -145,6 +152,7 @@ class PanelTool(QWidget):
         split.addWidget(scroll)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
+        split.setSizes([440, 600])
         saved = QHBoxLayout()
         saved.addWidget(self.saved, 1)
         saved.addWidget(self.open_button)
@@ -204,6 +212,7 @@ class PanelTool(QWidget):
         )
         self.frame.setEnabled(False)
         self.record.setEnabled(True)
+        self.pause.setEnabled(True)
         self.controls.set_running(True)
         self.controls.say("Live; outputs return to 0 V between frames and on Stop")
         self.timer.start()
@@ -265,15 +274,27 @@ class PanelTool(QWidget):
             panel.stop_recording()
             self.controls.say("Recording stopped; still live")
 
+    def _on_pause(self, on: bool) -> None:
+        panel = self.panel
+        if panel is None or not self.busy:
+            return
+        if on:
+            panel.pause()
+            self.controls.say("Paused: outputs at 0 V")
+        else:
+            panel.resume()
+            self.controls.say("Live again; levels slew up from 0 V")
+
     def _ended(self, text: str) -> None:
         self.timer.stop()
         self.refresh()
         panel, self.panel = self.panel, None
         self.recordings = list(panel.summary.recordings) if panel is not None else []
-        self.record.blockSignals(True)
-        self.record.setChecked(False)
-        self.record.blockSignals(False)
-        self.record.setEnabled(False)
+        for button in (self.record, self.pause):
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
+            button.setEnabled(False)
         self.frame.setEnabled(True)
         self.controls.set_running(False, self.setup.setup is not None)
         self.controls.say(text)

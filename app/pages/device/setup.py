@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -129,20 +128,23 @@ class DeviceSetup(QWidget):
         self._restore()
 
     def _lay_out(self) -> None:
-        def row(*widgets: QWidget) -> QHBoxLayout:
-            box = QHBoxLayout()
-            box.setContentsMargins(0, 0, 0, 0)
-            for i, w in enumerate(widgets):
-                box.addWidget(w, 1 if i == 0 else 0)
-            return box
-
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Config", row(self.config_path, self.config_browse))
-        form.addRow("", self.config_note)
-        form.addRow("Device", row(self.device, self.realtime))
-        form.addRow("Model", row(self.model, self.model_browse, QLabel("noise"), self.noise))
-        form.addRow("Results in", row(self.out_dir, self.out_browse))
+        """Three compact rows: wiring and results on the left, the device on the right."""
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(4, 2)
+        cells = (
+            (0, 0, QLabel("Config")), (0, 1, self.config_path), (0, 2, self.config_browse),
+            (1, 1, self.config_note),
+            (2, 0, QLabel("Results in")), (2, 1, self.out_dir), (2, 2, self.out_browse),
+            (0, 3, QLabel("Device")), (0, 4, self.device), (0, 5, self.realtime),
+            (1, 3, QLabel("Model")), (1, 4, self.model), (1, 5, self.model_browse),
+            (2, 3, QLabel("Noise")), (2, 4, self.noise),
+        )  # fmt: skip
+        for row, col, widget in cells:
+            grid.addWidget(widget, row, col)
+        self.config_note.setWordWrap(False)
 
     # --- config -----------------------------------------------------------------------
     def load(self, path: str) -> bool:
