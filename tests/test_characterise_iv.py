@@ -199,3 +199,37 @@ def test_multi_device_sweeps_on_ni_hardware_write_zeros_to_the_other_device(monk
     inputs[:, 2] = curves.voltages[2]
     np.testing.assert_allclose(curves.currents[2], expected_nA(config, daq, inputs), atol=1e-9)
     assert daq.levels == dict.fromkeys(device.ao_names, 0.0) and daq.open_tasks() == []
+
+
+def test_sigterm_stops_a_sweep_with_nothing_written(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = small_config().model_copy(deep=True)
+    config.driver.instruments_setup.activation_sampling_frequency = 200
+    config.driver.instruments_setup.readout_sampling_frequency = 400
+    config.input_data.batch_time, config.input_data.ramp_time = 0.25, 0.05
+    from backend.config import save_config
+
+    path = save_config(config, tmp_path / "slow.yaml")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "app.cli", "iv", str(path), "--realtime"]
+    process = subprocess.Popen(
+        [*command, "--points", "2000", "--out", str(out)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    started = time.monotonic()
+    line = process.stderr.readline()  # "sweeping 7 electrodes ..." once the device is built
+    assert "sweeping 7 electrodes" in line
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and time.monotonic() - started < 30
+    assert not out.exists() or not any(out.iterdir())

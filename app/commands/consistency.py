@@ -13,7 +13,7 @@ from app.commands.common import (
     fail,
     positive_int,
 )
-from app.commands.devicecli import add_device_arguments, device_from_args
+from app.commands.devicecli import add_device_arguments, device_from_args, terminate_as_interrupt
 
 #: Exit code when the check ran and the device drifted (scripts can tell it from an error).
 EXIT_DRIFTED = 3
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        with StageBar(args.quiet, unit="batch") as bar:
+        with terminate_as_interrupt(), StageBar(args.quiet, unit="batch") as bar:
             result = check_consistency(
                 device,
                 signals,

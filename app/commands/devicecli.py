@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -35,6 +38,9 @@ def add_device_arguments(p: argparse.ArgumentParser) -> None:
         "it was sampled (demos and tests of the consistency verdict)",
     )
     p.add_argument("--seed", type=int, default=0, help="simulated device: noise seed")
+    p.add_argument(
+        "--realtime", action="store_true", help="simulated device: take as long as hardware"
+    )
 
 
 def device_from_args(args: argparse.Namespace, config: Any) -> Any:
@@ -49,4 +55,23 @@ def device_from_args(args: argparse.Namespace, config: Any) -> Any:
         drift_nA=args.drift,
         shift_nA=args.shift,
         seed=args.seed,
+        realtime=args.realtime,
     )
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends a job like Ctrl+C: through its finally blocks, so the outputs go to 0 V."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a test runner's worker): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

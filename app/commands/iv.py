@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.commands.common import EXIT_INTERRUPTED, EXIT_OK, StageBar, fail
-from app.commands.devicecli import add_device_arguments, device_from_args
+from app.commands.devicecli import add_device_arguments, device_from_args, terminate_as_interrupt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        with StageBar(args.quiet, unit="sweep") as bar:
+        with terminate_as_interrupt(), StageBar(args.quiet, unit="sweep") as bar:
             curves = measure_iv(device, settings, progress=bar.update)
     except Cancelled:
         return fail("cancelled; outputs at 0 V, nothing was written", EXIT_INTERRUPTED)

@@ -66,9 +66,9 @@ def characterisation_device(
     device's values otherwise, `shift_nA` adds a constant to every current.
     """
     if kind != "simulated":
-        if model or noise_nA or drift_nA or shift_nA:
+        if model or noise_nA or drift_nA or shift_nA or realtime:
             raise SamplelabError(
-                "--model, --noise, --drift and --shift describe the simulated device",
+                "--model, --noise, --drift, --shift and --realtime describe the simulated device",
                 "Leave them out with --device nidaq.",
             )
         try:
