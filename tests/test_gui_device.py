@@ -126,6 +126,10 @@ def test_a_consistency_check_shows_rmse_per_repetition_and_the_verdict(qtbot, tm
     assert tool.verdict.text().startswith("drifted: worst RMSE 40.2 nA")
     assert len(tool.chargeup_curve.getData()[0]) == 3
     assert Path(tool.files["consistency_verdict.json"]).is_file()
+    click(qtbot, tool.open_button)
+    recordings = window.pages["recordings"]
+    qtbot.waitUntil(lambda: recordings.view.info is not None, timeout=20_000)
+    assert recordings.view.info.kind == "consistency" and recordings.view.info.channels == 4
 
 
 def slider_handle(slider) -> QPoint:

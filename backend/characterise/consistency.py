@@ -83,7 +83,7 @@ class StoredSignals:
 
 @dataclass(frozen=True)
 class Verdict:
-    """ "consistent" or "drifted", the limits used, and the numbers behind it."""
+    """The outcome ("consistent" or "drifted"), the limits used, and the numbers behind it."""
 
     status: str
     limits: Limits

@@ -22,8 +22,8 @@ import numpy as np
 
 from backend.config import SamplingConfig
 from backend.devices import Device, make_device
-from backend.devices.models import DeviceModel, MLPModel, SurrogateModel
-from backend.errors import DeviceError, SamplelabError
+from backend.devices.models import AnalyticModel, DeviceModel, MLPModel, SurrogateModel
+from backend.errors import SamplelabError
 from backend.waves import RampedBatch, ramped
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,7 @@ def characterisation_device(
 
 
 def _built_in(name: str, config: SamplingConfig) -> DeviceModel:
-    from backend.devices.models import AnalyticModel
-
+    """The simulated device's own model of that name (the same seed as it would use)."""
     if name == "mlp":
         return MLPModel(config.voltage_ranges(), config.n_outputs)
     if name == "analytic":
@@ -154,13 +153,3 @@ def plain_batch(data: np.ndarray, index: int, fs: float, first_row: int) -> Ramp
     """(n, points) volts that already start and end at 0 V (a sweep), as one batch."""
     data = np.ascontiguousarray(data, dtype=float)
     return RampedBatch(index, data, 0, data.shape[1], np.zeros(data.shape[0]), first_row / fs)
-
-
-__all__ = [
-    "DeviceError",
-    "ShiftedModel",
-    "characterisation_device",
-    "driven",
-    "plain_batch",
-    "ramped_batch",
-]
