@@ -4,7 +4,18 @@ A command module imports its backend pieces inside `run`, so `samplelab --help`
 stays fast and no command pulls in Qt.
 """
 
-from app.commands import dataset, devices, export, info, postprocess, sample, selftest
+from app.commands import (
+    consistency,
+    dataset,
+    devices,
+    export,
+    info,
+    iv,
+    postprocess,
+    sample,
+    selftest,
+)
 
 #: In the order `samplelab --help` lists them.
 COMMANDS = [sample, info, postprocess, export, dataset, devices, selftest]
+COMMANDS += [iv, consistency]  # device preparation and maintenance

@@ -52,6 +52,8 @@ KIND_TEXT = {
     "torch": "torch file",
     "pickle": "pickle (trusted files only)",
     "joblib": "joblib (trusted files only)",
+    "iv-curves": "I-V curves",
+    "consistency": "consistency check",
 }
 _SUFFIX_GUESS = {
     **dict.fromkeys(HDF5_SUFFIXES, "HDF5 / recording"),
