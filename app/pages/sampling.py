@@ -31,8 +31,10 @@ from app.pages.sampling_files import ConfigFiles
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
+from backend.config.fields import field_label
 from backend.devices import Device
 from backend.sampling import SessionResult
+from widgets.configfields import form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
 from widgets.runoptions import DeviceChoice, RunOptions
@@ -95,7 +97,7 @@ class SamplingPage(Page):
         #: backend.devices.discovery.NIInventory once known (False if discovery failed)
         self.inventory: Any | None = None
         self.runner = SessionRunner(ctx.workers, self)
-        self.form = ConfigForm()
+        self.form = ConfigForm(labels={f.path: field_label(f.path) for f in form_fields()})
         self.run_options = RunOptions()
         self.files = ConfigFiles(self)
         self.progress = SessionProgress()
