@@ -113,6 +113,25 @@ def confirm(parent: QWidget | None, title: str, text: str, yes: str = "") -> boo
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_save_changes(parent: QWidget | None, name: str, action: str, can_save: bool) -> str:
+    """Unsaved edits in `name` before `action`: 'save', 'discard' or 'cancel'.
+
+    Without `can_save` (the edits do not validate) only Discard and Cancel are offered.
+    """
+    button = QMessageBox.StandardButton
+    if can_save:
+        text = f"{name} has unsaved changes.\n\nSave them before {action}?"
+        buttons, default = button.Save | button.Discard | button.Cancel, button.Save
+    else:
+        text = (
+            f"{name} has unsaved changes that cannot be saved: the config has problems "
+            f"(shown in red).\n\nDiscard them and go on with {action}?"
+        )
+        buttons, default = button.Discard | button.Cancel, button.Cancel
+    answer = QMessageBox.question(parent, "Unsaved changes", text, buttons, default)
+    return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
+
+
 def confirm_overwrite(parent: QWidget | None, path: str | os.PathLike) -> bool:
     """True if `path` does not exist or the user agrees to replace it."""
     path = Path(path)

@@ -83,7 +83,9 @@ class MainWindow(QMainWindow):
                         menu.addAction(action)
         file_menu = self.menus["File"]
         file_menu.addSeparator()
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action(
+            "&Quit", self.close, "Ctrl+Q"
+        )  # Windows has no standard one
         file_menu.addAction(self.quit_action)
         view = self.menus["View"]
         self.dark_action = self._action("&Dark theme", None, QKeySequence("Ctrl+Shift+D"))
@@ -170,6 +172,9 @@ class MainWindow(QMainWindow):
         return reasons
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and not all(page.confirm_close() for page in self.pages.values()):
+            event.ignore()  # the user chose Cancel (or a save was not made)
+            return
         reasons = self.busy_reasons()
         if reasons and not self._closing:
             text = (

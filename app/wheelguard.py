@@ -12,9 +12,10 @@ of every page, including pages written later:
 - a wheel event over one the user has not put the focus in is ignored, and
   Qt passes it on to the parent (the scroll area scrolls).
 
-Once the user clicked into the field or tabbed to it, the wheel steps its
-value as usual. Focus Qt hands out by itself (the first field of a window
-that opens) does not count: that field is not one the user chose.
+Once the user clicked into the field, tabbed to it or typed into it, the
+wheel steps its value as usual. Focus Qt hands out by itself (the first field
+of a window that opens) does not count until then: that field is not one the
+user chose.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _WHEEL = QEvent.Type.Wheel
 _POLISH = QEvent.Type.Polish
 _FOCUS_IN = QEvent.Type.FocusIn
 _FOCUS_OUT = QEvent.Type.FocusOut
+_PRESS = QEvent.Type.MouseButtonPress
+_KEY = QEvent.Type.KeyPress
 _CHOSEN = "wheel_guard_chosen"  # property: the user put the focus here
 #: Focus the user gave: a click, Tab, a shortcut, or back from the field's own popup.
 _USER_REASONS = (
@@ -64,6 +67,10 @@ class WheelGuard(QObject):
                     obj.setProperty(_CHOSEN, reason in _USER_REASONS)
                 elif kind == _FOCUS_OUT and reason != Qt.FocusReason.ActiveWindowFocusReason:
                     obj.setProperty(_CHOSEN, False)
+        elif kind in (_PRESS, _KEY):  # a click or a key into it: the user's field now
+            field = _guarded(obj)
+            if field is not None and field.hasFocus():
+                field.setProperty(_CHOSEN, True)
         elif kind == _POLISH and isinstance(obj, GUARDED):
             policy = obj.focusPolicy()
             if policy == Qt.FocusPolicy.WheelFocus:

@@ -6,7 +6,8 @@ decorate its class, and add the module to `PAGE_MODULES`. Every page gets the
 same `AppContext`: settings, the worker pool (run backend jobs on threads),
 the error dialog, the status bar and the current theme. Pages contribute
 actions to the menu bar through `menu_actions()` and tell the window whether
-closing now would interrupt something (`busy_reason` / `shutdown`).
+closing now would interrupt something (`busy_reason` / `shutdown`) or lose
+unsaved edits (`confirm_close`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class Page(QWidget):
     def busy_reason(self) -> str | None:
         """Why closing now would interrupt work ('a sampling session is running'), or None."""
         return None
+
+    def confirm_close(self) -> bool:
+        """Ask about unsaved work before the window closes; False keeps the window open."""
+        return True
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Stop this page's work safely before the window closes."""

@@ -195,7 +195,6 @@ class SamplingPage(Page):
         self._validate(self.form.config_dict())
 
     def _on_edited(self, data: dict) -> None:
-        self.files.modified = True
         self._validate(data)
         self.title_changed.emit()
 
@@ -347,6 +346,9 @@ class SamplingPage(Page):
     # --- window integration ---------------------------------------------------------
     def busy_reason(self) -> str | None:
         return "a sampling session is running" if self.runner.active else None
+
+    def confirm_close(self) -> bool:
+        return self.files.keep_or_discard_changes("closing samplelab")
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Stop the session and wait for it: the device ends at 0 V, the data is kept."""
