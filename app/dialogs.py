@@ -67,7 +67,7 @@ def error_parts(exc: BaseException, context: str = "") -> tuple[str, str, str, b
         for part in (
             context,
             "This is a bug in samplelab. The details below help to report it; "
-            "the log console has them too.",
+            "the log console and the log file (Help > Open log folder) have them too.",
         )
         if part
     )
@@ -76,11 +76,20 @@ def error_parts(exc: BaseException, context: str = "") -> tuple[str, str, str, b
 
 
 def show_error(
-    parent: QWidget | None, exc: BaseException, context: str = "", title: str = "samplelab"
+    parent: QWidget | None,
+    exc: BaseException,
+    context: str = "",
+    title: str = "samplelab",
+    logged: bool = False,
 ) -> ErrorDialog:
-    """Show `exc` in a non-blocking dialog; `context` adds what it means here (data kept...)."""
+    """Show `exc` in a non-blocking dialog; `context` adds what it means here (data kept...).
+
+    The error is logged (with its traceback when it is a bug) unless `logged` says it was.
+    """
     message, hint, details, unexpected = error_parts(exc, context)
-    if unexpected:
+    if logged:
+        pass
+    elif unexpected:
         log.error("unexpected error: %s", message, exc_info=(type(exc), exc, exc.__traceback__))
     else:
         log.error("%s", message)

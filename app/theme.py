@@ -2,7 +2,8 @@
 
 The palette goes on the QApplication (Fusion style, which honours palettes on
 every platform); pages pass the plot colours to their widgets, since
-pyqtgraph draws its own backgrounds. Curve colours are the Okabe-Ito /
+pyqtgraph draws its own backgrounds. Check boxes and radio buttons get an
+outline that shows on both (`OutlinedFusion`). Curve colours are the Okabe-Ito /
 Tableau families, distinguishable for colour-blind users, brightened for dark
 backgrounds.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,62 @@ def palette_of(theme: Theme) -> QPalette:
     return p
 
 
+_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+    QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+)
+
+
+def indicator_outline(palette: QPalette) -> QColor:
+    """The outline of check boxes and radio buttons: 65 % of the way from Base to Text.
+
+    Fusion outlines them in the window colour darkened, which on a dark window
+    is the window colour again (contrast 1.1:1: invisible when unchecked);
+    this keeps at least 3:1 against the window in both themes.
+    """
+    text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
+    mix = 0.65
+    return QColor(
+        round(base.red() + (text.red() - base.red()) * mix),
+        round(base.green() + (text.green() - base.green()) * mix),
+        round(base.blue() + (text.blue() - base.blue()) * mix),
+    )
+
+
+class OutlinedFusion(QProxyStyle):
+    """Fusion with check box and radio button outlines that show on any background."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in _INDICATORS:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(indicator_outline(option.palette), 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        else:
+            painter.drawRect(rect)
+        painter.restore()
+
+
+_STYLE: OutlinedFusion | None = None  # the application owns it; this keeps its wrapper
+
+
 def apply_theme(app: QApplication, name: str) -> Theme:
     """Put theme `name` on the application and on plots created from now on."""
+    global _STYLE
     theme = theme_named(name)
     if app.property("samplelab_style") != "Fusion":
         # Once per application: setStyle deletes the previous QStyle and re-polishes
         # every widget, which left stale wrappers behind when done per window.
-        app.setStyle("Fusion")
+        _STYLE = OutlinedFusion()
+        app.setStyle(_STYLE)
         app.setProperty("samplelab_style", "Fusion")
     app.setPalette(palette_of(theme))
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground)
