@@ -52,6 +52,14 @@ class AppContext:
     def status(self, text: str, timeout_ms: int = 8000) -> None:
         self.window.statusBar().showMessage(text, timeout_ms)
 
+    def open_in_page(self, key: str, path: str) -> bool:
+        """Show `path` on page `key` (e.g. a new recording on 'recordings') and bring it up."""
+        page = getattr(self.window, "pages", {}).get(key)
+        if page is None or not page.open_file(path):
+            return False
+        self.window.tabs.setCurrentWidget(page)
+        return True
+
     def run_job(
         self,
         job: Job,
@@ -93,6 +101,10 @@ class Page(QWidget):
     def busy_reason(self) -> str | None:
         """Why closing now would interrupt work ('a sampling session is running'), or None."""
         return None
+
+    def open_file(self, path: str) -> bool:
+        """Show `path`, offered by another page; False if this page does not open files."""
+        return False
 
     def confirm_close(self) -> bool:
         """Ask about unsaved work before the window closes; False keeps the window open."""
