@@ -17,7 +17,15 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -87,6 +95,7 @@ class HelpWindow(QMainWindow):
         self.setWindowTitle("samplelab help")
         self.pages = QListWidget()
         self.pages.setObjectName("help_pages")
+        self.pages.setWordWrap(True)
         self.browser = QTextBrowser()
         self.browser.setObjectName("help_text")
         self.browser.setOpenExternalLinks(True)  # http(s): the system browser
@@ -95,7 +104,7 @@ class HelpWindow(QMainWindow):
         split.addWidget(self.pages)
         split.addWidget(self.browser)
         split.setStretchFactor(1, 1)
-        split.setSizes([220, 780])
+        split.setSizes([250, 750])
         self.setCentralWidget(split)
         self.resize(1000, 720)
         folder = docs_dir()
@@ -125,8 +134,39 @@ class HelpWindow(QMainWindow):
             if self.browser.source() != url:
                 self.browser.setSource(url)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_images()
+
+    def _fit_images(self) -> None:
+        """Screenshots no wider than the page (they are up to 1920 px), aspect kept."""
+        doc = self.browser.document()
+        width = max(200, self.browser.viewport().width() - 40)
+        cursor = QTextCursor(doc)
+        block = doc.begin()
+        while block.isValid():
+            for part in block:
+                fragment = part.fragment()
+                style = fragment.charFormat()
+                if not style.isImageFormat():
+                    continue
+                image = style.toImageFormat()
+                natural = doc.resource(
+                    QTextDocument.ResourceType.ImageResource.value, QUrl(image.name())
+                )
+                size = natural.width() if hasattr(natural, "width") else 0
+                if size and int(image.width()) != min(size, width):
+                    image.setWidth(min(size, width))
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(
+                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                    )
+                    cursor.setCharFormat(image)
+            block = block.next()
+
     def _on_source(self, url: QUrl) -> None:
         """A link to another page moved the browser: select that page in the list."""
+        self._fit_images()
         path = url.toLocalFile()
         for row in range(self.pages.count()):
             if self.pages.item(row).data(256) == path:
