@@ -47,9 +47,9 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
-    from app import wheelguard
+    from app import widgetrules
 
-    wheelguard.install(app)
+    widgetrules.install(app)
     import pyqtgraph as pg
 
     # We decimate ourselves; antialiasing costs more than it shows at these densities.

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
-from app import dialogs, helpmenu, wheelguard
+from app import dialogs, helpmenu, widgetrules
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
 from app.settings import AppSettings
@@ -40,7 +40,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         app = QApplication.instance()
         if app is not None:
-            wheelguard.install(app)  # idempotent; covers windows made without run_gui (tests)
+            widgetrules.install(app)  # idempotent; covers windows made without run_gui (tests)
         self.settings = settings or AppSettings()
         self.workers = WorkerPool(self)
         self.ctx = AppContext(self, self.settings, self.workers)

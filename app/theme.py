@@ -3,7 +3,8 @@
 The palette goes on the QApplication (Fusion style, which honours palettes on
 every platform); pages pass the plot colours to their widgets, since
 pyqtgraph draws its own backgrounds. Check boxes and radio buttons get an
-outline that shows on both (`OutlinedFusion`). Curve colours are the Okabe-Ito /
+outline that shows on both (`OutlinedFusion`, given to those widgets by
+`app.widgetrules`). Curve colours are the Okabe-Ito /
 Tableau families, distinguishable for colour-blind users, brightened for dark
 backgrounds.
 """
@@ -15,7 +16,15 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QMenu,
+    QProxyStyle,
+    QRadioButton,
+    QStyle,
+)
 
 
 @dataclass(frozen=True)
@@ -177,18 +186,25 @@ class OutlinedFusion(QProxyStyle):
         painter.restore()
 
 
-_STYLE: OutlinedFusion | None = None  # the application owns it; this keeps its wrapper
+#: Widgets that draw check indicators: they get `outlined_style()` (app.widgetrules).
+INDICATOR_WIDGETS = (QCheckBox, QRadioButton, QAbstractItemView, QMenu)
+_OUTLINED: list[OutlinedFusion] = []  # widgets do not own their style: it lives here
+
+
+def outlined_style() -> OutlinedFusion:
+    """The one OutlinedFusion of the application (made on first use)."""
+    if not _OUTLINED:
+        _OUTLINED.append(OutlinedFusion())
+    return _OUTLINED[0]
 
 
 def apply_theme(app: QApplication, name: str) -> Theme:
     """Put theme `name` on the application and on plots created from now on."""
-    global _STYLE
     theme = theme_named(name)
     if app.property("samplelab_style") != "Fusion":
         # Once per application: setStyle deletes the previous QStyle and re-polishes
         # every widget, which left stale wrappers behind when done per window.
-        _STYLE = OutlinedFusion()
-        app.setStyle(_STYLE)
+        app.setStyle("Fusion")
         app.setProperty("samplelab_style", "Fusion")
     app.setPalette(palette_of(theme))
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground)
