@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -45,6 +45,7 @@ import resources
 
 _SOURCE_DOCS = Path(__file__).resolve().parents[1] / "docs"
 _PACKAGED_DOCS = resources.ROOT / "docs"
+_PATH_ROLE = Qt.ItemDataRole.UserRole
 ICON_NAMES = ("samplelab.svg", "samplelab.png", "icon.svg", "icon.png")
 
 
@@ -110,7 +111,7 @@ class HelpWindow(QMainWindow):
         folder = docs_dir()
         for title, path in doc_pages(folder):
             item = QListWidgetItem(title)
-            item.setData(256, str(path))  # Qt.UserRole
+            item.setData(_PATH_ROLE, str(path))
             self.pages.addItem(item)
         self.pages.currentItemChanged.connect(self._on_page)
         if self.pages.count():
@@ -124,13 +125,13 @@ class HelpWindow(QMainWindow):
     def show_page(self, stem: str) -> None:
         """Show docs/<stem>.md."""
         for row in range(self.pages.count()):
-            if Path(self.pages.item(row).data(256)).stem == stem:
+            if Path(self.pages.item(row).data(_PATH_ROLE)).stem == stem:
                 self.pages.setCurrentRow(row)
                 return
 
     def _on_page(self, item: QListWidgetItem | None, _previous: object = None) -> None:
         if item is not None:
-            url = QUrl.fromLocalFile(item.data(256))
+            url = QUrl.fromLocalFile(item.data(_PATH_ROLE))
             if self.browser.source() != url:
                 self.browser.setSource(url)
 
@@ -169,7 +170,7 @@ class HelpWindow(QMainWindow):
         self._fit_images()
         path = url.toLocalFile()
         for row in range(self.pages.count()):
-            if self.pages.item(row).data(256) == path:
+            if self.pages.item(row).data(_PATH_ROLE) == path:
                 self.pages.blockSignals(True)
                 self.pages.setCurrentRow(row)
                 self.pages.blockSignals(False)

@@ -84,9 +84,8 @@ class MainWindow(QMainWindow):
                         menu.addAction(action)
         file_menu = self.menus["File"]
         file_menu.addSeparator()
-        self.quit_action = self._action(
-            "&Quit", self.close, "Ctrl+Q"
-        )  # Windows has no standard one
+        # Ctrl+Q everywhere: QKeySequence.Quit has no binding on Windows.
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         file_menu.addAction(self.quit_action)
         view = self.menus["View"]
         self.dark_action = self._action("&Dark theme", None, QKeySequence("Ctrl+Shift+D"))

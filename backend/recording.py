@@ -32,6 +32,7 @@ from backend import __version__
 from backend.config import SamplingConfig, parse_config
 from backend.errors import ConfigError, RecordingError
 from backend.h5clear import clear_consistency_flags
+from backend.runnotes import notes_from_json
 
 FORMAT_NAME = "samplelab-recording"
 FORMAT_VERSION = 1
@@ -376,7 +377,7 @@ class Recording:
             raise RecordingError(f"{self.path}: the stored config is unreadable ({exc})") from None
         self.device = json.loads(_decode(attrs.get("device_json", "{}")))
         self.provenance = json.loads(_decode(attrs.get("provenance_json", "{}")))
-        self.notes: dict[str, str] = json.loads(_decode(attrs.get(NOTES_ATTR, "{}")))
+        self.notes = notes_from_json(_decode(attrs.get(NOTES_ATTR, "{}")))
         self.seed = int(attrs.get("seed", 0))
         self.batches_planned = int(attrs.get("batches_planned", self.config.number_batches))
         self.batch_points = int(attrs.get("batch_points", self.config.batch_points))

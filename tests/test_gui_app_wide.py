@@ -46,6 +46,10 @@ def indicator_contrast(widget) -> float:
     )
 
 
+def size_of_indicator(widget) -> int:
+    return widget.style().pixelMetric(widget.style().PixelMetric.PM_IndicatorWidth)
+
+
 # --- 13. dark theme: unchecked check boxes and radio buttons stand out --------------------
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_unchecked_check_boxes_and_radio_buttons_are_clearly_visible(qtbot, window, theme):
@@ -70,6 +74,24 @@ def test_unchecked_check_boxes_and_radio_buttons_are_clearly_visible(qtbot, wind
     plain.resize(plain.sizeHint())
     for widget in (inverted, unchecked_radio, plain):
         assert indicator_contrast(widget) >= 3.0, f"{type(widget).__name__} in {theme}"
+
+    # The electrode table's On column: switch Input 6 off with a click on its box.
+    from widgets.electrodetable import COLUMNS
+
+    table = page.form.table.table
+    item = table.item(6, COLUMNS.index("active"))
+    rect = table.visualItemRect(item)
+    box = QPoint(rect.left() + 4 + size_of_indicator(table) // 2, rect.center().y())
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=box)
+    qtbot.waitUntil(lambda: item.checkState() == Qt.CheckState.Unchecked)
+    image = table.viewport().grab(rect).toImage()
+    background = QColor(image.pixel(image.width() - 2, image.height() // 2))
+    best = max(
+        contrast(QColor(image.pixel(x, y)), background)
+        for x in range(image.width())
+        for y in range(image.height())
+    )
+    assert best >= 3.0, f"the table's unchecked box in {theme}"
 
 
 # --- the log file and crashes -----------------------------------------------------------

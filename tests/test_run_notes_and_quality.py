@@ -47,6 +47,18 @@ def test_notes_are_stored_in_the_recording_attributes(noted):
         assert rec.notes == NOTES and rec.summary()["notes"] == NOTES
 
 
+def test_damaged_notes_never_stop_a_recording_from_opening(tmp_path, noted):
+    for stored, expected in (
+        ("{not json", {"notes": "{not json"}),
+        ('["a", 1]', {"notes": "['a', 1]"}),
+        ('{"operator": 7}', {"operator": "7"}),
+    ):
+        with h5py.File(noted, "r+") as f:
+            f.attrs[NOTES_ATTR] = stored
+        with Recording(noted) as rec:
+            assert rec.notes == expected
+
+
 def test_recordings_without_notes_have_none(recording):
     with h5py.File(recording, "r") as f:
         assert NOTES_ATTR not in f.attrs
