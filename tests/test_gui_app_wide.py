@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -114,6 +115,13 @@ def test_log_file_gets_every_thread_and_a_thread_crash_gets_a_dialog(qtbot, tmp_
         assert "Traceback" in dialog.detailedText()
         assert "log file" in dialog.informativeText()
         dialog.close()
+        try:  # what PySide does with an exception escaping a slot
+            {}["no such channel"]
+        except KeyError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        slot_dialog = wait_for_dialog(qtbot)
+        assert slot_dialog.text().startswith("An unexpected error occurred: KeyError")
+        slot_dialog.close()
         qCritical("a Qt complaint")
         text = hooks.log_file.read_text(encoding="utf-8")
         assert "WARNING [Thread-" in text and "amplifier is warm" in text
@@ -122,6 +130,7 @@ def test_log_file_gets_every_thread_and_a_thread_crash_gets_a_dialog(qtbot, tmp_
         assert "Traceback" in text and "ZeroDivisionError: batch arithmetic" in text
         assert text.count("ZeroDivisionError: batch arithmetic") == 1  # logged once
         assert "ERROR" in text and "a Qt complaint" in text
+        assert "KeyError: 'no such channel'" in text  # the slot's traceback too
     finally:
         hooks.uninstall()
     before = hooks.log_file.read_text(encoding="utf-8")
