@@ -193,6 +193,12 @@ class RecordingsPage(Page):
             return
         self._open(path)
 
+    def open_file(self, path: str) -> bool:
+        """Another page offers `path` (a new recording): browse its folder and open it."""
+        self.set_root(str(Path(path).parent))
+        self.open_path(path)
+        return True
+
     def _open(self, path: str) -> None:
         self.path, self.ranges = path, None
         self.follow.setChecked(False)
