@@ -76,11 +76,14 @@ def test_unchecked_check_boxes_and_radio_buttons_are_clearly_visible(qtbot, wind
     for widget in (inverted, unchecked_radio, plain):
         assert indicator_contrast(widget) >= 3.0, f"{type(widget).__name__} in {theme}"
 
-    # The electrode table's On column: switch Input 6 off with a click on its box.
+    # The electrode table's On column (shown for several devices): a box clicked off.
+    import resources
+    from backend.config import load_config
     from widgets.electrodetable import COLUMNS
 
+    page.form.set_config(load_config(resources.preset_path("two-devices")).to_bspysmg())
     table = page.form.table.table
-    item = table.item(6, COLUMNS.index("active"))
+    item = table.item(1, COLUMNS.index("active"))
     rect = table.visualItemRect(item)
     box = QPoint(rect.left() + 4 + size_of_indicator(table) // 2, rect.center().y())
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=box)

@@ -397,10 +397,8 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
                 Problem(f"input_data.{key}", f"must span at least {minimum} points at {fs} Hz")
             )
 
-    wiring = _wiring_problems(setup, n_in, n_out) + sync_channel_problems(
-        setup, drv.instrument_type
-    )
-    out += wiring
+    wiring = _wiring_problems(setup, n_in, n_out)
+    out += wiring + sync_channel_problems(setup, drv.instrument_type)
     if len(drv.amplification) != n_out:
         out.append(
             Problem(
