@@ -68,6 +68,12 @@ def clipping_value(clip: ClipSpec, amplification: Sequence[float]) -> list[float
     return [lo, hi]
 
 
+def kept_by_clipping(means: np.ndarray, clip_value: Sequence[float]) -> np.ndarray:
+    """The rows clipping keeps: mean output (float64, `histograms.row_means`) strictly
+    inside (lo, hi); NaN means are dropped. `backend.preview.RowMeans` counts the same."""
+    return (means > float(clip_value[0])) & (means < float(clip_value[1]))
+
+
 def voltage_ranges(offset: Any, amplitude: Any) -> np.ndarray:
     """(n, 2) float32 [offset - amplitude, offset + amplitude], computed in float32 as the peer."""
     off = np.asarray(offset, dtype=np.float32)

@@ -12,15 +12,18 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backend.histograms import Histogram, RowMeanHistogram
 from backend.postprocessed import PostprocessedFile
 
+if TYPE_CHECKING:
+    from backend.preview import RowMeans
+
 Report = Callable[[Any], None]
-#: Bins of the row-mean preview as drawn (the scan's 4096 fine bins, summed in groups).
+#: Bins of the row-mean preview as drawn.
 PREVIEW_DRAW_BINS = 256
 KEPT_BINS = 100
 
@@ -94,33 +97,24 @@ def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
         src.close()
 
 
-def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeanHistogram:
-    """One pass over the outputs: the row-mean histogram behind the live '% dropped'."""
+def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeans:
+    """One pass over the outputs: every row's mean, sorted, behind the live '% dropped'."""
     from backend.preview import scan_row_means
 
     return scan_row_means(list(paths), on_progress=report, cancelled=lambda: bool(token.cancelled))
 
 
-def preview_bins(hist: RowMeanHistogram, bins: int = PREVIEW_DRAW_BINS) -> tuple:
-    """(edges, counts) to draw: the fine bins summed in equal groups (exact counts)."""
-    n = len(hist.counts)
-    group = n // bins if n >= bins and n % bins == 0 else 1
-    counts = hist.counts.reshape(-1, group).sum(axis=1)
-    return hist.edges[::group], counts
+def preview_bins(means: RowMeans, bins: int = PREVIEW_DRAW_BINS) -> tuple:
+    """(edges, counts) of the row means to draw (np.histogram's binning, exact counts)."""
+    hist = means.histogram(bins)
+    return hist.edges, hist.counts
 
 
-def drop_text(estimate: Any) -> str:
-    """'Would drop 12.34 % (1,234 of 10,000 rows)'; '≈' when the bins leave doubt."""
-    if estimate.total == 0:
+def drop_text(count: Any) -> str:
+    """'Would drop 12.34 % (1,234 of 10,000 rows)': exactly what a run drops."""
+    if count.total == 0:
         return "No rows to clip."
-    approx = "" if estimate.exact else "≈ "
-    text = (
-        f"Would drop {approx}{estimate.percent:.2f} % "
-        f"({approx}{estimate.rows:,} of {estimate.total:,} rows)"
-    )
-    if not estimate.exact:
-        text += f"; between {estimate.low:,} and {estimate.high:,}"
-    return text
+    return f"Would drop {count.percent:.2f} % ({count.rows:,} of {count.total:,} rows)"
 
 
 # --- the run ----------------------------------------------------------------------------
