@@ -94,7 +94,7 @@ class RowMeans:
     def _flush(self) -> None:
         if not self._pending:
             return
-        run = np.sort(np.concatenate(self._pending), kind="stable")
+        run = np.sort(np.concatenate(self._pending))
         self._pending, self._pending_rows = [], 0
         if self._file is None:
             fd, name = tempfile.mkstemp(prefix=".rowmeans-", suffix=".bin", dir=self.directory)
@@ -108,7 +108,7 @@ class RowMeans:
         """Sort what is left; afterwards only queries. Returns self."""
         if self._file is None:  # everything fits in one run: keep it in memory
             if self._pending:
-                self._runs.append(np.sort(np.concatenate(self._pending), kind="stable"))
+                self._runs.append(np.sort(np.concatenate(self._pending)))
             self._pending, self._pending_rows = [], 0
             return self
         self._flush()

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QFont, QResizeEvent
+from PySide6.QtWidgets import QWidget
 
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 #: (name, edges, counts): counts[i] values in [edges[i], edges[i+1]).
@@ -69,15 +69,16 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ci.setContentsMargins(2, 2, 2, 2)
+        # Room on the right for the last tick label, which is centred on the axis end.
+        self.ci.setContentsMargins(2, 2, 14, 2)
         self.plot_item: pg.PlotItem = self.addPlot(row=0, col=0)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.showGrid(x=False, y=False)
-        self.legend = pg.LegendItem(offset=None, verSpacing=-4, labelTextSize="8pt")
-        self.legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.addItem(self.legend, row=0, col=1)
-        self.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
-        self.ci.layout.setColumnStretchFactor(0, 10)
+        # The legend floats in the plot's top-right corner: a legend beside the plot
+        # takes a layout column that collapses to nothing when the widget is narrow.
+        self.legend = pg.LegendItem(offset=(-6, 6), verSpacing=-4, labelTextSize="8pt")
+        self.legend.setParentItem(self.plot_item.getViewBox())
+        self.legend.setZValue(30)
         self._labels = {"left": (y_label, ""), "bottom": (x_label, x_units)}
         self._units = x_units
         self._title = title
@@ -121,6 +122,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             if len(edges):
                 lo, hi = min(lo, float(edges[0])), max(hi, float(edges[-1]))
         self._data_range = (lo, hi) if lo <= hi else None
+        self.legend.setVisible(len(histograms) > 1)  # one channel: the title names it
         self._style_legend()
         self._fit()
 
@@ -133,6 +135,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         return np.asarray(x), np.asarray(y)
 
     def legend_names(self) -> list[str]:
+        """The names in the legend (shown when there is more than one channel)."""
         return [label.text for _, label in self.legend.items]
 
     # --- clip limits ----------------------------------------------------------------
@@ -256,31 +259,74 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
 
     def _style_legend(self) -> None:
         self.legend.setLabelTextColor(self._foreground)
+        self.legend.setBrush(pg.mkBrush(_fill(self._background, 200)))
         for _, label in self.legend.items:
             label.setText(label.text, color=self._foreground, size="8pt")
 
 
 class HistogramGrid(pg.GraphicsLayoutWidget):
-    """One small histogram per channel, in rows of `columns` plots."""
+    """One small histogram per channel, in rows of up to `columns` plots.
 
-    def __init__(self, x_units: str = "", columns: int = 4, parent: QWidget | None = None) -> None:
+    The number of columns follows the widget's shape: each plot gets the share
+    of width and height closest to a readable `plot_size` (wide and short: one
+    row; narrow and tall: fewer columns, more rows).
+    """
+
+    def __init__(
+        self,
+        x_units: str = "",
+        columns: int = 4,
+        plot_size: tuple[int, int] = (130, 100),
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.ci.setContentsMargins(2, 2, 2, 2)
+        self.ci.setContentsMargins(2, 2, 10, 2)
         self.ci.setSpacing(2)
         self.x_units = x_units
-        self.columns = columns
+        self.max_columns = self.columns = columns
+        self.plot_size = plot_size
         self.plots: list[pg.PlotItem] = []
         self.curves: list[pg.PlotCurveItem] = []
         self.names: list[str] = []
+        self._data: list[HistogramData] = []
         self._colours: Sequence[str] = _FALLBACK_COLOURS
         self._foreground = "#303030"
-        self.setMinimumHeight(160)
+        self.setMinimumSize(200, 160)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.max_columns * self.plot_size[0], 2 * self.plot_size[1])
+
+    def fitting_columns(self, width: int | None = None, height: int | None = None) -> int:
+        """The columns whose plots come closest to `plot_size` in this widget (or size)."""
+        width = self.width() if width is None else width
+        height = self.height() if height is None else height
+        n = max(1, len(self._data))
+        best, best_cost = 1, math.inf
+        for columns in range(1, min(self.max_columns, n) + 1):
+            rows = -(-n // columns)
+            w, h = width / columns, height / rows
+            cost = max(self.plot_size[0] / max(w, 1), self.plot_size[1] / max(h, 1))
+            if cost < best_cost - 1e-9:
+                best, best_cost = columns, cost
+        return best
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)  # pyqtgraph itself calls this with None
+        if not hasattr(self, "_data"):  # called from the base class's __init__
+            return
+        columns = self.fitting_columns()
+        if columns != self.columns:
+            self.columns = columns
+            if self._data:
+                self.set_histograms(self._data)
 
     def set_histograms(
         self, histograms: Sequence[HistogramData], colours: Sequence[str] | None = None
     ) -> None:
         if colours:
             self._colours = tuple(colours)
+        self._data = list(histograms)
+        self.columns = self.fitting_columns()
         self.ci.clear()
         self.plots, self.curves, self.names = [], [], []
         for i, (name, edges, counts) in enumerate(histograms):

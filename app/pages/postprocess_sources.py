@@ -71,8 +71,10 @@ class SourcesPanel(QWidget):
         self.preview_plot.setToolTip("Drag the red lines to set custom limits")
         sources_box = QGroupBox("Sources (merged in this order)")
         QVBoxLayout(sources_box).addWidget(self.sources)
-        clip_box = QGroupBox(
-            "Clipping: drop rows whose mean output is outside LO..HI (drag the lines)"
+        clip_box = QGroupBox("Clipping (drag the red lines)")
+        clip_box.setToolTip(
+            "Rows whose mean output is not strictly inside LO … HI are dropped; "
+            "drag a red line on the histogram to set a custom limit"
         )
         column = QVBoxLayout(clip_box)
         column.addWidget(self.clip)
