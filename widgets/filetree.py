@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
     QDir,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -44,7 +47,76 @@ KindOfName = Callable[[str], str | None]
 #: folder path -> kind text for folders that open as data (None for plain folders)
 KindOfFolder = Callable[[str], str | None]
 
-_NAME, _SIZE, _KIND, _DATE = range(4)
+_NAME, _SIZE, _KIND, _DATE, _STATUS, _ROWS = range(6)
+_BASE_COLUMNS = 4  # QFileSystemModel's own; Status and Rows are ours
+_SORT = Qt.ItemDataRole.UserRole + 1  # a number to sort Size and Rows by
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a scan found a file to be: its kind, and for recordings status and rows."""
+
+    kind: str
+    status: str = ""
+    rows: int | None = None
+    modified: float = 0.0
+
+
+class DataFileModel(QFileSystemModel):
+    """The file system, with Status and Rows columns and sizes read fresh from disk.
+
+    The watched folder tells the model when files come and go, not when a file
+    grows: a recording being written showed the size it had when first listed.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.facts: dict[str, FileFacts] = {}
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
+        base = super().columnCount(QModelIndex() if parent is None else parent)
+        return base + 2 if base else 0
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
+        if section >= _BASE_COLUMNS and role == Qt.ItemDataRole.DisplayRole:
+            return ("Status", "Rows")[section - _BASE_COLUMNS]
+        return super().headerData(section, orientation, role)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
+        column = index.column()
+        if column >= _BASE_COLUMNS:
+            facts = self.facts.get(self.filePath(index))
+            if facts is None:
+                return None
+            if role == Qt.ItemDataRole.DisplayRole:
+                if column == _STATUS:
+                    return facts.status
+                return "" if facts.rows is None else f"{facts.rows:,}"
+            if role == _SORT:
+                return facts.status if column == _STATUS else (facts.rows or 0)
+            if role == Qt.ItemDataRole.TextAlignmentRole and column == _ROWS:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        if column == _SIZE and role in (Qt.ItemDataRole.DisplayRole, _SORT):
+            size = self._size_now(index)
+            if size is not None:
+                return size if role == _SORT else QLocale().formattedDataSize(size)
+        return super().data(index, role)
+
+    def _size_now(self, index: QModelIndex | QPersistentModelIndex) -> int | None:
+        if self.isDir(index):
+            return None
+        try:
+            return os.stat(self.filePath(index)).st_size
+        except OSError:
+            return None
+
+    def file_changed(self, path: str) -> None:
+        """Repaint a file's row (its size, status and rows may have changed)."""
+        index = self.index(path)
+        if index.isValid():
+            last = index.siblingAtColumn(self.columnCount(index.parent()) - 1)
+            self.dataChanged.emit(index.siblingAtColumn(0), last)
 
 
 class DataFileFilter(QSortFilterProxyModel):
@@ -68,6 +140,17 @@ class DataFileFilter(QSortFilterProxyModel):
     def set_kinds(self, kinds: dict[str, str]) -> None:
         self._detected.update(kinds)
         self.invalidate()
+
+    def lessThan(
+        self,
+        left: QModelIndex | QPersistentModelIndex,
+        right: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if left.column() in (_SIZE, _ROWS):  # by number, not by the text "1.2 MiB"
+            a, b = left.data(_SORT), right.data(_SORT)
+            if a is not None and b is not None and a != b:
+                return a < b
+        return super().lessThan(left, right)
 
     def file_kind(self, path: str, name: str) -> str | None:
         return self._detected.get(path) or self.kind_of_name(name)
@@ -148,7 +231,7 @@ class FileTree(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.model = QFileSystemModel(self)
+        self.model = DataFileModel(self)
         self.model.setFilter(QDir.Filter.AllDirs | QDir.Filter.Files | QDir.Filter.NoDotAndDotDot)
         self.model.setReadOnly(True)
         self.proxy = DataFileFilter(kind_of_name, kind_of_folder, hidden_suffixes, self)
@@ -161,11 +244,16 @@ class FileTree(QWidget):
         self.view.sortByColumn(_NAME, Qt.SortOrder.AscendingOrder)
         self.view.setColumnHidden(_DATE, True)
         self.view.setUniformRowHeights(True)
+        # Long recording names keep their start and their time stamp: "quick_…_0305.h5".
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.view.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
         header.setSectionResizeMode(_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(_SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (_SIZE, _KIND, _STATUS, _ROWS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for visual, column in enumerate((_NAME, _STATUS, _ROWS, _SIZE, _KIND)):
+            header.moveSection(header.visualIndex(column), visual)
         self.root_label = QLabel()
         self.root_label.setObjectName("root_label")
         self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -177,6 +265,12 @@ class FileTree(QWidget):
         self.show_all = QCheckBox("All files")
         self.show_all.setObjectName("show_all_files")
         self.show_all.setToolTip("Also list files samplelab cannot open")
+        self.offer_button = QToolButton()
+        self.offer_button.setObjectName("button_open_offered")
+        self.offer_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.offer_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.offer_button.hide()
+        self.offered: str | None = None
         row = QHBoxLayout()
         row.addWidget(self.root_label, 1)
         row.addWidget(self.show_all)
@@ -184,17 +278,71 @@ class FileTree(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.offer_button)
         layout.addWidget(self.view, 1)
+        self._rescan = QTimer(self)  # files added to a listed folder: scan it again
+        self._rescan.setSingleShot(True)
+        self._rescan.setInterval(300)
+        self._rescan_folders: set[str] = set()
+        self._rescan.timeout.connect(self._emit_rescans)
+        self.offer_button.clicked.connect(self._open_offered)
         self.root: str | None = None
         self.choose_button.clicked.connect(self.choose_folder_requested)
         self.show_all.toggled.connect(self.proxy.set_show_all)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.view.activated.connect(self._on_activated)
         self.model.directoryLoaded.connect(self.folder_loaded)
+        self.model.rowsInserted.connect(self._on_rows_inserted)
 
     def set_kinds(self, kinds: dict[str, str]) -> None:
         """What a scan found each file to be (path -> kind text); listed files are relabelled."""
         self.proxy.set_kinds(kinds)
+
+    def set_facts(self, facts: dict[str, FileFacts]) -> None:
+        """What a scan found (kind, and status and rows of recordings), per path."""
+        self.model.facts.update(facts)
+        self.proxy.set_kinds({path: f.kind for path, f in facts.items()})
+
+    def file_changed(self, path: str | os.PathLike, facts: FileFacts | None = None) -> None:
+        """A file grew or its status changed (e.g. a recording followed while written)."""
+        path = str(Path(path).resolve())
+        if facts is not None:
+            self.model.facts[path] = facts
+        self.model.file_changed(path)
+
+    def facts_of(self, path: str | os.PathLike) -> FileFacts | None:
+        return self.model.facts.get(str(Path(path).resolve()))
+
+    def cell_text(self, path: str | os.PathLike, column: str) -> str:
+        """The text shown for `path` in a column ('Name', 'Size', 'Kind', 'Status', 'Rows')."""
+        number = {"Name": _NAME, "Size": _SIZE, "Kind": _KIND, "Status": _STATUS, "Rows": _ROWS}
+        index = self.index_of(path)
+        if not index.isValid():
+            return ""
+        value = self.proxy.data(index.siblingAtColumn(number[column]))
+        return "" if value is None else str(value)
+
+    def offer(self, path: str | None, text: str = "") -> None:
+        """Offer one file above the tree (e.g. the newest recording); None hides the offer."""
+        self.offered = path
+        self.offer_button.setVisible(path is not None)
+        if path is not None:
+            self.offer_button.setText(text)
+            self.offer_button.setToolTip(f"Open {path}")
+
+    def _open_offered(self) -> None:
+        if self.offered is not None and not self.select(self.offered):
+            self.path_selected.emit(self.offered)  # not listed yet: open it all the same
+
+    def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
+        if parent.isValid():
+            self._rescan_folders.add(self.model.filePath(parent))
+            self._rescan.start()
+
+    def _emit_rescans(self) -> None:
+        folders, self._rescan_folders = self._rescan_folders, set()
+        for folder in sorted(folders):
+            self.folder_loaded.emit(folder)
 
     def set_root(self, folder: str | os.PathLike) -> None:
         """Show `folder` (and below); the tree loads in the background."""
