@@ -131,3 +131,15 @@ def plot_point(view, x: float, y_fraction: float = 0.5, plot_item=None) -> QPoin
     y0, y1 = vb.viewRange()[1]
     scene = vb.mapViewToScene(QPointF(x, y0 + y_fraction * (y1 - y0)))
     return view.mapFromScene(scene)
+
+
+def click_group_box_check(qtbot, box) -> None:
+    """Click the check box in a checkable QGroupBox's title, where the user clicks it."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionGroupBox
+
+    option = QStyleOptionGroupBox()
+    box.initStyleOption(option)
+    rect = box.style().subControlRect(
+        QStyle.ComplexControl.CC_GroupBox, option, QStyle.SubControl.SC_GroupBoxCheckBox, box
+    )
+    qtbot.mouseClick(box, LEFT, pos=rect.center())
