@@ -213,8 +213,9 @@ def test_the_browser_starts_in_the_recordings_folder_and_offers_the_newest(
     show_page(qtbot, window, "recordings")
     qtbot.waitUntil(lambda: page.tree.root == str(recordings.resolve()), timeout=5_000)
     offer = page.tree.offer_button
-    qtbot.waitUntil(lambda: offer.isVisible() and newest.name in offer.text(), timeout=10_000)
-    assert offer.text() == f"Newest: {newest.name} (complete, 150 rows)"
+    tree = page.tree
+    qtbot.waitUntil(lambda: offer.isVisible() and newest.name in tree.offer_text(), timeout=10_000)
+    assert tree.offer_text() == f"Newest: {newest.name} (complete, 150 rows)"
     click(qtbot, offer)
     qtbot.waitUntil(lambda: page.view.info is not None and page.view.info.path == str(newest))
     # Status and rows as columns; long names keep their start and their time stamp.
@@ -237,14 +238,14 @@ def test_a_chosen_folder_is_remembered_and_a_new_session_is_offered(
     old = make_recording(chosen / "old.h5", seed=1)
     choose_folder(qtbot, monkeypatch, page, chosen)
     qtbot.waitUntil(lambda: page.tree.offer_button.isVisible(), timeout=10_000)
-    assert page.tree.offer_button.text().startswith("Newest: old.h5")
+    assert page.tree.offer_text().startswith("Newest: old.h5")
     sampling = window.pages["sampling"]
     sampling.run_options.realtime.setChecked(False)
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
     new = Path(sampling.last_result.path)
     assert new.parent == chosen and new != old
-    qtbot.waitUntil(lambda: new.name in page.tree.offer_button.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: new.name in page.tree.offer_text(), timeout=10_000)
     page.save_state(window.settings)
     assert window.settings.value("recordings/root", "", str) == str(chosen.resolve())
 

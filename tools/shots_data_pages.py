@@ -104,8 +104,8 @@ def postprocess_shots(shooter: Shooter, sources: list[Path], work: Path) -> None
     dialog.out_edit.setText(str(work / "dataset"))
     dialog.run()
     _wait(lambda: dialog.worker is None, 120, "the dataset export")
-    sizes = shooter.sizes
-    shooter.sizes = [(min(w, 900), min(h, 640)) for w, h in sizes]
+    sizes = shooter.sizes  # the dialog on a screen of each size
+    shooter.sizes = [(min(w - 124, 900), min(h - 100, 700)) for w, h in sizes]
     shooter.shoot("dataset-export", dialog)
     shooter.sizes = sizes
     dialog.close()

@@ -28,19 +28,20 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileSystemModel,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QSizePolicy,
     QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.elidedlabel import ElidedLabel
 
 #: (suffix or exact name) -> kind text shown in the Kind column
 KindOfName = Callable[[str], str | None]
@@ -254,10 +255,8 @@ class FileTree(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         for visual, column in enumerate((_NAME, _STATUS, _ROWS, _SIZE, _KIND)):
             header.moveSection(header.visualIndex(column), visual)
-        self.root_label = QLabel()
+        self.root_label = ElidedLabel()  # a long path keeps its start and the folder's name
         self.root_label.setObjectName("root_label")
-        self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.root_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.choose_button = QToolButton()
         self.choose_button.setObjectName("button_choose_folder")
         self.choose_button.setText("Choose folder…")
@@ -271,6 +270,7 @@ class FileTree(QWidget):
         self.offer_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.offer_button.hide()
         self.offered: str | None = None
+        self._offer_text = ""
         row = QHBoxLayout()
         row.addWidget(self.root_label, 1)
         row.addWidget(self.show_all)
@@ -324,11 +324,26 @@ class FileTree(QWidget):
 
     def offer(self, path: str | None, text: str = "") -> None:
         """Offer one file above the tree (e.g. the newest recording); None hides the offer."""
-        self.offered = path
+        self.offered, self._offer_text = path, text
         self.offer_button.setVisible(path is not None)
         if path is not None:
-            self.offer_button.setText(text)
-            self.offer_button.setToolTip(f"Open {path}")
+            self._elide_offer()
+            self.offer_button.setToolTip(f"{text}\nOpen {path}")
+
+    def offer_text(self) -> str:
+        """The whole text of the offer (the button shows it elided when narrow)."""
+        return self._offer_text
+
+    def _elide_offer(self) -> None:
+        width = max(40, self.width() - 16)
+        metrics = self.offer_button.fontMetrics()
+        shown = metrics.elidedText(self._offer_text, Qt.TextElideMode.ElideMiddle, width)
+        self.offer_button.setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.offered is not None:
+            self._elide_offer()
 
     def _open_offered(self) -> None:
         if self.offered is not None and not self.select(self.offered):
@@ -352,7 +367,6 @@ class FileTree(QWidget):
         source_root = self.model.setRootPath(folder)
         self.view.setRootIndex(self.proxy.mapFromSource(source_root))
         self.root_label.setText(folder)
-        self.root_label.setToolTip(folder)
 
     def index_of(self, path: str | os.PathLike) -> QModelIndex:
         """The view's index of `path` (invalid until the model has loaded it)."""

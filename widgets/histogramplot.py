@@ -20,6 +20,8 @@ from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+#: The narrowest a small histogram of the grid can be drawn with its axes (pixels).
+MIN_PLOT_WIDTH = 125
 #: (name, edges, counts): counts[i] values in [edges[i], edges[i+1]).
 HistogramData = tuple[str, np.ndarray, np.ndarray]
 
@@ -302,7 +304,8 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
         height = self.height() if height is None else height
         n = max(1, len(self._data))
         best, best_cost = 1, math.inf
-        for columns in range(1, min(self.max_columns, n) + 1):
+        fit = max(1, width // MIN_PLOT_WIDTH)  # narrower, axes and ticks would overflow
+        for columns in range(1, min(self.max_columns, n, fit) + 1):
             rows = -(-n // columns)
             w, h = width / columns, height / rows
             cost = max(self.plot_size[0] / max(w, 1), self.plot_size[1] / max(h, 1))

@@ -20,8 +20,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -44,6 +42,7 @@ from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.sampling import SessionResult
+from widgets.elidedlabel import ElidedLabel
 from widgets.filetree import FileFacts, FileTree
 from widgets.metatree import MetaTree
 
@@ -71,10 +70,8 @@ class RecordingsPage(FolderBrowsing, Page):
         # recordings (Postprocess) pick up resumed ones from `runner.finished` too.
         self.runner = ResumeRunner(ctx.workers, self)
         self.last_result: SessionResult | None = None
-        self.file_label = QLabel("No file selected")
+        self.file_label = ElidedLabel("No file selected")
         self.file_label.setObjectName("browser_file")
-        self.file_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.stacked = QCheckBox("Stacked")
         self.stacked.setObjectName("stacked")
         self.stacked.setToolTip(
@@ -184,7 +181,6 @@ class RecordingsPage(FolderBrowsing, Page):
         self.path, self.ranges = path, None
         self.follow.setChecked(False)
         self.file_label.setText(Path(path).name)
-        self.file_label.setToolTip(path)
         self._meta_path = None
         self.meta.set_sections([("File", {"Path": path, "Kind": "reading…"})], ["File"])
         self.view.open(path)
