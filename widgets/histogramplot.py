@@ -293,7 +293,7 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
         self._data: list[HistogramData] = []
         self._colours: Sequence[str] = _FALLBACK_COLOURS
         self._foreground = "#303030"
-        self.setMinimumSize(200, 160)
+        self.setMinimumSize(170, 160)
 
     def sizeHint(self) -> QSize:
         return QSize(self.max_columns * self.plot_size[0], 2 * self.plot_size[1])

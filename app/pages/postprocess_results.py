@@ -56,7 +56,7 @@ class ResultsView(QWidget):
         self._problems: dict[str, dict[str, str | None]] = {}
         self.outputs = HistogramPlot("Kept outputs", "Output current", "nA")
         self.outputs.setObjectName("plot_kept_outputs")
-        self.outputs.setMinimumWidth(240)
+        self.outputs.setMinimumWidth(200)
         self.coverage = HistogramGrid("V", columns=4)
         self.coverage.setObjectName("plot_coverage")
         self.coverage_title = QLabel("Input coverage per electrode (kept rows)")
