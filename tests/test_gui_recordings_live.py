@@ -254,3 +254,21 @@ def test_a_chosen_folder_is_remembered_and_a_new_session_is_offered(
 def _home(tmp_path, monkeypatch):
     """The platform's data folder lives in the test's own folder."""
     monkeypatch.setenv("SAMPLELAB_HOME", str(tmp_path / "home"))
+
+
+def test_long_names_keep_their_start_their_end_and_the_status(qtbot):
+    from widgets.elidedlabel import ElidedLabel
+
+    label = ElidedLabel()
+    qtbot.addWidget(label)
+    name = "quick_demo_2026_12_07_030505_with_a_long_note.h5"
+    label.setText(name, " — complete  (25,000 rows)")
+    label.resize(260, 20)
+    label.show()
+    shown = label.shown_text()
+    assert "…" in shown and shown.startswith("quick_")
+    assert shown.endswith(" — complete  (25,000 rows)")
+    assert label.text() == name + " — complete  (25,000 rows)"
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    label.resize(900, 20)
+    assert label.shown_text() == label.text()

@@ -251,8 +251,12 @@ class FileTree(QWidget):
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
         header.setSectionResizeMode(_NAME, QHeaderView.ResizeMode.Stretch)
-        for column in (_SIZE, _KIND, _STATUS, _ROWS):
+        for column in (_SIZE, _STATUS, _ROWS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # The kind is the longest text and the least needed: it gives way to the names
+        # (a tooltip holds it whole; the user can widen the column).
+        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(_KIND, 110)
         for visual, column in enumerate((_NAME, _STATUS, _ROWS, _SIZE, _KIND)):
             header.moveSection(header.visualIndex(column), visual)
         self.root_label = ElidedLabel()  # a long path keeps its start and the folder's name

@@ -20,8 +20,9 @@ from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-#: The narrowest a small histogram of the grid can be drawn with its axes (pixels).
-MIN_PLOT_WIDTH = 125
+#: The narrowest a small histogram of the grid is drawn with its count axis (pixels),
+#: the axis's width, and the least height at which its tick labels do not overlap.
+MIN_PLOT_WIDTH, AXIS_WIDTH, AXIS_PLOT_HEIGHT = 125, 36, 80
 #: (name, edges, counts): counts[i] values in [edges[i], edges[i+1]).
 HistogramData = tuple[str, np.ndarray, np.ndarray]
 
@@ -300,28 +301,41 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
 
     def fitting_columns(self, width: int | None = None, height: int | None = None) -> int:
         """The columns whose plots come closest to `plot_size` in this widget (or size)."""
+        return self._fit(width, height)[0]
+
+    def _fit(self, width: int | None = None, height: int | None = None) -> tuple[int, bool]:
+        """(columns, whether the count axes fit): small plots drop their count axis (the
+        shape of the coverage is what they show) before they get too flat or narrow."""
         width = self.width() if width is None else width
         height = self.height() if height is None else height
         n = max(1, len(self._data))
-        best, best_cost = 1, math.inf
-        fit = max(1, width // MIN_PLOT_WIDTH)  # narrower, axes and ticks would overflow
-        for columns in range(1, min(self.max_columns, n, fit) + 1):
+        best, best_cost = (1, True), math.inf
+        for columns in range(1, min(self.max_columns, n) + 1):
             rows = -(-n // columns)
             w, h = width / columns, height / rows
+            axis = w >= MIN_PLOT_WIDTH and h >= AXIS_PLOT_HEIGHT
+            if w < MIN_PLOT_WIDTH - (0 if axis else AXIS_WIDTH) and columns > 1:
+                continue  # the bottom axis's ticks would overflow
             cost = max(self.plot_size[0] / max(w, 1), self.plot_size[1] / max(h, 1))
             if cost < best_cost - 1e-9:
-                best, best_cost = columns, cost
+                best, best_cost = (columns, axis), cost
         return best
+
+    def count_axes_shown(self) -> bool:
+        return bool(self.plots) and self.plots[0].getAxis("left").isVisible()
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)  # pyqtgraph itself calls this with None
         if not hasattr(self, "_data"):  # called from the base class's __init__
             return
-        columns = self.fitting_columns()
+        columns, axis = self._fit()
         if columns != self.columns:
             self.columns = columns
             if self._data:
                 self.set_histograms(self._data)
+        elif self.plots and axis != self.count_axes_shown():
+            for plot in self.plots:
+                plot.showAxis("left", axis)
 
     def set_histograms(
         self, histograms: Sequence[HistogramData], colours: Sequence[str] | None = None
@@ -329,7 +343,7 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
         if colours:
             self._colours = tuple(colours)
         self._data = list(histograms)
-        self.columns = self.fitting_columns()
+        self.columns, axis = self._fit()
         self.ci.clear()
         self.plots, self.curves, self.names = [], [], []
         for i, (name, edges, counts) in enumerate(histograms):
@@ -340,7 +354,8 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
             colour = self._colours[i % len(self._colours)]
             curve = _step_curve(edges, counts, colour, 150)
             plot.addItem(curve)
-            plot.getAxis("left").setWidth(36)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.showAxis("left", axis)
             self.plots.append(plot)
             self.curves.append(curve)
             self.names.append(name)

@@ -219,7 +219,7 @@ class RecordingsPage(FolderBrowsing, Page):
 
     def _show_header(self, info: FileInfo) -> None:
         status = f" — {info.status}" if info.status else ""
-        self.file_label.setText(f"{Path(info.path).name}{status}  ({info.rows:,} rows)")
+        self.file_label.setText(Path(info.path).name, f"{status}  ({info.rows:,} rows)")
 
     def _on_opened(self, info: FileInfo) -> None:
         self._show_header(info)
