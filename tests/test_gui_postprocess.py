@@ -513,3 +513,27 @@ def test_results_follow_the_sources(qtbot, monkeypatch, tmp_path, window):
     assert banner.text().startswith("Out of date: clipping changed (this run used default")
     click_radio(qtbot, page.clip.buttons["default"])
     assert not banner.isVisible()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1400, 900)])
+def test_layout_keeps_run_and_the_results_usable(qtbot, monkeypatch, tmp_path, window, size):
+    """Run stays in view however many sources; the kept-outputs plot keeps a usable size,
+    its title is not cut and the last tick label has room."""
+    window.resize(*size)
+    recordings = [make_recording(tmp_path / f"r{i}.h5", seed=i) for i in range(4)]
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, *recordings)
+    wait_scanned(qtbot, page)
+    assert len(page.inputs.paths) == 4
+    assert window_shows(page.run_button) and window_shows(page.dataset_button)
+    run_and_wait(qtbot, page)
+    plot = page.results.outputs
+    assert plot.width() >= 200 and plot.height() >= 150
+    title = plot.title_label
+    assert title.item.boundingRect().width() <= plot.width()  # the text fits the widget
+    # The plot area ends before the widget does, leaving room for the last tick label.
+    view_right = plot.plot_item.getViewBox().sceneBoundingRect().right()
+    assert plot.width() - view_right >= 12
+    for button in page.results.export_buttons.values():
+        assert window_shows(button)
+    assert page.results.coverage.plots and all(p.isVisible() for p in page.results.coverage.plots)

@@ -27,6 +27,21 @@ MIN_PLOT_WIDTH, AXIS_WIDTH, AXIS_PLOT_HEIGHT = 125, 36, 80
 HistogramData = tuple[str, np.ndarray, np.ndarray]
 
 
+class _TitleLabel(pg.LabelItem):
+    """A title that never makes its plot wider than the widget.
+
+    pyqtgraph's labels make their text's width the layout's minimum: a narrow
+    histogram then grew past its widget and lost its right edge (the last tick
+    label, the HI label). This one is centred and may overflow its cell instead.
+    """
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(1)  # (0 would count as unset)
+        height = self.minimumHeight()
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (1, height)
+
+
 def _fill(colour: str, alpha: int) -> QColor:
     c = pg.mkColor(colour)
     c.setAlpha(alpha)
@@ -73,8 +88,10 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
     ) -> None:
         super().__init__(parent)
         # Room on the right for the last tick label, which is centred on the axis end.
-        self.ci.setContentsMargins(2, 2, 14, 2)
-        self.plot_item: pg.PlotItem = self.addPlot(row=0, col=0)
+        self.ci.setContentsMargins(2, 2, 16, 2)
+        self.title_label = _TitleLabel("", size="9pt")
+        self.addItem(self.title_label, row=0, col=0)
+        self.plot_item: pg.PlotItem = self.addPlot(row=1, col=0)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.showGrid(x=False, y=False)
         # The legend floats in the plot's top-right corner: a legend beside the plot
@@ -229,7 +246,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
     # --- looks ----------------------------------------------------------------------
     def set_title(self, title: str) -> None:
         self._title = title
-        self.plot_item.setTitle(title, size="10pt", color=self._foreground)
+        self.title_label.setText(title, size="9pt", color=self._foreground)
 
     @property
     def title(self) -> str:
