@@ -30,7 +30,7 @@ from app.pages import AppContext, Page, register_page
 from app.pages.postprocess_sessions import SessionRecordings
 from app.pages.recordings_data import FileInfo
 from app.pages.recordings_folder import FolderBrowsing
-from app.pages.recordings_meta import EXPANDED, channel_section
+from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings_resume import ResumeRunner
 from app.pages.recordings_scan import (
     HIDDEN_SUFFIXES,
@@ -181,7 +181,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.path, self.ranges = path, None
         self.follow.setChecked(False)
         self.file_label.setText(Path(path).name)
-        self._meta_path = None
+        self._meta_path = self._followed_key = None
         self.meta.set_sections([("File", {"Path": path, "Kind": "reading…"})], ["File"])
         self.view.open(path)
         self._load_metadata(path)
@@ -285,7 +285,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
 
     def _on_ranges_progress(self, fraction: float) -> None:
-        self.meta.set_text(["Channels"], f"computing… {fraction:.0%}")
+        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
 
     # --- resume ---------------------------------------------------------------------
     def resume(self) -> None:
