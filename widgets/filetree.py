@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
     QDir,
-    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -31,7 +29,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileSystemModel,
     QHBoxLayout,
     QHeaderView,
     QSizePolicy,
@@ -42,82 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.elidedlabel import ElidedLabel
+from widgets.filemodel import ROWS, SORT, STATUS, DataFileModel, FileFacts
 
 #: (suffix or exact name) -> kind text shown in the Kind column
 KindOfName = Callable[[str], str | None]
 #: folder path -> kind text for folders that open as data (None for plain folders)
 KindOfFolder = Callable[[str], str | None]
 
-_NAME, _SIZE, _KIND, _DATE, _STATUS, _ROWS = range(6)
-_BASE_COLUMNS = 4  # QFileSystemModel's own; Status and Rows are ours
-_SORT = Qt.ItemDataRole.UserRole + 1  # a number to sort Size and Rows by
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What a scan found a file to be: its kind, and for recordings status and rows."""
-
-    kind: str
-    status: str = ""
-    rows: int | None = None
-    modified: float = 0.0
-
-
-class DataFileModel(QFileSystemModel):
-    """The file system, with Status and Rows columns and sizes read fresh from disk.
-
-    The watched folder tells the model when files come and go, not when a file
-    grows: a recording being written showed the size it had when first listed.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.facts: dict[str, FileFacts] = {}
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        base = super().columnCount(QModelIndex() if parent is None else parent)
-        return base + 2 if base else 0
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
-        if section >= _BASE_COLUMNS and role == Qt.ItemDataRole.DisplayRole:
-            return ("Status", "Rows")[section - _BASE_COLUMNS]
-        return super().headerData(section, orientation, role)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
-        column = index.column()
-        if column >= _BASE_COLUMNS:
-            facts = self.facts.get(self.filePath(index))
-            if facts is None:
-                return None
-            if role == Qt.ItemDataRole.DisplayRole:
-                if column == _STATUS:
-                    return facts.status
-                return "" if facts.rows is None else f"{facts.rows:,}"
-            if role == _SORT:
-                return facts.status if column == _STATUS else (facts.rows or 0)
-            if role == Qt.ItemDataRole.TextAlignmentRole and column == _ROWS:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if column == _SIZE and role in (Qt.ItemDataRole.DisplayRole, _SORT):
-            size = self._size_now(index)
-            if size is not None:
-                return size if role == _SORT else QLocale().formattedDataSize(size)
-        return super().data(index, role)
-
-    def _size_now(self, index: QModelIndex | QPersistentModelIndex) -> int | None:
-        if self.isDir(index):
-            return None
-        try:
-            return os.stat(self.filePath(index)).st_size
-        except OSError:
-            return None
-
-    def file_changed(self, path: str) -> None:
-        """Repaint a file's row (its size, status and rows may have changed)."""
-        index = self.index(path)
-        if index.isValid():
-            last = index.siblingAtColumn(self.columnCount(index.parent()) - 1)
-            self.dataChanged.emit(index.siblingAtColumn(0), last)
+_NAME, _SIZE, _KIND, _DATE = range(4)
 
 
 class DataFileFilter(QSortFilterProxyModel):
@@ -147,8 +76,8 @@ class DataFileFilter(QSortFilterProxyModel):
         left: QModelIndex | QPersistentModelIndex,
         right: QModelIndex | QPersistentModelIndex,
     ) -> bool:
-        if left.column() in (_SIZE, _ROWS):  # by number, not by the text "1.2 MiB"
-            a, b = left.data(_SORT), right.data(_SORT)
+        if left.column() in (_SIZE, ROWS):  # by number, not by the text "1.2 MiB"
+            a, b = left.data(SORT), right.data(SORT)
             if a is not None and b is not None and a != b:
                 return a < b
         return super().lessThan(left, right)
@@ -251,13 +180,13 @@ class FileTree(QWidget):
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
         header.setSectionResizeMode(_NAME, QHeaderView.ResizeMode.Stretch)
-        for column in (_SIZE, _STATUS, _ROWS):
+        for column in (_SIZE, STATUS, ROWS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         # The kind is the longest text and the least needed: it gives way to the names
         # (a tooltip holds it whole; the user can widen the column).
         header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(_KIND, 110)
-        for visual, column in enumerate((_NAME, _STATUS, _ROWS, _SIZE, _KIND)):
+        for visual, column in enumerate((_NAME, STATUS, ROWS, _SIZE, _KIND)):
             header.moveSection(header.visualIndex(column), visual)
         self.root_label = ElidedLabel()  # a long path keeps its start and the folder's name
         self.root_label.setObjectName("root_label")
@@ -319,7 +248,7 @@ class FileTree(QWidget):
 
     def cell_text(self, path: str | os.PathLike, column: str) -> str:
         """The text shown for `path` in a column ('Name', 'Size', 'Kind', 'Status', 'Rows')."""
-        number = {"Name": _NAME, "Size": _SIZE, "Kind": _KIND, "Status": _STATUS, "Rows": _ROWS}
+        number = {"Name": _NAME, "Size": _SIZE, "Kind": _KIND, "Status": STATUS, "Rows": ROWS}
         index = self.index_of(path)
         if not index.isValid():
             return ""

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.pages.postprocess_jobs import EXPORTS, RunOutcome, summary_rows
 from app.theme import LIGHT, Theme
-from widgets.histogramplot import HistogramGrid, HistogramPlot
+from widgets.histogramgrid import HistogramGrid
+from widgets.histogramplot import HistogramPlot
 from widgets.summarytable import SummaryTable
 
 #: which -> (button text, tooltip)

@@ -43,7 +43,8 @@ from app.settings import AppSettings
 from app.theme import Theme
 from backend.sampling import SessionResult
 from widgets.elidedlabel import ElidedLabel
-from widgets.filetree import FileFacts, FileTree
+from widgets.filemodel import FileFacts
+from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
 
 log = logging.getLogger(__name__)

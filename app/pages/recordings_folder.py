@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import dialogs
 from app.pages.recordings_scan import KIND_TEXT, scan_folder
-from widgets.filetree import FileFacts
+from widgets.filemodel import FileFacts
 
 if TYPE_CHECKING:
     from app.pages.recordings import RecordingsPage
