@@ -64,6 +64,10 @@ class FileFormatError(SamplelabError):
     """A file that is missing, unreadable, or not of the expected kind."""
 
 
+class FileInUseError(SamplelabError):
+    """A file that cannot be replaced: open in another program (Windows) or write-protected."""
+
+
 class RecordingError(SamplelabError):
     """A recording that cannot be created, appended to, or read."""
 

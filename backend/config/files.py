@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from backend.config.schema import SamplingConfig
 from backend.config.yamlsafe import RefusedTagError, dump_bspysmg_yaml, load_yaml
 from backend.errors import ConfigError, Problem
+from backend.files import write_text_atomic
 
 BSPYSMG_CONFIG_NAME = "sampler_configs.json"
 
@@ -133,7 +134,4 @@ def save_config(cfg: SamplingConfig, path: str | os.PathLike, flavour: str = "sa
         text = config_to_yaml(cfg)
     else:
         raise ValueError(f"unknown config flavour {flavour!r}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)
