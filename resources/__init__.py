@@ -13,6 +13,17 @@ def preset_paths() -> dict[str, Path]:
     return {p.stem: p for p in sorted(PRESETS.glob("*.yaml"))}
 
 
+def preset_summary(path: Path) -> str:
+    """The first sentence of a preset's leading comment (what it is for)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    text = " ".join(lines)
+    return text.split(". ")[0].rstrip(".") if text else ""
+
+
 def preset_path(name: str) -> Path:
     presets = preset_paths()
     if name not in presets:

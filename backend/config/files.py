@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from backend.config.schema import SamplingConfig
 from backend.config.yamlsafe import RefusedTagError, dump_bspysmg_yaml, load_yaml
-from backend.errors import ConfigError, Problem
+from backend.errors import ConfigError, ConfigFileError, Problem
 from backend.files import write_text_atomic
 
 BSPYSMG_CONFIG_NAME = "sampler_configs.json"
@@ -66,9 +66,9 @@ def read_config_dict(path: str | os.PathLike) -> dict:
     try:
         text = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem("", f"file not found: {path}")], str(path)) from None
+        raise ConfigFileError(f"file not found: {path}", str(path)) from None
     except OSError as exc:
-        raise ConfigError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
+        raise ConfigFileError(f"cannot read {path}: {exc.strerror}", str(path)) from None
     try:
         data = load_yaml(text)
     except RefusedTagError as exc:
