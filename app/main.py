@@ -25,17 +25,19 @@ log = logging.getLogger(__name__)
 
 
 def display_problem() -> str | None:
-    """Why no window can be shown here, or None when one can."""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    """Why no window can be shown here, or None when one can (Qt would abort instead)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         return (
             "no display found (DISPLAY and WAYLAND_DISPLAY are unset); run samplelab on a "
             "desktop, or set QT_QPA_PLATFORM=offscreen to run it headless"
         )
-    return None
+    from app.qtplatform import xcb_problem
+
+    return xcb_problem()
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
