@@ -34,7 +34,8 @@ DEBIAN_12_LDD = """\
 
 
 def test_the_parser_names_each_missing_library_once():
-    assert qtplatform.missing_libraries(DEBIAN_12_LDD) == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    missing = qtplatform.missing_libraries(DEBIAN_12_LDD)
+    assert missing == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
     assert qtplatform.missing_libraries("\tnot a dynamic executable\n") == []
 
 
