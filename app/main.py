@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.commands.common import EXIT_FAILED, fail
 from app.settings import APPLICATION, ORGANIZATION
@@ -75,26 +76,43 @@ def install_excepthook(window) -> None:
 
 
 def _leave_a_core_for_the_gui() -> None:
-    """One torch thread for the simulated device's network.
+    """Load torch with one thread for the simulated device's network.
 
     Lab PCs often have two to four cores; torch would take them all and the
-    GUI thread, which draws the live plots, would queue behind it.
+    GUI thread, which draws the live plots, would queue behind it. Run on a
+    thread once the window shows, so the first Start does not wait for torch
+    and the first paint does not either.
     """
-    import torch
+    try:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
+    except Exception as exc:  # the simulated device will say so when it is used
+        log.warning("could not load torch: %s", exc)
 
 
-def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) -> int:
-    """Open the main window (with `config_path` loaded, if given); the exit code when closed."""
+def run_gui(
+    config_path: str | None = None,
+    exit_after_ms: int | None = None,
+    on_first_paint: Callable[[QWidget], None] | None = None,
+) -> int:
+    """Open the main window (with `config_path` loaded, if given); the exit code when closed.
+
+    `on_first_paint(window)` is called once the window has first been painted,
+    before any deferred work starts (start-up benchmark and tests).
+    """
     problem = display_problem()
     if problem:
         return fail(problem, EXIT_FAILED)
     app = ensure_app()
-    _leave_a_core_for_the_gui()
     from app.mainwindow import MainWindow
 
     window = MainWindow(config_path=config_path)
+    if on_first_paint is not None:
+        window.first_paint.painted.connect(lambda: on_first_paint(window))
+    # Not a daemon: quitting at once waits for the import instead of cutting it.
+    warm_up = threading.Thread(target=_leave_a_core_for_the_gui, name="torch-warm-up")
+    window.first_paint.call_after(warm_up.start)
     window.show()
     previous_hook = sys.excepthook
     install_excepthook(window)

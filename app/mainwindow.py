@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app import dialogs
+from app.firstpaint import FirstPaint
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
 from app.settings import AppSettings
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("main_window")
         self.settings = settings or AppSettings()
+        self.first_paint = FirstPaint(self)
         self.workers = WorkerPool(self)
         self.ctx = AppContext(self, self.settings, self.workers)
         self.ctx.initial_config = config_path

@@ -114,7 +114,8 @@ class SamplingPage(Page):
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_start_failed)
         self._restore(ctx.settings)
-        self._discover_devices()
+        self.run_options.set_devices(*device_choices(None))
+        ctx.after_first_paint(self._discover_devices)  # the NI driver loads once the window shows
 
     # --- construction ---------------------------------------------------------------
     def _make_actions(self) -> None:
