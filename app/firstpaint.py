@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 #: If a shown window is never exposed (minimised at start), deferred work runs anyway.
 FALLBACK_MS = 3000
@@ -28,16 +28,30 @@ class FirstPaint(QObject):
         self.window = window
         self.done = False
         self._deferred: list[Callable[[], None]] = []
+        self._filtering = False
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if not self.done and watched is self.window:
-            if event.type() == QEvent.Type.Paint:
-                # The children paint in this same pass; the timer fires once it is flushed.
-                QTimer.singleShot(0, self, self._fire)
-            elif event.type() == QEvent.Type.Show:
-                QTimer.singleShot(FALLBACK_MS, self, self._fire)
+        kind = event.type()
+        if watched is self.window and kind == QEvent.Type.Show and not self._filtering:
+            # From showing to the first paint, on the whole application: a window whose
+            # children cover it gets no paint event of its own, only they do.
+            self._filtering = True
+            QApplication.instance().installEventFilter(self)
+            QTimer.singleShot(FALLBACK_MS, self, self._fire)
+        elif kind == QEvent.Type.Paint and self._filtering and self._inside(watched):
+            # The rest of the window paints in this same pass; the timer fires after it.
+            self._stop_filtering()
+            QTimer.singleShot(0, self, self._fire)
         return False
+
+    def _inside(self, watched: QObject) -> bool:
+        return isinstance(watched, QWidget) and watched.window() is self.window
+
+    def _stop_filtering(self) -> None:
+        if self._filtering:
+            self._filtering = False
+            QApplication.instance().removeEventFilter(self)
 
     def call_after(self, callback: Callable[[], None]) -> None:
         """Run `callback` on the GUI thread after the first paint (at once if that was)."""
@@ -50,6 +64,7 @@ class FirstPaint(QObject):
         if self.done:
             return
         self.done = True
+        self._stop_filtering()
         self.window.removeEventFilter(self)
         self.painted.emit()
         # One turn later, so whoever listens to `painted` sees the state before this work.
