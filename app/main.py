@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.commands.common import EXIT_FAILED, fail
 from app.settings import APPLICATION, ORGANIZATION
+from app.theme import app_icon
 from backend import __version__
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
+    if app.windowIcon().isNull():
+        app.setWindowIcon(app_icon())
     import pyqtgraph as pg
 
     # We decimate ourselves; antialiasing costs more than it shows at these densities.

@@ -18,7 +18,7 @@ from app.firstpaint import FirstPaint
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
 from app.settings import AppSettings
-from app.theme import apply_theme
+from app.theme import app_icon, apply_theme
 from app.workers import WorkerPool
 from backend import __version__
 
@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
+        self.setWindowIcon(app_icon())
         self.settings = settings or AppSettings()
         self.first_paint = FirstPaint(self)
         self.workers = WorkerPool(self)
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             "simulated device, watch them live, and build datasets for surrogate models."
         )
         box.setInformativeText(f"Settings: {self.settings.path}")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+import resources
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,11 @@ def palette_of(theme: Theme) -> QPalette:
         p.setColor(group.Disabled, r, QColor(theme.disabled_text))
     p.setColor(group.Disabled, role.Base, QColor(theme.window))
     return p
+
+
+def app_icon() -> QIcon:
+    """samplelab's icon (resources/icons/samplelab.svg), for windows and the About box."""
+    return QIcon(str(resources.ICON))
 
 
 def apply_theme(app: QApplication, name: str) -> Theme:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 PRESETS = ROOT / "presets"
+#: The application icon (window, task bar, About box); drawn for samplelab, MIT like the rest.
+ICON = ROOT / "icons" / "samplelab.svg"
 
 
 def preset_paths() -> dict[str, Path]:

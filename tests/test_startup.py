@@ -102,3 +102,14 @@ def test_the_sampling_page_discovers_devices_once_shown(make_window):
     window = make_window()  # waits until discovery has finished
     assert window.first_paint.done
     assert window.pages["sampling"].inventory is not None
+
+
+def test_the_window_and_the_about_box_carry_the_icon(make_window):
+    import resources
+
+    assert resources.ICON.is_file()
+    window = make_window()
+    assert not window.windowIcon().isNull()
+    box = window.show_about()
+    assert not box.iconPixmap().isNull() and box.iconPixmap().width() == 64
+    box.close()
