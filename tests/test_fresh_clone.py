@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 FIXTURE_BACKED = [
     "tests/test_fixture_copy.py",
     "tests/test_iodat_reader.py",
-    "tests/test_postprocess_cli.py",
+    "tests/test_postprocess_cli.py::test_postprocess_prints_a_summary_and_the_folder_last",
 ]
 
 
