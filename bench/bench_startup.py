@@ -49,7 +49,7 @@ import pyqtgraph as pg
 app = QApplication([])
 window = QMainWindow()
 window.setCentralWidget(pg.PlotWidget())
-window.resize(1280, 800)
+window.resize(1400, 900)  # the size of samplelab's first window
 
 class Painted(QObject):  # caught as app.firstpaint does: any widget of the window
     def eventFilter(self, watched, event):

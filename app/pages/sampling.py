@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -31,11 +31,13 @@ from app.pages.sampling_files import ConfigFiles
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
-from backend.devices import Device
-from backend.sampling import SessionResult
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
 from widgets.runoptions import DeviceChoice, RunOptions
+
+if TYPE_CHECKING:
+    from backend.devices import Device
+    from backend.sampling import SessionResult
 
 log = logging.getLogger(__name__)
 
