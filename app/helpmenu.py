@@ -21,7 +21,6 @@ from PySide6.QtGui import (
     QAction,
     QDesktopServices,
     QKeySequence,
-    QPixmap,
     QResizeEvent,
     QTextCursor,
     QTextDocument,
@@ -46,7 +45,6 @@ import resources
 _SOURCE_DOCS = Path(__file__).resolve().parents[1] / "docs"
 _PACKAGED_DOCS = resources.ROOT / "docs"
 _PATH_ROLE = Qt.ItemDataRole.UserRole
-ICON_NAMES = ("samplelab.svg", "samplelab.png", "icon.svg", "icon.png")
 
 
 def docs_dir() -> Path | None:
@@ -73,12 +71,6 @@ def _title_of(path: Path) -> str:
             if line.startswith("# "):
                 return line[2:].strip()
     return path.stem.replace("-", " ").capitalize()
-
-
-def app_icon_path() -> Path | None:
-    """The application's icon in resources/icons, if the project ships one."""
-    folder = resources.ROOT / "icons"
-    return next((folder / name for name in ICON_NAMES if (folder / name).is_file()), None)
 
 
 def open_folder(path: Path) -> bool:
@@ -224,11 +216,3 @@ class ShortcutsDialog(QDialog):
             (self.table.item(r, 0).text(), self.table.item(r, 1).text())
             for r in range(self.table.rowCount())
         ]
-
-
-def about_icon(size: int = 64) -> QPixmap | None:
-    path = app_icon_path()
-    if path is None:
-        return None
-    pixmap = QPixmap(str(path))
-    return None if pixmap.isNull() else pixmap.scaled(size, size)

@@ -16,16 +16,18 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
 from backend.config import SamplingConfig
-from backend.devices import Device
 from backend.livebuffer import LiveBuffer
-from backend.sampling import SamplingSession, SessionResult, start_session
 from backend.streams.device import live_listener
+
+if TYPE_CHECKING:  # loaded when a session starts, not before the window shows (h5py)
+    from backend.devices import Device
+    from backend.sampling import SamplingSession, SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ class SessionRunner(QObject):
         report: Callable[[Any], None],
         token: CancelToken,
     ) -> SessionResult:
+        from backend.sampling import start_session
+
         session = start_session(
             request.config,
             request.device,

@@ -12,31 +12,35 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import crashlog
 from app.commands.common import EXIT_FAILED, fail
 from app.settings import APPLICATION, ORGANIZATION
+from app.theme import app_icon
 from backend import __version__
 
 log = logging.getLogger(__name__)
 
 
 def display_problem() -> str | None:
-    """Why no window can be shown here, or None when one can."""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    """Why no window can be shown here, or None when one can (Qt would abort instead)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         return (
             "no display found (DISPLAY and WAYLAND_DISPLAY are unset); run samplelab on a "
             "desktop, or set QT_QPA_PLATFORM=offscreen to run it headless"
         )
-    return None
+    from app.qtplatform import xcb_problem
+
+    return xcb_problem()
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -50,6 +54,8 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     from app import widgetrules
 
     widgetrules.install(app)
+    if app.windowIcon().isNull():
+        app.setWindowIcon(app_icon())
     import pyqtgraph as pg
 
     # We decimate ourselves; antialiasing costs more than it shows at these densities.
@@ -58,27 +64,44 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def _leave_a_core_for_the_gui() -> None:
-    """One torch thread for the simulated device's network.
+    """Load torch with one thread for the simulated device's network.
 
     Lab PCs often have two to four cores; torch would take them all and the
-    GUI thread, which draws the live plots, would queue behind it.
+    GUI thread, which draws the live plots, would queue behind it. Run on a
+    thread once the window shows, so the first Start does not wait for torch
+    and the first paint does not either.
     """
-    import torch
+    try:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
+    except Exception as exc:  # the simulated device will say so when it is used
+        log.warning("could not load torch: %s", exc)
 
 
-def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) -> int:
-    """Open the main window (with `config_path` loaded, if given); the exit code when closed."""
+def run_gui(
+    config_path: str | None = None,
+    exit_after_ms: int | None = None,
+    on_first_paint: Callable[[QWidget], None] | None = None,
+) -> int:
+    """Open the main window (with `config_path` loaded, if given); the exit code when closed.
+
+    `on_first_paint(window)` is called once the window has first been painted,
+    before any deferred work starts (start-up benchmark and tests).
+    """
     problem = display_problem()
     if problem:
         return fail(problem, EXIT_FAILED)
     app = ensure_app()
-    _leave_a_core_for_the_gui()
     from app.mainwindow import MainWindow
 
     window = MainWindow(config_path=config_path)
     crashes = crashlog.install(window)
+    if on_first_paint is not None:
+        window.first_paint.painted.connect(lambda: on_first_paint(window))
+    # Not a daemon: quitting at once waits for the import instead of cutting it.
+    warm_up = threading.Thread(target=_leave_a_core_for_the_gui, name="torch-warm-up")
+    window.first_paint.call_after(warm_up.start)
     window.show()
     if exit_after_ms is not None:  # smoke tests and demos
         QTimer.singleShot(exit_after_ms, window.close)

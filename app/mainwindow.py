@@ -14,10 +14,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app import dialogs, helpmenu, widgetrules
+from app.firstpaint import FirstPaint
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
 from app.settings import AppSettings
-from app.theme import apply_theme
+from app.theme import app_icon, apply_theme
 from app.workers import WorkerPool
 from backend import __version__, userdirs
 
@@ -41,7 +42,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             widgetrules.install(app)  # idempotent; covers windows made without run_gui (tests)
+        self.setWindowIcon(app_icon())
         self.settings = settings or AppSettings()
+        self.first_paint = FirstPaint(self)
         self.workers = WorkerPool(self)
         self.ctx = AppContext(self, self.settings, self.workers)
         self.ctx.initial_config = config_path
@@ -152,9 +155,7 @@ class MainWindow(QMainWindow):
             "simulated device, watch them live, and build datasets for surrogate models."
         )
         box.setInformativeText(f"Settings: {self.settings.path}<br>Log files: {userdirs.log_dir()}")
-        icon = helpmenu.about_icon()
-        if icon is not None:
-            box.setIconPixmap(icon)
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box

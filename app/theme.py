@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QStyle,
 )
+
+import resources
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,11 @@ def outlined_style() -> OutlinedFusion:
     if not _OUTLINED:
         _OUTLINED.append(OutlinedFusion())
     return _OUTLINED[0]
+
+
+def app_icon() -> QIcon:
+    """samplelab's icon (resources/icons/samplelab.svg), for windows and the About box."""
+    return QIcon(str(resources.ICON))
 
 
 def apply_theme(app: QApplication, name: str) -> Theme:

@@ -12,10 +12,11 @@ from app.commands import (
     info,
     iv,
     postprocess,
+    presets,
     sample,
     selftest,
 )
 
 #: In the order `samplelab --help` lists them.
-COMMANDS = [sample, info, postprocess, export, dataset, devices, selftest]
+COMMANDS = [sample, presets, info, postprocess, export, dataset, devices, selftest]
 COMMANDS += [iv, consistency]  # device preparation and maintenance

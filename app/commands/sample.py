@@ -15,11 +15,17 @@ from app.commands.common import (
     fail,
     positive_int,
 )
+from app.commands.presets import config_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="run a sampling session into an HDF5 recording")
-    p.add_argument("config", nargs="?", help="our YAML config or a bspysmg sampler_configs.json")
+    p.add_argument(
+        "config",
+        nargs="?",
+        help="our YAML config, a bspysmg sampler_configs.json, or a preset name "
+        "(samplelab presets lists them)",
+    )
     p.add_argument("--device", choices=["simulated", "nidaq"], default="simulated")
     p.add_argument("--out", help="output folder (default: the config's save_directory)")
     p.add_argument("--batches", type=positive_int, help="override number_batches")
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if args.config:
             with Recording(args.resume) as rec:
                 stored = rec.config
-            given = load_config(args.config)
+            given = load_config(config_argument(args.config))
             if given.to_bspysmg() != stored.to_bspysmg():
                 return fail(
                     f"{args.config} differs from the config stored in {args.resume}; "
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.config:
             return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
-        config = load_config(args.config)
+        config = load_config(config_argument(args.config))
         if args.batches is not None:
             config = config.model_copy(deep=True)
             config.input_data.number_batches = args.batches

@@ -47,6 +47,10 @@ class AppContext:
         self.theme: Theme = LIGHT
         self.initial_config: str | None = None  # a config named on the command line
 
+    def after_first_paint(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the window is on screen: for work the first view can do without."""
+        self.window.first_paint.call_after(callback)
+
     def show_error(self, exc: BaseException, context: str = "") -> dialogs.ErrorDialog:
         return dialogs.show_error(self.window, exc, context)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -35,14 +35,16 @@ from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
 from backend.config.fields import field_label
-from backend.devices import Device
 from backend.runnotes import run_notes
-from backend.sampling import SessionResult
 from widgets.configfields import form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
 from widgets.runnotes import RunNotesForm
 from widgets.runoptions import DeviceChoice, RunOptions
+
+if TYPE_CHECKING:
+    from backend.devices import Device
+    from backend.sampling import SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,8 @@ class SamplingPage(Page):
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_start_failed)
         self._restore(ctx.settings)
-        self._discover_devices()
+        self.run_options.set_devices(*device_choices(None))
+        ctx.after_first_paint(self._discover_devices)  # the NI driver loads once the window shows
 
     # --- construction ---------------------------------------------------------------
     def _make_actions(self) -> None:

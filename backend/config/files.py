@@ -17,7 +17,8 @@ import yaml
 from backend.config.problems import config_problems
 from backend.config.schema import SamplingConfig
 from backend.config.yamlsafe import RefusedTagError, dump_bspysmg_yaml, load_yaml
-from backend.errors import ConfigError, Problem
+from backend.errors import ConfigError, ConfigFileError, Problem
+from backend.files import write_text_atomic
 
 BSPYSMG_CONFIG_NAME = "sampler_configs.json"
 
@@ -38,9 +39,9 @@ def read_config_dict(path: str | os.PathLike) -> dict:
     try:
         text = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem("", f"file not found: {path}")], str(path)) from None
+        raise ConfigFileError(f"file not found: {path}", str(path)) from None
     except OSError as exc:
-        raise ConfigError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
+        raise ConfigFileError(f"cannot read {path}: {exc.strerror}", str(path)) from None
     try:
         data = load_yaml(text)
     except RefusedTagError as exc:
@@ -106,7 +107,4 @@ def save_config(cfg: SamplingConfig, path: str | os.PathLike, flavour: str = "sa
         text = config_to_yaml(cfg)
     else:
         raise ValueError(f"unknown config flavour {flavour!r}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)

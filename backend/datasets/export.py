@@ -30,6 +30,7 @@ from backend.datasets.splits import (
     random_split_indices,
 )
 from backend.errors import Cancelled, FileFormatError, SamplelabError
+from backend.files import discard, replace_file
 from backend.jobs import JobProgress, ProgressFn
 from backend.readers import Reader
 
@@ -207,12 +208,15 @@ def export_dataset(
                 tmp.unlink(missing_ok=True)
             raise
         written = {}
-        for k, name in enumerate(names):
-            if sizes[k]:
-                os.replace(partial[name], targets[name])
-                written[name] = targets[name]
-            else:  # an empty split: no file, and no stale one from an earlier export
-                targets[name].unlink(missing_ok=True)
+        try:
+            for k, name in enumerate(names):
+                if sizes[k]:
+                    written[name] = replace_file(partial[name], targets[name])
+                else:  # an empty split: no file, and no stale one from an earlier export
+                    targets[name].unlink(missing_ok=True)
+        finally:  # a part that could not be moved into place leaves no temporary behind
+            for tmp in partial.values():
+                discard(tmp)
         return written
     finally:
         for r in readers:

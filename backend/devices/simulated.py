@@ -12,12 +12,12 @@ import functools
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backend.config import ADC_LIMIT_V, SamplingConfig
 from backend.devices.base import Device
-from backend.devices.models import AnalyticModel, DeviceModel, MLPModel, SurrogateModel
 from backend.errors import (
     DeviceDisconnectedError,
     DeviceError,
@@ -25,6 +25,9 @@ from backend.errors import (
     DeviceTimeoutError,
 )
 from backend.waves import RampedBatch
+
+if TYPE_CHECKING:
+    from backend.devices.models import DeviceModel
 
 _DRIFT_PERIODS_S = (180.0, 900.0, 3600.0)
 
@@ -116,6 +119,9 @@ class SimulatedDevice(Device):
         self.batches_sampled = 0
 
     def _make_model(self, model: DeviceModel | str, model_seed: int) -> DeviceModel:
+        # Here, not at import: the models need torch, which the GUI loads after its first paint.
+        from backend.devices.models import AnalyticModel, MLPModel, SurrogateModel
+
         if model == "mlp":
             return MLPModel(self.ranges, self.n_outputs, seed=model_seed)
         if model == "analytic":

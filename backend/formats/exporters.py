@@ -26,6 +26,7 @@ import numpy as np
 
 from backend.config import BSPYSMG_CONFIG_NAME
 from backend.errors import SamplelabError
+from backend.files import replace_file
 from backend.formats.iodat import IODAT_NAME
 from backend.formats.npz_write import NpzWriter, jsonable
 from backend.histograms import ColumnHistograms, Histogram, MinMax, column_min_max
@@ -71,12 +72,12 @@ class _Target:
         if self.folder_files:
             self.out.mkdir(exist_ok=True)
             for name in self.folder_files:
-                os.replace(self.tmp / name, self.out / name)
+                replace_file(self.tmp / name, self.out / name)
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             if self.out.is_dir():
                 shutil.rmtree(self.out)
-            os.replace(self.tmp, self.out)
+            replace_file(self.tmp, self.out)
         return self.out
 
     def abandon(self) -> None:
