@@ -36,6 +36,7 @@ from backend.errors import (
     SafetyError,
     SampleClockError,
 )
+from backend.files import write_text_atomic
 from backend.jobs import CancelToken, JobProgress, ProgressFn
 from backend.waves import BatchPlan, RampedBatch
 
@@ -305,7 +306,4 @@ def report_path(recording: str | os.PathLike) -> Path:
 
 
 def _save_report(report: SelftestReport) -> None:
-    target = report_path(report.recording)
-    staging = target.with_name(target.name + ".part")
-    staging.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
-    os.replace(staging, target)
+    write_text_atomic(report_path(report.recording), json.dumps(report.to_dict(), indent=2))
