@@ -135,10 +135,8 @@ def _score(run: Run, name: str) -> tuple[SplitScore, torch.Tensor]:
     return score, rmse
 
 
-def finish(run: Run) -> TrainingResult:
+def finish(run: Run, figures: bool = True) -> TrainingResult:
     """Score every split with the best weights and write the folder's files."""
-    from backend.models.plots import error_png, error_vs_output_png, training_profile_png
-
     best = run.best
     assert best is not None
     run.net.load_state_dict(best.state)
@@ -152,9 +150,27 @@ def finish(run: Run) -> TrainingResult:
     files = {"checkpoint": write_checkpoint(run, True, test_loss)}
     train_nA, val_nA = curve(run.train_nA), curve(run.val_nA)
     test_nA = None if test_loss is None else float(test_loss.square().mean().sqrt())
-    files["profile"] = training_profile_png(
-        train_nA, val_nA or None, test_nA, out / PROFILE_NAME, best.epoch
+    if figures:
+        files.update(_figures(run, scores, train_nA, val_nA, test_nA))
+    files["config"] = _write_text(out / CONFIG_NAME, _config_yaml(run))
+    result = TrainingResult(
+        out, run.status, run.seed, best.epoch, train_nA, val_nA, test_nA, scores, files
     )
+    result.summary = summary(run, result)
+    files["summary"] = _write_text(out / SUMMARY_NAME, json.dumps(result.summary, indent=1))
+    return result
+
+
+def _figures(run: Run, scores: dict, train_nA: tuple, val_nA: tuple, test_nA: float | None):
+    from backend.models.plots import error_png, error_vs_output_png, training_profile_png
+
+    out = run.out_dir
+    assert run.best is not None
+    files = {
+        "profile": training_profile_png(
+            train_nA, val_nA or None, test_nA, out / PROFILE_NAME, run.best.epoch
+        )
+    }
     for name, score in scores.items():
         label = PEER_LABELS[name]
         rms = float(np.sqrt(np.mean(np.square(score.rmse_nA))))
@@ -167,13 +183,7 @@ def finish(run: Run) -> TrainingResult:
             out / f"{label}_error_vs_output.png",
             label.capitalize(),
         )
-    files["config"] = _write_text(out / CONFIG_NAME, _config_yaml(run))
-    result = TrainingResult(
-        out, run.status, run.seed, best.epoch, train_nA, val_nA, test_nA, scores, files
-    )
-    result.summary = summary(run, result)
-    files["summary"] = _write_text(out / SUMMARY_NAME, json.dumps(result.summary, indent=1))
-    return result
+    return files
 
 
 def summary(run: Run, result: TrainingResult) -> dict:

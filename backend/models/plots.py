@@ -16,10 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.formats.figures import _figure, _save
+from backend.formats.figures import _save
 
 MAX_SCATTER = 50_000
 HIST_BINS = 200
+
+
+def _figure(width: float, height: float, **margins: float):
+    """An Agg figure with fixed margins (constrained layout costs ~0.5 s a figure)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(**{"left": 0.12, "right": 0.96, "bottom": 0.11, "top": 0.88, **margins})
+    return fig
 
 
 def _shown(n: int) -> tuple[np.ndarray, str]:
@@ -69,7 +80,7 @@ def error_png(
     predicted = np.asarray(predicted, dtype=float).reshape(measured.shape)
     error = measured - predicted
     pick, note = _shown(len(measured))
-    fig = _figure(9.6, 4.4)
+    fig = _figure(9.6, 4.4, left=0.08, right=0.98, wspace=0.28)
     left, right = fig.subplots(1, 2)
     for j in range(measured.shape[1]):
         name = f"output {j}" if measured.shape[1] > 1 else None

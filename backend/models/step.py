@@ -8,9 +8,8 @@ autograd step's, at a fraction of the bookkeeping. Batch norm layers go
 through autograd (`AutogradStep`).
 
 `FastAdam` is torch's single-tensor Adam arithmetic (the one brainspy-smg's
-`torch.optim.Adam` runs on the CPU) in a handful of foreach calls. Its
-moments live in a real `torch.optim.Adam`'s state, so `state_dict()` is the
-optimizer state brains-py and brainspy-smg expect.
+`torch.optim.Adam` runs on the CPU) in a handful of foreach calls, and its
+`state_dict()` is the optimizer state brains-py and brainspy-smg store.
 
 Nothing here calls `.item()`: a step returns its loss as a 0-d tensor, and
 the training loop sums those on the device and syncs once per epoch.
@@ -18,6 +17,7 @@ the training loop sums those on the device and syncs once per epoch.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import torch
@@ -31,23 +31,19 @@ EPS = 1e-8
 
 
 class FastAdam:
-    """Adam (betas 0.9, 0.75) over `params`, updated with given gradients."""
+    """Adam (betas 0.9, 0.75) over `params`, updated with given gradients.
+
+    `state_dict()` has the layout of `torch.optim.Adam.state_dict()` (group
+    defaults read from its signature), without constructing one: that pulls
+    in torch's compiler stack, seconds on a first run.
+    """
 
     def __init__(self, params: list[nn.Parameter], lr: float) -> None:
-        self.optimizer = torch.optim.Adam(params, lr=lr, betas=BETAS, eps=EPS)
         self.lr = float(lr)
         self.params = [p.detach() for p in params]  # same storage: updates land in the model
-        self.exp_avgs: list[torch.Tensor] = []
-        self.exp_avg_sqs: list[torch.Tensor] = []
-        self.steps: list[torch.Tensor] = []
-        for p in params:
-            state = self.optimizer.state[p]
-            state["step"] = torch.tensor(0.0)
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            self.exp_avgs.append(state["exp_avg"])
-            self.exp_avg_sqs.append(state["exp_avg_sq"])
-            self.steps.append(state["step"])
+        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+        self.exp_avg_sqs = [torch.zeros_like(avg) for avg in self.exp_avgs]
+        self.steps = [torch.tensor(0.0) for _ in params]
         self.count = 0
 
     def update(self, grads: list[torch.Tensor]) -> None:
@@ -65,7 +61,23 @@ class FastAdam:
         torch._foreach_addcdiv_(self.params, self.exp_avgs, denom, -step_size)
 
     def state_dict(self) -> dict:
-        return self.optimizer.state_dict()
+        """What `torch.optim.Adam(params, lr, betas=(0.9, 0.75)).state_dict()` would hold."""
+        group = {**_adam_defaults(), "lr": self.lr, "betas": BETAS, "eps": EPS}
+        group["params"] = list(range(len(self.params)))
+        state = {
+            i: {"step": step, "exp_avg": avg, "exp_avg_sq": sq}
+            for i, (step, avg, sq) in enumerate(zip(self.steps, self.exp_avgs, self.exp_avg_sqs))
+        }
+        return {"state": state, "param_groups": [group]}
+
+
+def _adam_defaults() -> dict:
+    signature = inspect.signature(torch.optim.Adam.__init__)
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if name not in ("self", "params") and p.default is not inspect.Parameter.empty
+    }
 
 
 def _forward_act(name: str) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -256,13 +256,15 @@ def train_surrogate(
     trust_pickle: bool = False,
     overwrite: bool = False,
     checkpoint_every_s: float | None = 60.0,
+    figures: bool = True,
     data: TrainingData | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
     """Train on `datasets`, write `training_data.pt`, figures and summary into `out_dir`.
 
-    Returns a `backend.models.outputs.TrainingResult`. Raises
+    Returns a `backend.models.outputs.TrainingResult` (`figures=False`: no PNGs,
+    for scripts and tests that only need the numbers). Raises
     `TrainingCancelled` (with the result of the best epoch so far) when
     cancelled after an epoch, plain `Cancelled` before.
     """
@@ -284,5 +286,5 @@ def train_surrogate(
             if not run.train_nA:
                 clear_outputs(out_dir)
                 raise
-            raise TrainingCancelled(finish(run)) from None
-        return finish(run)
+            raise TrainingCancelled(finish(run, figures)) from None
+        return finish(run, figures)
