@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,15 @@ def save_checkpoint(data: dict, path: str | os.PathLike) -> Path:
 
 def load_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
     """A training file's dict: weights-only (plus numeric numpy), or any pickle if trusted."""
+    from backend.formats.loaders import detect_kind
     from backend.formats.torchfiles import load_torch_file
 
+    kind = detect_kind(path)
+    if kind != "torch":
+        raise FileFormatError(
+            f"{path} is not a trained model: it is a {kind} file",
+            "Give a training_data.pt written by `samplelab train` or brainspy-smg.",
+        )
     try:
         data = load_torch_file(path)
     except FileFormatError as exc:
@@ -177,7 +185,7 @@ def checkpoint_dict(
     """The peer's checkpoint dict from our pieces (all on the CPU, plain types)."""
     data: dict[str, Any] = {
         "epoch": int(epoch),
-        "model_state_dict": {k: v.detach().cpu() for k, v in state.items()},
+        "model_state_dict": OrderedDict((k, v.detach().cpu()) for k, v in state.items()),
         "info": info,
         "optimizer_state_dict": _cpu(optimizer_state),
         "train_losses": train_losses.detach().cpu(),
