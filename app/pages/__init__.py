@@ -30,6 +30,7 @@ PAGE_MODULES = [
     "app.pages.postprocess",
     "app.pages.recordings",
     "app.pages.streams",
+    "app.pages.models",
 ]
 
 _REGISTRY: list[type[Page]] = []

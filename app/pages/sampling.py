@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.liveplots import LivePlots
 from app.livesession import SessionRequest, SessionRunner
 from app.pages import AppContext, Page, register_page
+from app.pages.models.twin import TwinPicker, surrogate_choice
 from app.pages.sampling_files import ConfigFiles
 from app.settings import AppSettings
 from app.theme import Theme
@@ -68,7 +69,8 @@ def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
         "simulated", "Simulated DNPU", tip="A built-in model of a DNPU; no hardware needed"
     )
     if inventory is None:
-        return [simulated, DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")], ""
+        looking = DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")
+        return [simulated, surrogate_choice(), looking], ""
     if not inventory.driver_available:
         label, enabled = "NI-DAQmx (driver not installed)", False
     elif not inventory.devices:
@@ -77,7 +79,7 @@ def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
         names = ", ".join(d.name for d in inventory.devices if not d.chassis) or "devices"
         label, enabled = f"NI-DAQmx hardware ({names})", True
     ni = DeviceChoice("nidaq", label, enabled, inventory.message, kind="nidaq")
-    return [simulated, ni], ("" if enabled else inventory.message)
+    return [simulated, surrogate_choice(), ni], ("" if enabled else inventory.message)
 
 
 @register_page
@@ -97,6 +99,7 @@ class SamplingPage(Page):
         self.runner = SessionRunner(ctx.workers, self)
         self.form = ConfigForm()
         self.run_options = RunOptions()
+        self.twin = TwinPicker(self)  # the "Surrogate model…" device's model and noise
         self.files = ConfigFiles(self)
         self.progress = SessionProgress()
         self.plots = LivePlots()
@@ -246,7 +249,7 @@ class SamplingPage(Page):
         reason = f"NI-DAQmx device discovery failed: {exc}"
         choices, _ = device_choices(None)
         ni = DeviceChoice("nidaq", "NI-DAQmx (discovery failed)", False, reason, kind="nidaq")
-        self.run_options.set_devices([choices[0], ni], reason)
+        self.run_options.set_devices([*choices[:-1], ni], reason)
         self.inventory = False  # known: nothing usable
         self._update_actions()
 
@@ -260,6 +263,7 @@ class SamplingPage(Page):
         )
         seed = self.run_options.seed_value()
         try:
+            options.update(self.twin.options_for(choice.key))  # "Surrogate model…": its file
             device = self.device_factory(choice.kind, config, seed, options)
         except Exception as exc:
             self.ctx.show_error(exc)

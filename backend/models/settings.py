@@ -240,7 +240,7 @@ def _dataset_path(raw: Any, folder: Path) -> Path:
     if path.is_absolute():
         return path
     beside = folder / path
-    return beside if beside.exists() or not path.exists() else path
+    return (beside if beside.exists() or not path.exists() else path).resolve()
 
 
 def peer_training_configs(
