@@ -301,3 +301,24 @@ def test_batch_norm_model_round_trips_through_the_device_model(tmp_path):
     assert np.isclose(model.test_rmse_nA, result.test_rmse_nA)
     assert model(x).shape == (len(x), 1)
     assert test.predicted.shape == test.measured.shape
+
+
+def test_the_best_checkpoint_is_on_disk_while_training(tmp_path):
+    seen = []
+
+    def progress(p):
+        if getattr(p, "epoch", 0) == 3 and not seen:
+            mid = torch.load(tmp_path / "training_data.pt", weights_only=True)
+            seen.append((mid["epoch"], "test_loss" in mid))
+
+    train_surrogate(
+        sawtooth(),
+        tmp_path,
+        small_settings(epochs=5),
+        trust_pickle=True,
+        figures=False,
+        checkpoint_every_s=0.0,
+        progress=progress,
+    )
+    assert len(seen) == 1 and seen[0][0] <= 2 and not seen[0][1]
+    assert "test_loss" in torch.load(tmp_path / "training_data.pt", weights_only=True)

@@ -211,6 +211,7 @@ def summary(run: Run, result: TrainingResult) -> dict:
         "test_rmse_nA": result.test_rmse_nA,
         "rmse_nA": {name: s.rmse_nA for name, s in result.scores.items()},
         "epoch_seconds": [round(t, 6) for t in run.epoch_s],
+        "epoch_cpu_seconds": [round(t, 6) for t in run.epoch_cpu_s],
         "wall_s": round(time.time() - run.started, 3),
         "data": {
             "sources": [s.to_json() for s in data.sources],

@@ -42,6 +42,7 @@ class Run:
     train_nA: list[torch.Tensor] = field(default_factory=list)  # per epoch, (d_out,)
     val_nA: list[torch.Tensor] = field(default_factory=list)
     epoch_s: list[float] = field(default_factory=list)
+    epoch_cpu_s: list[float] = field(default_factory=list)  # this process's CPU time
     best: Checkpointed | None = None
     status: str = "running"
     started: float = field(default_factory=time.time)
