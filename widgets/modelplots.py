@@ -47,6 +47,8 @@ class LossCurves(pg.PlotWidget):
         for line in (self.best, self.test):
             line.hide()
             self.item.addItem(line, ignoreBounds=True)
+        # legend samples for the two lines (InfiniteLines have no legend entry of their own)
+        self.best_key, self.test_key = pg.PlotDataItem(), pg.PlotDataItem()
         self.log = False
         self.set_colours_theme("#ffffff", self._foreground, self._colours)
         self.setMinimumHeight(150)
@@ -70,6 +72,20 @@ class LossCurves(pg.PlotWidget):
         if test is not None:
             self.test.setValue(np.log10(test) if self.log and test > 0 else test)
         self._test_value = test
+        for key, name, shown in (
+            (self.best_key, "best epoch", best_epoch is not None),
+            (self.test_key, "test", test is not None),
+        ):
+            listed = any(sample.item is key for sample, _ in self.legend.items)
+            if shown and not listed:
+                self.legend.addItem(key, name)
+            elif listed and not shown:
+                self.legend.removeItem(key)
+        self._style_legend()
+
+    def _style_legend(self) -> None:
+        for _, label in self.legend.items:
+            label.setText(label.text, color=self._foreground, size="8pt")
 
     def curves(self) -> tuple[np.ndarray, np.ndarray]:
         """(train, validation) as drawn, in nA."""
@@ -101,7 +117,10 @@ class LossCurves(pg.PlotWidget):
         self.val.setPen(pg.mkPen(self._colours[1], width=2))
         self.best.setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DotLine))
         self.test.setPen(pg.mkPen(self._colours[2], width=1, style=Qt.PenStyle.DashLine))
+        self.best_key.setPen(self.best.pen)
+        self.test_key.setPen(self.test.pen)
         self.legend.setLabelTextColor(foreground)
+        self._style_legend()
 
 
 class PredictionPlot(pg.PlotWidget):
