@@ -183,9 +183,11 @@ def test_outputs_summary_and_provenance(tmp_path):
 
 def test_cancel_after_epochs_keeps_the_best_checkpoint(tmp_path):
     token = CancelToken()
+    seen = []
 
     def progress(p):
-        if getattr(p, "epoch", 0) >= 3:
+        if getattr(p, "epoch", 0) >= 3 and not token.cancelled:
+            seen.append(p.epoch)
             token.cancel()
 
     with pytest.raises(TrainingCancelled) as stopped:
@@ -199,9 +201,9 @@ def test_cancel_after_epochs_keeps_the_best_checkpoint(tmp_path):
             cancel=token,
         )
     result = stopped.value.result
-    assert result.status == "cancelled" and len(result.train_nA) == 3
+    assert result.status == "cancelled" and len(result.train_nA) == seen[0] < 50
     saved = torch.load(tmp_path / "training_data.pt", weights_only=True)
-    assert saved["epoch"] == result.best_epoch <= 2
+    assert saved["epoch"] == result.best_epoch < seen[0]
     assert json.loads((tmp_path / "training_summary.json").read_text())["status"] == "cancelled"
 
 
@@ -212,7 +214,7 @@ def test_cancel_before_the_first_epoch_leaves_nothing(tmp_path):
         train_surrogate(
             sawtooth(), tmp_path / "out", small_settings(), trust_pickle=True, cancel=token
         )
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists()
 
 
 def test_early_stopping_stops_after_patience_epochs(tmp_path):
@@ -307,18 +309,18 @@ def test_the_best_checkpoint_is_on_disk_while_training(tmp_path):
     seen = []
 
     def progress(p):
-        if getattr(p, "epoch", 0) == 3 and not seen:
+        if 3 <= getattr(p, "epoch", 0) < 40 and not seen:
             mid = torch.load(tmp_path / "training_data.pt", weights_only=True)
-            seen.append((mid["epoch"], "test_loss" in mid))
+            seen.append((mid["epoch"], "test_loss" in mid, p.epoch))
 
     train_surrogate(
         sawtooth(),
         tmp_path,
-        small_settings(epochs=5),
+        small_settings(epochs=40),
         trust_pickle=True,
         figures=False,
         checkpoint_every_s=0.0,
         progress=progress,
     )
-    assert len(seen) == 1 and seen[0][0] <= 2 and not seen[0][1]
+    assert len(seen) == 1 and seen[0][0] < seen[0][2] and not seen[0][1]
     assert "test_loss" in torch.load(tmp_path / "training_data.pt", weights_only=True)

@@ -29,7 +29,7 @@ from backend.errors import SamplelabError
 from backend.models.checkpoint import CHECKPOINT_NAME, checkpoint_dict, save_checkpoint
 from backend.models.data import plain
 from backend.models.evaluate import predict, split_mse
-from backend.models.run import Run, curve
+from backend.models.run import Run
 
 SUMMARY_NAME = "training_summary.json"
 PROFILE_NAME = "training_profile.png"
@@ -148,7 +148,7 @@ def finish(run: Run, figures: bool = True) -> TrainingResult:
             test_loss = rmse
     out = run.out_dir
     files = {"checkpoint": write_checkpoint(run, True, test_loss)}
-    train_nA, val_nA = curve(run.train_nA), curve(run.val_nA)
+    train_nA, val_nA = tuple(run.train_curve), tuple(run.val_curve)
     test_nA = None if test_loss is None else float(test_loss.square().mean().sqrt())
     if figures:
         files.update(_figures(run, scores, train_nA, val_nA, test_nA))

@@ -41,6 +41,8 @@ class Run:
     y: torch.Tensor  # every row's targets, on the device
     train_nA: list[torch.Tensor] = field(default_factory=list)  # per epoch, (d_out,)
     val_nA: list[torch.Tensor] = field(default_factory=list)
+    train_curve: list[float] = field(default_factory=list)  # rms() of each, for display
+    val_curve: list[float] = field(default_factory=list)
     epoch_s: list[float] = field(default_factory=list)
     epoch_cpu_s: list[float] = field(default_factory=list)  # this process's CPU time
     best: Checkpointed | None = None
@@ -52,6 +54,6 @@ class Run:
         return "validation" in self.rows and len(self.rows["validation"]) > 0
 
 
-def curve(values: list[torch.Tensor]) -> tuple[float, ...]:
-    """One RMSE per epoch (the RMS over outputs when there are several)."""
-    return tuple(float(v.square().mean().sqrt()) for v in values)
+def rms(value: torch.Tensor) -> float:
+    """One RMSE for an epoch: the RMS over outputs when there are several."""
+    return float(value.square().mean().sqrt())

@@ -47,7 +47,7 @@ from backend.models.data import TrainingData, load_training_data
 from backend.models.evaluate import split_mse
 from backend.models.network import SurrogateNetwork
 from backend.models.outputs import clear_outputs, finish, refuse_existing, write_checkpoint
-from backend.models.run import Checkpointed, Run, curve
+from backend.models.run import Checkpointed, Run, rms
 from backend.models.settings import TrainingSettings
 from backend.models.step import FastAdam, make_step
 
@@ -192,7 +192,7 @@ def train_epochs(
     total_steps = steps_per_epoch * s.epochs
     step = make_step(run.net, run.adam)
     best_nA = math.inf
-    last_write = time.monotonic()
+    last_write, written = time.monotonic(), None  # when, and which best epoch, was written
     last_report = 0.0
     for epoch in range(s.epochs):
         started, cpu = time.perf_counter(), time.process_time()
@@ -211,10 +211,12 @@ def train_epochs(
                 last_report = now
                 _report(run, control, epoch * steps_per_epoch + i + 1, total_steps)
         run.train_nA.append(run.amp32 * math.sqrt(total.item() / n_train))
+        run.train_curve.append(rms(run.train_nA[-1]))
         if val_rows is not None:
             _draw(g)  # the validation loader's base seed
             mse = split_mse(run.net, x, y, val_rows, batch).item()
             run.val_nA.append(run.amp32 * math.sqrt(mse))
+            run.val_curve.append(rms(run.val_nA[-1]))
             if float(run.val_nA[-1].mean()) < best_nA:
                 best_nA = float(run.val_nA[-1].mean())
                 run.best = _snapshot(run, epoch)
@@ -222,18 +224,21 @@ def train_epochs(
             run.best = _snapshot(run, epoch)
         run.epoch_s.append(time.perf_counter() - started)
         run.epoch_cpu_s.append(time.process_time() - cpu)
-        if checkpoint_every_s is not None and time.monotonic() - last_write > checkpoint_every_s:
-            if run.best is not None and run.best.epoch == epoch:
-                write_checkpoint(run, with_test=False)
-            last_write = time.monotonic()
-        _report(run, control, (epoch + 1) * steps_per_epoch, total_steps, force=True)
+        due = checkpoint_every_s is not None and time.monotonic() - last_write > checkpoint_every_s
+        if due and run.best is not None and run.best.epoch != written:
+            write_checkpoint(run, with_test=False)  # a crash keeps the best epoch so far
+            last_write, written = time.monotonic(), run.best.epoch
+        now = time.monotonic()
+        if now - last_report > REPORT_EVERY_S or epoch == s.epochs - 1:
+            last_report = now  # the curves carry every epoch: no report is needed for each
+            _report(run, control, (epoch + 1) * steps_per_epoch, total_steps)
         if s.patience is not None and run.best is not None and epoch - run.best.epoch >= s.patience:
             run.status = "early_stopped"
             return
     run.status = "complete"
 
 
-def _report(run: Run, control: JobControl, done: int, total: int, force: bool = False) -> None:
+def _report(run: Run, control: JobControl, done: int, total: int) -> None:
     if control.on_progress is None:
         return
     epochs = len(run.train_nA)
@@ -247,8 +252,8 @@ def _report(run: Run, control: JobControl, done: int, total: int, force: bool = 
             total,
             epoch=epochs,
             epochs=run.settings.epochs,
-            train_nA=curve(run.train_nA),
-            val_nA=curve(run.val_nA),
+            train_nA=tuple(run.train_curve),
+            val_nA=tuple(run.val_curve),
             best_epoch=None if run.best is None else run.best.epoch,
             eta_s=eta,
         )
@@ -283,15 +288,26 @@ def train_surrogate(
             datasets, settings.steps, trust_pickle=trust_pickle, progress=progress, cancel=cancel
         )
     run, g = prepare(data, settings, out_dir)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    clear_outputs(out_dir)
+    out = Path(out_dir)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    clear_outputs(out)
     with cpu_threads(settings.threads, run.device):
         try:
             train_epochs(run, g, control, checkpoint_every_s)
         except Cancelled:
             run.status = "cancelled"
-            if not run.train_nA:
-                clear_outputs(out_dir)
-                raise
-            raise TrainingCancelled(finish(run, figures)) from None
+            if run.train_nA:
+                raise TrainingCancelled(finish(run, figures)) from None
+            _remove_empty(out, created)
+            raise
+        except BaseException:
+            _remove_empty(out, created)
+            raise
         return finish(run, figures)
+
+
+def _remove_empty(out: Path, created: bool) -> None:
+    """Undo the folder a run made if it holds nothing (a periodic checkpoint stays)."""
+    if created and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()

@@ -329,15 +329,7 @@ class ModelsPage(Page):
         self.results.set_locked(running)
         count = len(self.sources.paths())
         self.form.set_split_used(count <= 1)
-        self.roles.setText(
-            "One dataset: split into train, validation and test as set below."
-            if count <= 1
-            else "Used as they are: "
-            + ", ".join(["train", "validation", "test"][:count])
-            + " (in this order)."
-            if count <= 3
-            else "Give at most three datasets (train, validation, test), or merge them first."
-        )
+        self.roles.setText(_roles(count))
         paths = self.sources.paths()
         self.out_edit.setPlaceholderText(
             f"Default: {default_out_dir(paths[0]).parent}/training_data_<time>"
@@ -376,6 +368,16 @@ class ModelsPage(Page):
         self.results.set_theme(theme)
         self.form.set_error_colour(theme.error)
         self.sources.warning_colour = theme.warning
+
+
+def _roles(count: int) -> str:
+    """What the datasets in the list will be used for."""
+    if count <= 1:
+        return "One dataset: split into train, validation and test as set below."
+    if count <= 3:
+        roles = ", ".join(["train", "validation", "test"][:count])
+        return f"Used as they are: {roles} (in this order)."
+    return "Give at most three datasets (train, validation, test), or merge them first."
 
 
 def _duration(seconds: float) -> str:
