@@ -50,6 +50,7 @@ class LossCurves(pg.PlotWidget):
         # legend samples for the two lines (InfiniteLines have no legend entry of their own)
         self.best_key, self.test_key = pg.PlotDataItem(), pg.PlotDataItem()
         self.log = False
+        self._test_value: float | None = None
         self.set_colours_theme("#ffffff", self._foreground, self._colours)
         self.setMinimumHeight(150)
 
@@ -89,16 +90,14 @@ class LossCurves(pg.PlotWidget):
 
     def curves(self) -> tuple[np.ndarray, np.ndarray]:
         """(train, validation) as drawn, in nA."""
-        return (
-            np.asarray(self.train.getData()[1] if self.train.getData()[1] is not None else []),
-            np.asarray(self.val.getData()[1] if self.val.getData()[1] is not None else []),
-        )
+        train, val = self.train.getData()[1], self.val.getData()[1]
+        return np.asarray([] if train is None else train), np.asarray([] if val is None else val)
 
     def set_log(self, log: bool) -> None:
         """RMSE on a log axis: the late epochs' small changes stay visible."""
         self.log = bool(log)
         self.item.setLogMode(x=False, y=self.log)
-        test = getattr(self, "_test_value", None)
+        test = self._test_value
         if test is not None:
             self.test.setValue(np.log10(test) if self.log and test > 0 else test)
 

@@ -47,6 +47,7 @@ class ResultsView(QWidget):
         super().__init__(parent)
         self.theme: Theme = LIGHT
         self.result: Any = None
+        self.locked = False  # training: the shown model is being replaced
         self.curves = LossCurves()
         self.curves.setObjectName("plot_loss")
         self.log_scale = QCheckBox("log scale")
@@ -157,7 +158,7 @@ class ResultsView(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        usable = self.result is not None and not getattr(self, "locked", False)
+        usable = self.result is not None and not self.locked
         self.use_button.setEnabled(usable)
         self.streams_button.setEnabled(usable)
 
