@@ -170,10 +170,11 @@ def test_ni_listed_but_driver_unusable_gives_one_clear_dialog(
 
 def test_device_choices_cover_every_inventory():
     choices, note = sampling_module.device_choices(None)
-    assert [c.key for c in choices] == ["simulated", "nidaq"] and not choices[1].enabled
+    assert [c.key for c in choices] == ["simulated", "surrogate", "nidaq"]
+    assert not choices[-1].enabled
     empty = NIInventory(True, "NI-DAQmx 24.0.0 found no devices", "24.0.0")
     choices, note = sampling_module.device_choices(empty)
-    assert "no devices" in choices[1].label and not choices[1].enabled
+    assert "no devices" in choices[-1].label and not choices[-1].enabled
     assert note == empty.message
 
 

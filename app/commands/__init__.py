@@ -8,6 +8,7 @@ from app.commands import (
     consistency,
     dataset,
     devices,
+    evaluate,
     export,
     info,
     iv,
@@ -15,8 +16,10 @@ from app.commands import (
     presets,
     sample,
     selftest,
+    train,
 )
 
 #: In the order `samplelab --help` lists them.
 COMMANDS = [sample, presets, info, postprocess, export, dataset, devices, selftest]
 COMMANDS += [iv, consistency]  # device preparation and maintenance
+COMMANDS += [train, evaluate]  # surrogate models

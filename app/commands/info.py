@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from backend.formats.loaders import describe_file
 
     key = getattr(args, "key", None)
+    if key is None:  # a trained surrogate (training_data.pt) has its own summary
+        from app.commands.evaluate import model_text
+
+        text = model_text(args.file, getattr(args, "trust_pickle", False), args.json)
+        if text is not None:
+            print(text)
+            return EXIT_OK
     facts = describe_file(args.file, key=key, trust_pickle=getattr(args, "trust_pickle", False))
     if args.json:
         print(json.dumps(facts, indent=2))

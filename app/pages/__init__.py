@@ -32,6 +32,7 @@ PAGE_MODULES = [
     "app.pages.recordings",
     "app.pages.streams",
     "app.pages.device",
+    "app.pages.models",
 ]
 
 _REGISTRY: list[type[Page]] = []

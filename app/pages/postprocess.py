@@ -250,6 +250,9 @@ class PostprocessPage(Page):
         self.outcome = outcome
         self.results.show_outcome(outcome)
         self.update_actions()
+        from app.pages.models.sources import remember_result  # offered on the Models page
+
+        remember_result(self.ctx.settings, outcome.out_dir)
         s = outcome.summary
         self.progress.setValue(1000)
         self.progress.setFormat(f"Done: {s['rows_kept']:,} rows kept")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.liveplots import LivePlots
 from app.livesession import SessionRequest, SessionRunner
 from app.pages import AppContext, Page, register_page
+from app.pages.models.twin import TwinPicker, surrogate_choice
 from app.pages.sampling_files import ConfigFiles
 from app.pages.sampling_status import SessionStatus
 from app.settings import AppSettings
@@ -77,7 +78,8 @@ def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
         "simulated", "Simulated DNPU", tip="A built-in model of a DNPU; no hardware needed"
     )
     if inventory is None:
-        return [simulated, DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")], ""
+        looking = DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")
+        return [simulated, surrogate_choice(), looking], ""
     if not inventory.driver_available:
         label, enabled = "NI-DAQmx (driver not installed)", False
     elif not inventory.devices:
@@ -86,7 +88,7 @@ def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
         names = ", ".join(d.name for d in inventory.devices if not d.chassis) or "devices"
         label, enabled = f"NI-DAQmx hardware ({names})", True
     ni = DeviceChoice("nidaq", label, enabled, inventory.message, kind="nidaq")
-    return [simulated, ni], ("" if enabled else inventory.message)
+    return [simulated, surrogate_choice(), ni], ("" if enabled else inventory.message)
 
 
 @register_page
@@ -106,6 +108,7 @@ class SamplingPage(Page):
         self.runner = SessionRunner(ctx.workers, self)
         self.form = ConfigForm(labels={f.path: field_label(f.path) for f in form_fields()})
         self.run_options = RunOptions()
+        self.twin = TwinPicker(self)  # the "Surrogate model…" device's model and noise
         self.files = ConfigFiles(self)
         self.progress = SessionProgress()
         self.plots = LivePlots()
@@ -258,7 +261,7 @@ class SamplingPage(Page):
         reason = f"NI-DAQmx device discovery failed: {exc}"
         choices, _ = device_choices(None)
         ni = DeviceChoice("nidaq", "NI-DAQmx (discovery failed)", False, reason, kind="nidaq")
-        self.run_options.set_devices([choices[0], ni], reason)
+        self.run_options.set_devices([*choices[:-1], ni], reason)
         self.inventory = False  # known: nothing usable
         self._update_actions()
 
@@ -272,6 +275,7 @@ class SamplingPage(Page):
         )
         seed = self.run_options.seed_value()
         try:
+            options.update(self.twin.options_for(choice.key))  # "Surrogate model…": its file
             device = self.device_factory(choice.kind, config, seed, options)
         except Exception as exc:
             self.ctx.show_error(exc)
