@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from backend.errors import FileInUseError
@@ -74,16 +75,28 @@ def _replace_with_retries(src: Path, dst: Path) -> None:
     os.replace(src, dst)
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary, so `path` is either old or complete."""
+@contextlib.contextmanager
+def written_atomically(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield the temporary to write `path` through; once the block ends, it replaces `path`.
+
+    For writers that want a path (`torch.save`, `savefig`): `path` is either old or
+    complete, and a failed block leaves no temporary behind.
+    """
     path = Path(path)
     tmp = temp_path(path)
     try:
-        tmp.write_bytes(data)
+        yield tmp
     except BaseException:
         discard(tmp)
         raise
-    return replace_file(tmp, path)
+    replace_file(tmp, path)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary, so `path` is either old or complete."""
+    with written_atomically(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

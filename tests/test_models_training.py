@@ -18,8 +18,6 @@ from backend.models import SurrogateModel, TrainingCancelled, read_peer_config, 
 from backend.models.checkpoint import PEER_KEYS, load_checkpoint
 from backend.models.network import Structure, SurrogateNetwork
 from backend.models.settings import TrainingSettings
-from backend.models.step import FastAdam, make_step
-from backend.models.training import cpu_threads
 
 LIFECYCLES = ["lifecycle_small_sawtooth", "lifecycle_small_sine"]
 
@@ -252,39 +250,6 @@ def test_recording_and_export_folder_train(tmp_path, recording):
     assert rows == {"train": 180, "validation": 60, "test": 60}
     data = torch.load(tmp_path / "ds_model" / "training_data.pt", weights_only=True)
     assert {"validation_sampling_configs", "test_sampling_configs"} <= set(data["info"])
-
-
-@pytest.mark.parametrize("activation", ["relu", "elu", "tanh", "hard-tanh", "sigmoid"])
-@pytest.mark.parametrize("batch_norm", [False, True])
-def test_fast_step_is_bit_identical_to_autograd_and_torch_adam(activation, batch_norm):
-    with cpu_threads(1, torch.device("cpu")):  # as training runs (and fast on a busy machine)
-        _fast_step_against_autograd(activation, batch_norm)
-
-
-def _fast_step_against_autograd(activation: str, batch_norm: bool) -> None:
-    x = torch.rand(600, 7) * 2 - 1
-    y = torch.tanh(x @ torch.linspace(-1, 1, 14).reshape(7, 2))
-    ref = SurrogateNetwork(Structure(7, 2, (12, 12), activation, batch_norm))
-    ours = SurrogateNetwork(Structure(7, 2, (12, 12), activation, batch_norm))
-    ours.load_state_dict(ref.state_dict())
-    ref.train()
-    ours.train()
-    adam = torch.optim.Adam(ref.parameters(), lr=1e-3, betas=(0.9, 0.75))
-    fast = FastAdam(list(ours.parameters()), 1e-3)
-    step = make_step(ours, fast)
-    for i in range(0, 600, 40):
-        adam.zero_grad()
-        loss = nn.functional.mse_loss(ref(x[i : i + 40]), y[i : i + 40])
-        loss.backward()
-        adam.step()
-        assert step(x[i : i + 40], y[i : i + 40]).item() == loss.item()
-    for key, value in ref.state_dict().items():
-        assert torch.equal(value, ours.state_dict()[key]), key
-    torch_state, fast_state = adam.state_dict(), fast.state_dict()
-    assert torch_state["param_groups"] == fast_state["param_groups"]
-    for i, entry in torch_state["state"].items():
-        for name, value in entry.items():
-            assert torch.equal(value, fast_state["state"][i][name])
 
 
 def test_initial_weights_follow_brains_py_and_leave_the_global_rng_alone():

@@ -16,15 +16,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backend.config import SamplingConfig
 from backend.devices import Device, make_device
-from backend.devices.models import AnalyticModel, DeviceModel, MLPModel, SurrogateModel
 from backend.errors import SamplelabError
 from backend.waves import RampedBatch, ramped
+
+if TYPE_CHECKING:
+    from backend.devices.models import DeviceModel
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ def characterisation_device(
             raise SamplelabError(f"--{name} {value}: give a finite number of nA (>= 0)")
     device_model: Any = model or "mlp"
     if surrogate:
+        # Here, not at import: models need torch, which the GUI loads after its first paint.
+        from backend.devices.models import SurrogateModel
+
         device_model = SurrogateModel.load(model, list(config.driver.amplification))
     if shift_nA:
         if isinstance(device_model, str):
@@ -104,6 +109,8 @@ def characterisation_device(
 
 def _built_in(name: str, config: SamplingConfig) -> DeviceModel:
     """The simulated device's own model of that name (the same seed as it would use)."""
+    from backend.devices.models import AnalyticModel, MLPModel
+
     if name == "mlp":
         return MLPModel(config.voltage_ranges(), config.n_outputs)
     if name == "analytic":

@@ -103,6 +103,8 @@ class SimulatedDevice(Device):
         super().__init__(config)
         self.model_seed = int(model_seed)
         self.model = self._make_model(model, model_seed)
+        from backend.devices.models import SurrogateModel  # loaded by _make_model already
+
         twin = isinstance(self.model, SurrogateModel)
         if twin and model_sha256 and model_sha256 != self.model.sha256:
             raise DeviceError(

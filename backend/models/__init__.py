@@ -10,25 +10,24 @@
 - `load_checkpoint`, `describe_checkpoint`: the training file, read safely.
 
 Import the submodules directly for the rest (`network`, `step`, `data`,
-`plots`, `outputs`).
+`plots`, `outputs`). The names here load on first use: they need torch, which
+the GUI imports only after its first paint.
 """
 
-from backend.models.checkpoint import CHECKPOINT_NAME, describe_checkpoint, load_checkpoint
-from backend.models.evaluate import Evaluation, evaluate_model
-from backend.models.settings import TrainingSettings, read_peer_config
-from backend.models.surrogate import SurrogateModel
-from backend.models.training import EpochProgress, TrainingCancelled, train_surrogate
+from backend.lazy import lazy_exports
 
-__all__ = [
-    "CHECKPOINT_NAME",
-    "EpochProgress",
-    "Evaluation",
-    "SurrogateModel",
-    "TrainingCancelled",
-    "TrainingSettings",
-    "describe_checkpoint",
-    "evaluate_model",
-    "load_checkpoint",
-    "read_peer_config",
-    "train_surrogate",
-]
+_HOMES = {
+    "CHECKPOINT_NAME": "checkpoint",
+    "describe_checkpoint": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "Evaluation": "evaluate",
+    "evaluate_model": "evaluate",
+    "TrainingSettings": "settings",
+    "read_peer_config": "settings",
+    "SurrogateModel": "surrogate",
+    "EpochProgress": "training",
+    "TrainingCancelled": "training",
+    "train_surrogate": "training",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

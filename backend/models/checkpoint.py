@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from backend.errors import FileFormatError
+from backend.files import written_atomically
 from backend.formats.trust import require_trust
 
 CHECKPOINT_NAME = "training_data.pt"
@@ -40,15 +41,9 @@ PEER_KEYS = (
 
 def save_checkpoint(data: dict, path: str | os.PathLike) -> Path:
     """Write under a temporary name, then move into place: never a half-written file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
-    try:
+    with written_atomically(path) as tmp:
         torch.save(data, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def load_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional
 
 from backend.errors import SamplelabError
+from backend.files import write_text_atomic
 from backend.jobs import CancelToken, JobControl, ProgressFn
 
 PREDICT_CHUNK = 1 << 16
@@ -142,9 +143,7 @@ def evaluate_model(
         )
         summary = out / f"evaluate_{stem}.json"
         result.files["summary"] = summary
-        tmp = summary.with_name(summary.name + ".partial")
-        tmp.write_text(json.dumps(result.to_json(), indent=2))
-        os.replace(tmp, summary)
+        write_text_atomic(summary, json.dumps(result.to_json(), indent=2))
     return result
 
 

@@ -26,6 +26,7 @@ import torch
 
 from backend import __version__
 from backend.errors import SamplelabError
+from backend.files import write_text_atomic
 from backend.models.checkpoint import CHECKPOINT_NAME, checkpoint_dict, save_checkpoint
 from backend.models.data import plain
 from backend.models.evaluate import predict, split_mse
@@ -238,11 +239,4 @@ def _config_yaml(run: Run) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, text)

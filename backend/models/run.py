@@ -11,7 +11,6 @@ import torch
 from backend.models.data import TrainingData
 from backend.models.network import SurrogateNetwork
 from backend.models.settings import TrainingSettings
-from backend.models.step import FastAdam
 
 
 @dataclass
@@ -34,7 +33,7 @@ class Run:
     seed: int
     device: torch.device
     net: SurrogateNetwork
-    adam: FastAdam
+    adam: torch.optim.Adam
     rows: dict[str, torch.Tensor]  # split -> row indices (CPU)
     amp32: torch.Tensor  # (d_out,) float32 amplification, as the peer multiplies
     x: torch.Tensor  # every row's inputs, on the device

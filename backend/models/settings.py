@@ -20,7 +20,12 @@ from typing import Any
 
 from backend.datasets.splits import check_percentages
 from backend.errors import Problem, SamplelabError
-from backend.models.network import ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, Structure
+from backend.models.structure import (
+    ACTIVATION_NAMES,
+    MAX_HIDDEN_LAYERS,
+    MAX_LAYER_SIZE,
+    Structure,
+)
 
 DEVICES = ("auto", "cpu", "cuda")
 MAX_EPOCHS = 1_000_000
@@ -78,8 +83,8 @@ class TrainingSettings:
             found.append(Problem("hidden", f"give 1 to {MAX_HIDDEN_LAYERS} layer sizes"))
         elif not all(isinstance(h, int) and 1 <= h <= MAX_LAYER_SIZE for h in hidden):
             found.append(Problem("hidden", f"layer sizes must be from 1 to {MAX_LAYER_SIZE:,}"))
-        if self.activation not in ACTIVATIONS:
-            found.append(Problem("activation", f"must be one of {', '.join(ACTIVATIONS)}"))
+        if self.activation not in ACTIVATION_NAMES:
+            found.append(Problem("activation", f"must be one of {', '.join(ACTIVATION_NAMES)}"))
         whole("epochs", self.epochs, 1, MAX_EPOCHS)
         lr = self.learning_rate
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1):

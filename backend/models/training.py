@@ -49,7 +49,7 @@ from backend.models.network import SurrogateNetwork
 from backend.models.outputs import clear_outputs, finish, refuse_existing, write_checkpoint
 from backend.models.run import Checkpointed, Run, rms
 from backend.models.settings import TrainingSettings
-from backend.models.step import FastAdam, make_step
+from backend.models.step import TrainStep, make_optimizer
 
 REPORT_EVERY_S = 0.2
 
@@ -153,7 +153,7 @@ def prepare(
     if settings.patience is not None and "validation" not in rows:
         raise SamplelabError("early stopping (patience) needs a validation split")
     net = SurrogateNetwork(settings.structure(data.d_in, data.d_out), g).to(device)
-    adam = FastAdam(list(net.parameters()), settings.learning_rate)
+    adam = make_optimizer(net, settings.learning_rate)
     run = Run(
         settings=settings,
         data=data,
@@ -190,7 +190,7 @@ def train_epochs(
     n_train = len(train_rows)
     steps_per_epoch = -(-n_train // batch)
     total_steps = steps_per_epoch * s.epochs
-    step = make_step(run.net, run.adam)
+    step = TrainStep(run.net, run.adam)
     best_nA = math.inf
     last_write, written = time.monotonic(), None  # when, and which best epoch, was written
     last_report = 0.0

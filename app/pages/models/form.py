@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from backend.errors import Problem, SamplelabError
-from backend.models.network import ACTIVATIONS
 from backend.models.settings import MAX_EPOCHS, TrainingSettings, parse_hidden
+from backend.models.structure import ACTIVATION_NAMES
 
 
 def _spin(name: str, lo: int, hi: int, value: int, tip: str) -> QSpinBox:
@@ -56,7 +56,7 @@ class TrainingForm(QWidget):
         self.hidden = _line("hidden", "Hidden layer sizes, e.g. 90,90,90,90,90 or 90x5")
         self.activation = QComboBox()
         self.activation.setObjectName("activation")
-        self.activation.addItems(list(ACTIVATIONS))
+        self.activation.addItems(list(ACTIVATION_NAMES))
         self.batch_norm = QCheckBox("batch norm")
         self.batch_norm.setObjectName("batch_norm")
         self.batch_norm.setToolTip(
