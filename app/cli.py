@@ -8,12 +8,14 @@ it wrote, so scripts can chain commands.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from app.commands import COMMANDS
 from app.commands.common import EXIT_INTERRUPTED, fail
+from app.commands.presets import config_argument
 from backend import __version__
 from backend.errors import SamplelabError, from_os_error
 
@@ -23,7 +25,8 @@ def _run_gui(args: argparse.Namespace) -> int:
         from app.main import run_gui
     except ImportError as exc:
         return fail(f"the desktop application is not available here ({exc})")
-    return run_gui(getattr(args, "config", None))
+    config = getattr(args, "config", None)
+    return run_gui(str(config_argument(config)) if config else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,12 +41,26 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.register(sub)
     p = sub.add_parser("gui", help="open the desktop application")
-    p.add_argument("config", nargs="?", help="config to load at start")
+    p.add_argument("config", nargs="?", help="config file or preset name to load at start")
     p.set_defaults(func=_run_gui)
     return parser
 
 
+def survive_any_console() -> None:
+    """Print what the console cannot show as escapes instead of failing on it.
+
+    A Windows console or pipe in cp1252 cannot encode a path like 'Ω-runs'; strict
+    encoding would raise after the work is done. Escaped text keeps every fact.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    survive_any_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

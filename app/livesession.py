@@ -16,16 +16,18 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
 from backend.config import SamplingConfig
-from backend.devices import Device
 from backend.livebuffer import LiveBuffer
-from backend.sampling import SamplingSession, SessionResult, start_session
 from backend.streams.device import live_listener
+
+if TYPE_CHECKING:  # loaded when a session starts, not before the window shows (h5py)
+    from backend.devices import Device
+    from backend.sampling import SamplingSession, SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class SessionRequest:
     out_dir: str | os.PathLike | None = None
     seed: int | None = None
     device_options: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # stored in the recording
 
 
 def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCHES) -> LiveBuffer:
@@ -126,12 +129,15 @@ class SessionRunner(QObject):
         report: Callable[[Any], None],
         token: CancelToken,
     ) -> SessionResult:
+        from backend.sampling import start_session
+
         session = start_session(
             request.config,
             request.device,
             out_dir=request.out_dir,
             seed=request.seed,
             on_progress=report,
+            notes=request.notes,
             **request.device_options,
         )
         session.add_listener(live_listener(buffer))

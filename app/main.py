@@ -2,8 +2,9 @@
 
 Safe without a display: on Linux with neither X11 nor Wayland it says so and
 returns instead of letting Qt abort; `QT_QPA_PLATFORM=offscreen` runs it
-headless (tests, screenshots, benchmarks). Exceptions that escape a slot are
-shown in the error dialog and logged, never silently lost.
+headless (tests, screenshots, benchmarks). Exceptions that escape a slot or a
+thread are shown in the error dialog and logged to the log file
+(`app.crashlog`), never silently lost.
 """
 
 from __future__ import annotations
@@ -11,31 +12,35 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from types import TracebackType
+import threading
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from app import crashlog
 from app.commands.common import EXIT_FAILED, fail
 from app.settings import APPLICATION, ORGANIZATION
+from app.theme import app_icon
 from backend import __version__
 
 log = logging.getLogger(__name__)
 
 
 def display_problem() -> str | None:
-    """Why no window can be shown here, or None when one can."""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    """Why no window can be shown here, or None when one can (Qt would abort instead)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         return (
             "no display found (DISPLAY and WAYLAND_DISPLAY are unset); run samplelab on a "
             "desktop, or set QT_QPA_PLATFORM=offscreen to run it headless"
         )
-    return None
+    from app.qtplatform import xcb_problem
+
+    return xcb_problem()
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -46,6 +51,11 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
+    from app import widgetrules
+
+    widgetrules.install(app)
+    if app.windowIcon().isNull():
+        app.setWindowIcon(app_icon())
     import pyqtgraph as pg
 
     # We decimate ourselves; antialiasing costs more than it shows at these densities.
@@ -53,54 +63,51 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def install_excepthook(window) -> None:
-    """Show exceptions escaping Qt slots in the error dialog instead of losing them."""
-    from app import dialogs
-
-    previous = sys.excepthook
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            previous(kind, exc, tb)
-            return
-        exc.__traceback__ = tb
-        try:
-            dialogs.show_error(window, exc)
-        except Exception:  # the dialog itself failed: fall back to stderr
-            previous(kind, exc, tb)
-
-    sys.excepthook = hook
-
-
 def _leave_a_core_for_the_gui() -> None:
-    """One torch thread for the simulated device's network.
+    """Load torch with one thread for the simulated device's network.
 
     Lab PCs often have two to four cores; torch would take them all and the
-    GUI thread, which draws the live plots, would queue behind it.
+    GUI thread, which draws the live plots, would queue behind it. Run on a
+    thread once the window shows, so the first Start does not wait for torch
+    and the first paint does not either.
     """
-    import torch
+    try:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
+    except Exception as exc:  # the simulated device will say so when it is used
+        log.warning("could not load torch: %s", exc)
 
 
-def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) -> int:
-    """Open the main window (with `config_path` loaded, if given); the exit code when closed."""
+def run_gui(
+    config_path: str | None = None,
+    exit_after_ms: int | None = None,
+    on_first_paint: Callable[[QWidget], None] | None = None,
+) -> int:
+    """Open the main window (with `config_path` loaded, if given); the exit code when closed.
+
+    `on_first_paint(window)` is called once the window has first been painted,
+    before any deferred work starts (start-up benchmark and tests).
+    """
     problem = display_problem()
     if problem:
         return fail(problem, EXIT_FAILED)
     app = ensure_app()
-    _leave_a_core_for_the_gui()
     from app.mainwindow import MainWindow
 
     window = MainWindow(config_path=config_path)
+    crashes = crashlog.install(window)
+    if on_first_paint is not None:
+        window.first_paint.painted.connect(lambda: on_first_paint(window))
+    # Not a daemon: quitting at once waits for the import instead of cutting it.
+    warm_up = threading.Thread(target=_leave_a_core_for_the_gui, name="torch-warm-up")
+    window.first_paint.call_after(warm_up.start)
     window.show()
-    previous_hook = sys.excepthook
-    install_excepthook(window)
     if exit_after_ms is not None:  # smoke tests and demos
         QTimer.singleShot(exit_after_ms, window.close)
     try:
         code = app.exec()
+        log.info("samplelab closed (exit code %s)", code)
     finally:
-        sys.excepthook = previous_hook
-    log.info("samplelab closed (exit code %s)", code)
+        crashes.uninstall()
     return int(code)

@@ -2,9 +2,10 @@
 
 Pages read and write their own keys through `value`/`set_value` under a
 prefix of their own (e.g. 'sampling/device'); the shared ones (theme, last
-folder, window layout) have properties. Tests and tools redirect the file to a
-temporary folder with `use_settings_dir` (or the SAMPLELAB_SETTINGS_DIR
-environment variable) so they never touch a user's settings.
+folder, window layout) have properties. The file is `samplelab.ini` in the
+platform's settings folder (`backend.userdirs.settings_dir`). Tests and tools
+redirect it to a temporary folder with `use_settings_dir` (or the
+SAMPLELAB_SETTINGS_DIR environment variable) so they never touch a user's settings.
 """
 
 from __future__ import annotations
@@ -15,27 +16,37 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from backend.userdirs import settings_dir
+
 ORGANIZATION = "samplelab"
 APPLICATION = "samplelab"
 SETTINGS_DIR_ENV = "SAMPLELAB_SETTINGS_DIR"
 
 
+_redirected: str | None = None
+
+
 def use_settings_dir(folder: str | os.PathLike) -> None:
     """Store every AppSettings created from now on under `folder`."""
+    global _redirected
+    _redirected = str(folder)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+def settings_file() -> Path:
+    """The INI file AppSettings reads and writes."""
+    folder = os.environ.get(SETTINGS_DIR_ENV) or _redirected
+    if folder:  # laid out as QSettings does under a redirected folder
+        return Path(folder) / ORGANIZATION / f"{APPLICATION}.ini"
+    return settings_dir() / f"{APPLICATION}.ini"
 
 
 class AppSettings:
     """Typed access to the application's QSettings."""
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
-        folder = os.environ.get(SETTINGS_DIR_ENV)
-        if qsettings is None and folder:
-            use_settings_dir(folder)
-        self.q = qsettings or QSettings(
-            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
-        )
+        self.q = qsettings or QSettings(str(settings_file()), QSettings.Format.IniFormat)
 
     @property
     def path(self) -> str:

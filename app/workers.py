@@ -86,13 +86,21 @@ class Worker(QObject):
                 return
             self._pending = []
             self._last_emit = now
-        self.progress.emit(value)
+        self._emit(self.progress, value)
 
     def _flush_progress(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
         if pending:
-            self.progress.emit(pending[0])
+            self._emit(self.progress, pending[0])
+
+    @staticmethod
+    def _emit(signal: Any, *args: Any) -> None:
+        """Emit from the worker thread; a window already gone has no one left to tell."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # "Signal source has been deleted": the QObject died first
+            log.debug("a worker's receiver was deleted before its job ended")
 
     def _run(self) -> None:
         try:
@@ -109,8 +117,8 @@ class Worker(QObject):
         # Finished before telling anyone: a handler may run on the GUI thread at once,
         # and must already see `running` False (e.g. to re-enable a Start button).
         self._finished.set()
-        outcome.emit(*args)
-        self.done.emit()
+        self._emit(outcome, *args)
+        self._emit(self.done)
 
 
 class WorkerPool(QObject):

@@ -12,7 +12,6 @@ interrupted job never leaves a file that looks complete.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backend.errors import Cancelled, SamplelabError
+from backend.files import replace_file
 from backend.formats.raw import RawLayout, sidecar_path, write_sidecar
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def write_batches(
     try:
         layout = _run(proc, plan, spec, partial, processes)
         remove_output(output)
-        os.replace(partial, output)
+        replace_file(partial, output)
         write_sidecar(output, layout)
     except BaseException:
         partial.unlink(missing_ok=True)

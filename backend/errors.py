@@ -60,8 +60,21 @@ class ConfigError(SamplelabError):
         )
 
 
+class ConfigFileError(ConfigError):
+    """A config file that is missing or unreadable: there are no fields to fix."""
+
+    def __init__(self, message: str, source: str = "", hint: str = "") -> None:
+        self.problems = [Problem("", message)]
+        self.source = source
+        SamplelabError.__init__(self, message, hint or "Check the path and try again.")
+
+
 class FileFormatError(SamplelabError):
     """A file that is missing, unreadable, or not of the expected kind."""
+
+
+class FileInUseError(SamplelabError):
+    """A file that cannot be replaced: open in another program (Windows) or write-protected."""
 
 
 class RecordingError(SamplelabError):
@@ -98,6 +111,14 @@ class DeviceBusyError(DeviceError):
 
 class UnknownChannelError(DeviceError):
     """A device or channel named in the config does not exist."""
+
+
+class SampleClockError(DeviceError):
+    """The hardware would run a sample clock at another rate than the config asks for."""
+
+
+class RoutingError(DeviceError):
+    """NI-DAQmx cannot route a trigger between the configured devices (trigger_source)."""
 
 
 class Cancelled(Exception):

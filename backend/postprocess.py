@@ -36,6 +36,7 @@ import numpy as np
 
 from backend.electrodes import ClipSpec, clipping_value, electrode_info
 from backend.errors import FileFormatError, SamplelabError
+from backend.files import replace_file
 from backend.formats.npz_write import NpzWriter
 from backend.histograms import Histogram, RowMeanHistogram
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
@@ -109,8 +110,7 @@ class _Staging:
     def commit(self, names: Sequence[str]) -> dict[str, Path]:
         moved = {}
         for name in names:
-            os.replace(self.dir / name, self.out / name)
-            moved[name] = self.out / name
+            moved[name] = replace_file(self.dir / name, self.out / name)
         shutil.rmtree(self.dir, ignore_errors=True)
         return moved
 

@@ -11,8 +11,9 @@ bins do not shift as a view scrolls.
 
 The levels live in a sidecar HDF5 file, never in the recording (whose writer
 may have it open): `<recording>.overview.h5` beside it when that folder is
-writable, else in the cache folder (`$SAMPLELAB_CACHE_DIR`, or
-`~/.cache/samplelab/overviews`), named after a hash of the recording's path.
+writable, else in `overviews/` of samplelab's cache folder (`backend.userdirs`:
+`$SAMPLELAB_CACHE_DIR`, else the platform's, e.g. `~/.cache/samplelab` on Linux),
+named after a hash of the recording's path.
 The sidecar remembers how many rows it covers plus hashes of the first rows and
 of the last covered row; a sidecar that does not match its recording is rebuilt.
 Building reads the recording in chunks (bounded memory) and `update()` extends
@@ -30,6 +31,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from backend import userdirs
 from backend.decimate import Envelope, bin_step, minmax
 from backend.errors import Cancelled, RecordingError
 
@@ -41,11 +43,8 @@ HEAD_ROWS = 4096
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("SAMPLELAB_CACHE_DIR")
-    if env:
-        return Path(env) / "overviews"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "samplelab" / "overviews"
+    """Where overviews of recordings in read-only folders go."""
+    return userdirs.cache_dir() / "overviews"
 
 
 def sidecar_path(source: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:

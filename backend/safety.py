@@ -26,6 +26,25 @@ def check_batch(
     Safe means: finite, every sample inside its electrode's [min, max] and inside
     +-limit, and the first and last sample of every electrode exactly 0 V.
     """
+    data = check_levels(data, ranges, limit, channel_names)
+    if np.any(data[:, 0] != 0.0) or np.any(data[:, -1] != 0.0):
+        raise SafetyError(
+            "refused a batch that does not start and end at 0 V",
+            "Batches must be ramped from and to 0 V; nothing was written to the device.",
+        )
+
+
+def check_levels(
+    data: np.ndarray,
+    ranges: np.ndarray,
+    limit: float = GLOBAL_VOLTAGE_LIMIT,
+    channel_names: list[str] | tuple[str, ...] | None = None,
+) -> np.ndarray:
+    """`data` as an array, or SafetyError unless every sample is finite and in range.
+
+    The part of `check_batch` a ramp down from a level (which starts away from 0 V)
+    must pass too.
+    """
     data = np.asarray(data)
     ranges = np.asarray(ranges, dtype=float)
     names = list(channel_names) if channel_names else [f"electrode {i}" for i in range(len(data))]
@@ -48,8 +67,4 @@ def check_batch(
             f"its allowed range [{max(ranges[i, 0], -limit):g}, {min(ranges[i, 1], limit):g}] V",
             "Nothing was written to the device. Check the voltage ranges, amplitude and offset.",
         )
-    if np.any(data[:, 0] != 0.0) or np.any(data[:, -1] != 0.0):
-        raise SafetyError(
-            "refused a batch that does not start and end at 0 V",
-            "Batches must be ramped from and to 0 V; nothing was written to the device.",
-        )
+    return data

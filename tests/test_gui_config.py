@@ -20,7 +20,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QToolButton
 
 import resources
-from backend.config import load_config
+from backend.config import SamplingConfig, load_config
 from widgets.configform import ConfigForm
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
@@ -44,14 +44,14 @@ def test_form_edits_reach_the_dict_and_problems_land_next_to_fields(qtbot, windo
     page = window.pages["sampling"]
     form = page.form
     type_into(qtbot, form.editors["driver.amplification"], "39.17, 12")
-    assert "readout_electrode_no is 1" in form.problem("driver.amplification")
+    assert "number of readouts is 1" in form.problem("driver.amplification")
     assert not page.buttons["start"].isEnabled()
     type_into(qtbot, form.editors["driver.amplification"], "20")
     assert form.problem("driver.amplification") == ""
     assert page.config.driver.amplification == [20.0]
 
     type_into(qtbot, form.editors["input_data.number_batches"], "lots")
-    assert "valid integer" in form.problem("input_data.number_batches")
+    assert form.problem("input_data.number_batches").startswith("Batches must be a whole number")
     assert "'lots'" in form.problem("input_data.number_batches")
     type_into(qtbot, form.editors["input_data.number_batches"], "12")
     assert page.config.number_batches == 12
@@ -98,8 +98,7 @@ def test_electrode_table_cells_show_their_problems(qtbot, window):
     assert table.table.item(2, 7).text() == "0.85"  # derived amplitude follows the range
 
     edit_cell(qtbot, table, 4, "phase", "abc")
-    assert "Input 4 (Phase)" in table.problem_text()
-    assert "valid number" in table.problem_text()
+    assert table.problem_text() == "Phase of Input 4 must be a number (got 'abc')"
     edit_cell(qtbot, table, 4, "phase", "0.5")
     assert page.config.input_data.phase[4] == 0.5
 
@@ -110,11 +109,8 @@ def test_electrode_table_cells_show_their_problems(qtbot, window):
     click(qtbot, table.remove_button)
     assert page.config.n_inputs == 7
 
-    # Switching an electrode off masks its channel: 6 inputs, mask saved.
-    item = table.table.item(6, 4)
-    item.setCheckState(Qt.CheckState.Unchecked)
-    assert page.config.n_inputs == 6
-    assert page.config.driver.instruments_setup.activation_channel_mask == [1] * 6 + [0]
+    # One device: no on/off (mask) column, as brains-py applies masks only to several.
+    assert table.table.isColumnHidden(4) and not table.note.isVisible()
 
 
 def test_preset_drop_down_loads_presets(qtbot, window):
@@ -206,3 +202,31 @@ def test_output_folder_browse_and_the_last_config_is_remembered(
 
     again = make_window()  # no config named: the last one comes back
     assert again.pages["sampling"].files.path == config.resolve()
+
+
+def test_masks_show_and_toggle_only_with_multiple_devices(qtbot):
+    form = ConfigForm()
+    qtbot.addWidget(form)
+    form.show()
+    form.set_config(load_config(resources.preset_path("two-devices")).to_bspysmg())
+    table = form.table.table
+    assert not table.isColumnHidden(4)
+    item = table.item(1, 4)  # device A, second channel
+    rect = table.visualItemRect(item)
+    with qtbot.waitSignal(form.edited):
+        qtbot.mouseClick(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=QPoint(rect.left() + 10, rect.center().y()),
+        )
+    data = form.config_dict()
+    assert data["driver"]["instruments_setup"]["A"]["activation_channel_mask"] == [1, 0, 1, 1]
+    assert data["input_data"]["activation_electrode_no"] == 6
+
+    single = load_config(resources.preset_path("dnpu-7x1-sawtooth")).to_bspysmg()
+    single["driver"]["instruments_setup"]["activation_channel_mask"] = [1] * 6 + [0]
+    form.set_config(single)
+    assert table.isColumnHidden(4)
+    assert "ignored for a single device" in form.table.note.text() and form.table.note.isVisible()
+    assert form.config_dict() == single  # kept as loaded, all seven electrodes sampled
+    assert SamplingConfig.model_validate(single).n_inputs == 7

@@ -126,3 +126,25 @@ def test_handlers_already_see_the_worker_finished(qtbot):
     release.set()
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
     assert seen == [False, False]
+
+
+def test_a_job_outliving_its_worker_object_ends_quietly(qtbot, monkeypatch):
+    """A window closed mid-job deletes the worker's QObject; the thread must not crash."""
+    import shiboken6
+
+    crashes = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+    release = threading.Event()
+
+    def job(report, token):
+        release.wait(5)
+        report("late progress")
+        return "late result"
+
+    worker = Worker(job, "orphan", progress_interval_s=0.0)
+    worker.start()
+    thread = worker._thread
+    shiboken6.delete(worker)
+    release.set()
+    thread.join(5)
+    assert not thread.is_alive() and crashes == []

@@ -79,3 +79,15 @@ def test_three_batches_on_the_hardware(tmp_path):
     assert (np.abs(outputs) <= limit).all(), "readings beyond any NI AI range"
     assert outputs.std() > 0, "a constant readout: is the readout channel connected?"
     assert np.abs(inputs).max() <= np.abs(config.voltage_ranges()).max() + 1e-9
+
+
+def test_selftest_passes_on_the_hardware(tmp_path):
+    """The acceptance run of docs/hardware.md, on the same hardware: every check passes."""
+    from backend.devices.selftest import run_selftest
+
+    report = run_selftest(hardware_config(), "nidaq", out_dir=tmp_path, batches=20)
+    failed = [f"{c.name}: {c.detail}" for c in report.checks if c.status == "fail"]
+    assert report.passed, failed
+    assert report.recording is not None
+    with Recording(report.recording) as rec:
+        assert rec.batches_done == 20

@@ -20,7 +20,8 @@ from test_nidaq_fake import (
 
 from backend.devices import make_device
 from backend.devices.ni_driver import batch_timeout_s
-from backend.devices.nidaq import NIDevice, spike_position
+from backend.devices.ni_sync import find_sync_edge
+from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError, SafetyError
 from backend.waves import BatchPlan, RampedBatch
 
@@ -219,14 +220,32 @@ def test_nidaq_refuses_sync_channels_used_as_electrodes(monkeypatch):
         NIDevice(nidaq_config(readout_channels=[7]))
 
 
-def test_spike_position_rules():
-    sync = np.zeros(100)
-    assert spike_position(sync, 50) is None
-    sync[10] = 0.5
-    assert spike_position(sync, 50) == 10
-    assert spike_position(sync, 91) is None  # too few readings after it
-    sync[10], sync[0] = 0.49, 1.0
-    assert spike_position(sync, 50) is None  # at 0 the readout may have missed it
+def test_sync_edge_rules():
+    io = 2
+    sync = np.zeros(200)
+    assert find_sync_edge(sync, io, 100).edge is None  # no spike at all
+    sync[10:12] = 1.0
+    assert find_sync_edge(sync, io, 100).edge == 10
+    assert find_sync_edge(sync, io, 191).edge is None  # too few samples after it
+    assert find_sync_edge(sync, io, 190).edge == 10
+    split = sync.copy()
+    split[10:13] = [0.45, 1.0, 0.3]  # samples caught while the DAC settled
+    assert find_sync_edge(split, io, 100).edge == 10
+    early = np.zeros(200)
+    early[0:2] = 1.0
+    assert find_sync_edge(early, io, 100).edge is None  # the readout may have missed the edge
+    wide = np.zeros(200)
+    wide[10:20] = 1.0
+    assert "10 samples wide" in find_sync_edge(wide, io, 100).reason
+    tall = sync.copy()
+    tall[10:12] = 4.9
+    assert "4.9 V" in find_sync_edge(tall, io, 100).reason
+    two = sync.copy()
+    two[50:52] = 1.0
+    assert "2 pulses" in find_sync_edge(two, io, 100).reason
+    noisy = sync.copy()
+    noisy[80] = -0.4
+    assert "not quiet" in find_sync_edge(noisy, io, 100).reason
 
 
 # --- zero, close, describe --------------------------------------------------------------------

@@ -37,6 +37,7 @@ from backend.errors import (
     DeviceOverflowError,
     DeviceTimeoutError,
     DriverNotFoundError,
+    RoutingError,
     SamplelabError,
     UnknownChannelError,
 )
@@ -116,7 +117,10 @@ CASES = [
         (-200220, UnknownChannelError),
         (-200170, UnknownChannelError),
         (-201237, UnknownChannelError),
-        (-89125, UnknownChannelError),
+        (-89125, RoutingError),
+        (-89120, RoutingError),
+        (-89130, RoutingError),
+        (-200040, RoutingError),
         (-50103, DeviceBusyError),
         (-200022, DeviceBusyError),
         (-201105, DeviceBusyError),
@@ -195,7 +199,7 @@ def test_unknown_channel_number_and_trigger_source(monkeypatch):
         NIDevice(bad_channel).open()
     bad_trigger = cdaq_config()
     bad_trigger.driver.instruments_setup.trigger_source = "cDAQ7"
-    with pytest.raises(UnknownChannelError, match="cDAQ7"):
+    with pytest.raises(RoutingError, match="cDAQ7"):
         NIDevice(bad_trigger).open()
     assert daq.open_tasks() == []
     daq.interpreter.write_analog_f64.assert_not_called()
@@ -219,7 +223,8 @@ def test_translated_leaves_our_own_errors_alone():
 
 def test_driver_code_has_none_of_the_peers_weaknesses():
     """No sys.exit, no reset_device on close, no Windows-only import, no module threads."""
-    for name in ("nidaq.py", "ni_driver.py", "discovery.py"):
+    names = ("nidaq.py", "ni_driver.py", "discovery.py", "ni_plan.py", "ni_sync.py", "ni_tasks.py")
+    for name in (*names, "selftest.py"):
         source = (BACKEND / name).read_text()
         for banned in ("sys.exit", "reset_device", "import win", "windll", "threading", "global "):
             assert banned not in source, f"{banned} in {name}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.configfields import SECTIONS, SETUP, Field
+from widgets.configfields import SECTIONS, SETUP, Field, form_fields
 from widgets.electrodetable import ElectrodeRow, ElectrodeTable, parse_number
 
 _WIRING = re.compile(
@@ -66,6 +66,17 @@ def _list_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _mask_note(setup: dict) -> str:
+    """Why a single device's partial mask changes nothing (brains-py ignores it)."""
+    mask = setup.get("activation_channel_mask") or []
+    if setup.get("multiple_devices") or all(m == 1 for m in mask):
+        return ""
+    return (
+        "activation_channel_mask is ignored for a single device (as in brains-py): every "
+        "listed channel is an electrode. Masks apply only with multiple_devices."
+    )
+
+
 def _parse_list(text: str) -> list[Any]:
     return [parse_number(part) for part in re.split(r"[,\s]+", text.strip()) if part]
 
@@ -76,8 +87,12 @@ class ConfigForm(QWidget):
     edited = Signal(dict)
     folder_requested = Signal(str)  # the field path whose folder the user wants to pick
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, labels: Mapping[str, str] | None = None, parent: QWidget | None = None
+    ) -> None:
+        """`labels`: field path -> the label to show (the schema's name; default: the key)."""
         super().__init__(parent)
+        self.labels = dict(labels or {})
         self._base: dict = {}
         self._loading = False
         self._multi = False
@@ -99,7 +114,7 @@ class ConfigForm(QWidget):
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for field in fields:
-                form.addRow(field.label, self._make_row(field))
+                form.addRow(self.label(field.path), self._make_row(field))
             if title == "Waves":
                 form.addRow(self.summary)
             layout.addWidget(box)
@@ -150,8 +165,9 @@ class ConfigForm(QWidget):
         self._rows[field.path] = row
         return row
 
-    def _fields(self) -> list[Field]:
-        return [f for _, fields in SECTIONS for f in fields]
+    def label(self, path: str) -> str:
+        """The label field `path` shows."""
+        return self.labels.get(path) or path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
     # --- data in / out --------------------------------------------------------------
     def set_config(self, data: dict) -> None:
@@ -161,14 +177,16 @@ class ConfigForm(QWidget):
             self._base = copy.deepcopy(data)
             setup = _get(data, SETUP) or {}
             self._multi = bool(setup.get("multiple_devices"))
-            for field in self._fields():
+            for field in form_fields():
                 self._put(field, _get(data, field.path))
                 hidden = field.single_only and self._multi
                 self._rows[field.path].setVisible(not hidden)
                 label = self._label_of(field.path)
                 if label is not None:
                     label.setVisible(not hidden)
-            self.table.set_rows(self._electrode_rows(data), self._multi, self._custom(data))
+            self.table.set_rows(
+                self._electrode_rows(data), self._multi, self._custom(data), _mask_note(setup)
+            )
         finally:
             self._loading = False
         self.show_problems([])
@@ -186,7 +204,7 @@ class ConfigForm(QWidget):
 
     def set_value(self, path: str, value: Any) -> None:
         """Set one field as if the user typed it (emits `edited`)."""
-        fields = {f.path: f for f in self._fields()}
+        fields = {f.path: f for f in form_fields()}
         self._put(fields[path], value)
 
     def _custom(self, data: dict) -> bool:
@@ -204,7 +222,8 @@ class ConfigForm(QWidget):
         for name, block in self._blocks(data):
             channels = block.get("activation_channels") or []
             ranges = block.get("activation_voltage_ranges") or []
-            mask = block.get("activation_channel_mask") or [1] * len(channels)
+            # As brains-py: a mask applies only with multiple devices.
+            mask = (self._multi and block.get("activation_channel_mask")) or [1] * len(channels)
             for i, channel in enumerate(channels):
                 lo, hi = (*ranges[i], None, None)[:2] if i < len(ranges) else (None, None)
                 active = i >= len(mask) or mask[i] == 1
@@ -220,7 +239,7 @@ class ConfigForm(QWidget):
     def config_dict(self) -> dict:
         """The config as edited: the loaded dict with every editor's value applied."""
         data = copy.deepcopy(self._base)
-        for field in self._fields():
+        for field in form_fields():
             if field.single_only and self._multi:
                 continue
             _set(data, field.path, self._read(field))
@@ -230,7 +249,8 @@ class ConfigForm(QWidget):
             mine = [r for r in rows if r.block == name] if self._multi else rows
             block["activation_channels"] = [r.channel for r in mine]
             block["activation_voltage_ranges"] = [[r.vmin, r.vmax] for r in mine]
-            if "activation_channel_mask" in block or not all(r.active for r in mine):
+            masked = "activation_channel_mask" in block or not all(r.active for r in mine)
+            if self._multi and masked:
                 block["activation_channel_mask"] = [1 if r.active else 0 for r in mine]
         inputs = data.setdefault("input_data", {})
         inputs["input_frequency"] = [r.frequency for r in active]
@@ -294,14 +314,13 @@ class ConfigForm(QWidget):
                     )
                     cells.append((where[int(i)], columns, message))
                 else:
-                    table_general.append(f"{key.replace('_', ' ')}: {message}")
+                    table_general.append(message)
             elif wave and wave["k"] is not None and int(wave["k"]) < len(active):
                 cells.append((active[int(wave["k"])], (_WAVE_COLUMN[wave["key"]],), message))
             elif wave or path.startswith("input_data.activation_electrode_no"):
-                name = path.split(".")[-1].replace("_", " ")
-                table_general.append(f"{name}: {message}")
+                table_general.append(message)
             else:
-                general.append(f"{path}: {message}" if path else message)
+                general.append(message)
         for path, label in self.errors.items():
             text = "\n".join(by_field.get(path, []))
             label.setText(text)

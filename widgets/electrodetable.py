@@ -35,7 +35,8 @@ TIPS = {
     "channel": "DAQ analog output channel (aoN) of the activation instrument",
     "min": "lowest voltage this electrode may see",
     "max": "highest voltage this electrode may see",
-    "active": "unticked channels are masked off (activation_channel_mask)",
+    "active": "unticked channels are masked off (activation_channel_mask); masks apply only "
+    "with multiple devices, as in brains-py, and masked channels still go to 0 V on stop",
     "frequency": "input_frequency: the wave runs at sqrt(value) x factor Hz",
     "phase": "phase of this electrode's wave (rad)",
     "amplitude": "explicit amplitude (tick 'explicit amplitude/offset' to edit)",
@@ -115,6 +116,10 @@ class ElectrodeTable(QWidget):
         self.error_label.setObjectName("electrode_errors")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        self.note = QLabel()
+        self.note.setObjectName("electrode_note")
+        self.note.setWordWrap(True)
+        self.note.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.custom_waves)
         buttons.addStretch(1)
@@ -125,6 +130,7 @@ class ElectrodeTable(QWidget):
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.note)
         self._multi = False
         self._error_colour = "#c62828"
         self.table.itemChanged.connect(self._on_item_changed)
@@ -133,8 +139,13 @@ class ElectrodeTable(QWidget):
         self.remove_button.clicked.connect(self._remove_row)
 
     # --- data in / out --------------------------------------------------------------
-    def set_rows(self, rows: Sequence[ElectrodeRow], multi: bool, custom_waves: bool) -> None:
+    def set_rows(
+        self, rows: Sequence[ElectrodeRow], multi: bool, custom_waves: bool, note: str = ""
+    ) -> None:
+        """Show `rows`; the on/off (mask) column only for multiple devices, where it applies."""
         self._multi = multi
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
         self.table.blockSignals(True)
         self.custom_waves.blockSignals(True)
         self.custom_waves.setChecked(custom_waves)
@@ -142,6 +153,7 @@ class ElectrodeTable(QWidget):
         for row in rows:
             self._append(row)
         self.table.setColumnHidden(COLUMNS.index("block"), not multi)
+        self.table.setColumnHidden(COLUMNS.index("active"), not multi)
         tip = "Edit device blocks in the config file" if multi else ""
         for button in (self.add_button, self.remove_button):
             button.setEnabled(not multi)
@@ -217,12 +229,8 @@ class ElectrodeTable(QWidget):
                 item.setBackground(QBrush(tint) if message else QBrush())
                 item.setToolTip(message or TIPS.get(key, ""))
         self.table.blockSignals(False)
-        lines = list(general)
-        for row, keys, message in cells:
-            header = self.table.verticalHeaderItem(row)
-            name = header.text() if header is not None else f"row {row}"
-            columns = "/".join(HEADERS[COLUMNS.index(k)] for k in keys)
-            lines.append(f"{name} ({columns}): {message}")
+        # Messages name their field and electrode ("Phase of Input 4 must be a number").
+        lines = list(general) + [message for _, _, message in cells]
         self.error_label.setText("\n".join(lines))
         self.error_label.setVisible(bool(lines))
 

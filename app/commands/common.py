@@ -28,8 +28,9 @@ class StageBar:
     Use as `with StageBar(quiet) as bar: job(..., on_progress=bar.update)`.
     """
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, unit: str = "row") -> None:
         self.quiet = quiet
+        self.unit = unit
         self._bar = None
         self._stage = ""
 
@@ -39,7 +40,9 @@ class StageBar:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(unit="row", unit_scale=True, file=sys.stderr, dynamic_ncols=True)
+            self._bar = tqdm(
+                unit=self.unit, unit_scale=self.unit == "row", file=sys.stderr, dynamic_ncols=True
+            )
         if progress.stage != self._stage:
             self._stage = progress.stage
             self._bar.reset(total=progress.total)

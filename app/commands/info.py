@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from backend.formats.loaders import describe_file
 
     key = getattr(args, "key", None)
+    if key is None:  # a trained surrogate (training_data.pt) has its own summary
+        from app.commands.evaluate import model_text
+
+        text = model_text(args.file, getattr(args, "trust_pickle", False), args.json)
+        if text is not None:
+            print(text)
+            return EXIT_OK
     facts = describe_file(args.file, key=key, trust_pickle=getattr(args, "trust_pickle", False))
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -70,8 +77,16 @@ def format_summary(s: dict) -> str:
         f"({s['batch_points']} rows each)",
         f"rows        {s['rows']}  ({s['duration_s']:.2f} s at {s['sampling_frequency_hz']:g} Hz)",
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
-        "channels",
     ]
+    from backend.runnotes import NOTE_LABELS
+
+    notes = s.get("notes") or {}
+    for key in [*NOTE_LABELS, *(k for k in notes if k not in NOTE_LABELS)]:
+        first, *more = str(notes.get(key) or "").splitlines() or [""]
+        if first or more:
+            lines.append(f"{'sample' if key == 'sample_id' else key:<11} {first}")
+            lines += [f"{'':<11} {line}" for line in more]
+    lines.append("channels")
     return "\n".join(lines + _channel_lines(s["channels"]))
 
 

@@ -15,11 +15,17 @@ from app.commands.common import (
     fail,
     positive_int,
 )
+from app.commands.presets import config_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="run a sampling session into an HDF5 recording")
-    p.add_argument("config", nargs="?", help="our YAML config or a bspysmg sampler_configs.json")
+    p.add_argument(
+        "config",
+        nargs="?",
+        help="our YAML config, a bspysmg sampler_configs.json, or a preset name "
+        "(samplelab presets lists them)",
+    )
     p.add_argument("--device", choices=["simulated", "nidaq"], default="simulated")
     p.add_argument("--out", help="output folder (default: the config's save_directory)")
     p.add_argument("--batches", type=positive_int, help="override number_batches")
@@ -33,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resume", metavar="RECORDING", help="continue an interrupted recording")
     p.add_argument("--model", help="simulated device model: mlp, analytic or a surrogate .pt")
+    p.add_argument("--sample-id", default="", help="sample / device ID, stored in the recording")
+    p.add_argument("--operator", default="", help="who runs the session, stored in the recording")
+    p.add_argument("--notes", default="", help="free-text notes, stored in the recording")
     p.add_argument("--fault", help=argparse.SUPPRESS)  # fault injection for tests and demos
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -44,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from backend.config import load_config
     from backend.devices.simulated import FaultPlan
     from backend.recording import Recording
+    from backend.runnotes import run_notes
     from backend.sampling import resume_session, start_session
 
     options: dict[str, Any] = {}
@@ -60,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if args.config:
             with Recording(args.resume) as rec:
                 stored = rec.config
-            given = load_config(args.config)
+            given = load_config(config_argument(args.config))
             if given.to_bspysmg() != stored.to_bspysmg():
                 return fail(
                     f"{args.config} differs from the config stored in {args.resume}; "
@@ -71,11 +81,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.config:
             return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
-        config = load_config(args.config)
+        config = load_config(config_argument(args.config))
         if args.batches is not None:
             config = config.model_copy(deep=True)
             config.input_data.number_batches = args.batches
-        session = start_session(config, args.device, out_dir=args.out, seed=args.seed, **options)
+        notes = run_notes(args.sample_id, args.operator, args.notes)
+        session = start_session(
+            config, args.device, out_dir=args.out, seed=args.seed, notes=notes, **options
+        )
 
     plan = session.plan
     print(

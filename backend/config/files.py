@@ -13,40 +13,14 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
 
+from backend.config.problems import config_problems
 from backend.config.schema import SamplingConfig
 from backend.config.yamlsafe import RefusedTagError, dump_bspysmg_yaml, load_yaml
-from backend.errors import ConfigError, Problem
+from backend.errors import ConfigError, ConfigFileError, Problem
+from backend.files import write_text_atomic
 
 BSPYSMG_CONFIG_NAME = "sampler_configs.json"
-
-
-def _problems_from_validation(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
-        path = path.replace(".[", "[")
-        message = err["msg"]
-        if err["type"] not in ("missing",) and "input" in err:
-            message = f"{message} (got {err['input']!r})"
-        problems.append(Problem(path, message))
-    return problems
-
-
-def config_problems(data: Any) -> tuple[SamplingConfig | None, list[Problem]]:
-    """Validate a dict; return the config (or None) and every problem found."""
-    if not isinstance(data, dict):
-        return None, [Problem("", f"a config must be a mapping, not {type(data).__name__}")]
-    missing = [k for k in ("driver", "input_data") if k not in data]
-    if missing:
-        return None, [Problem(k, "section is missing; is this a sampling config?") for k in missing]
-    try:
-        cfg = SamplingConfig.model_validate(data)
-    except ValidationError as exc:
-        return None, _problems_from_validation(exc)
-    problems = cfg.problems()
-    return (None if problems else cfg), problems
 
 
 def parse_config(data: Any, source: str = "") -> SamplingConfig:
@@ -65,9 +39,9 @@ def read_config_dict(path: str | os.PathLike) -> dict:
     try:
         text = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem("", f"file not found: {path}")], str(path)) from None
+        raise ConfigFileError(f"file not found: {path}", str(path)) from None
     except OSError as exc:
-        raise ConfigError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
+        raise ConfigFileError(f"cannot read {path}: {exc.strerror}", str(path)) from None
     try:
         data = load_yaml(text)
     except RefusedTagError as exc:
@@ -133,7 +107,4 @@ def save_config(cfg: SamplingConfig, path: str | os.PathLike, flavour: str = "sa
         text = config_to_yaml(cfg)
     else:
         raise ValueError(f"unknown config flavour {flavour!r}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)

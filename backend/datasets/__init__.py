@@ -8,38 +8,32 @@
 - `build_chunk_store`, `ChunkStore`: pre-built batches in HDF5 chunks, shuffled
   per epoch.
 - `export_dataset`: train/validation/test npz files the peer's code loads.
+
+Names load on first use (`backend.lazy`): the splits need no torch, and a
+form that validates split fractions should not load it.
 """
 
-from backend.datasets.chunkstore import ChunkStore, build_chunk_store
-from backend.datasets.export import export_dataset
-from backend.datasets.model import ModelDataset, get_dataloaders, get_info_dict
-from backend.datasets.recording import BlockBatchSampler, RecordingDataset, recording_loader
-from backend.datasets.splits import (
-    SPLIT_NAMES,
-    block_split_indices,
-    check_percentages,
-    random_split_indices,
-    split_sizes,
-)
-from backend.datasets.windows import DatasetCollection, Offset, WindowedDataset, expand_index
+from backend.lazy import lazy_exports
 
-__all__ = [
-    "SPLIT_NAMES",
-    "BlockBatchSampler",
-    "ChunkStore",
-    "DatasetCollection",
-    "ModelDataset",
-    "Offset",
-    "RecordingDataset",
-    "WindowedDataset",
-    "block_split_indices",
-    "build_chunk_store",
-    "check_percentages",
-    "expand_index",
-    "export_dataset",
-    "get_dataloaders",
-    "get_info_dict",
-    "random_split_indices",
-    "recording_loader",
-    "split_sizes",
-]
+_HOMES = {
+    "ChunkStore": "chunkstore",
+    "build_chunk_store": "chunkstore",
+    "export_dataset": "export",
+    "ModelDataset": "model",
+    "get_dataloaders": "model",
+    "get_info_dict": "model",
+    "BlockBatchSampler": "recording",
+    "RecordingDataset": "recording",
+    "recording_loader": "recording",
+    "SPLIT_NAMES": "splits",
+    "block_split_indices": "splits",
+    "check_percentages": "splits",
+    "random_split_indices": "splits",
+    "split_sizes": "splits",
+    "DatasetCollection": "windows",
+    "Offset": "windows",
+    "WindowedDataset": "windows",
+    "expand_index": "windows",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

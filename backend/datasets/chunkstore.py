@@ -30,6 +30,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from backend.batch import is_cancelled
 from backend.errors import Cancelled, FileFormatError, SamplelabError
+from backend.files import replace_file
 from backend.jobs import JobProgress, ProgressFn
 
 STORE_FORMAT = "samplelab-chunkstore"
@@ -90,7 +91,7 @@ def build_chunk_store(
                     "source": json.dumps(str(source) if source else None),
                 }
             )
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

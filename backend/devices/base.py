@@ -36,6 +36,8 @@ class Device(ABC):
         self.n_inputs = config.n_inputs
         self.n_outputs = config.n_outputs
         self.is_open = False
+        #: The channels the last `set_zero` drove to 0 V (checked by the self-test).
+        self.last_zero: tuple[str, ...] = ()
 
     # --- lifecycle ----------------------------------------------------------
     def open(self) -> None:
@@ -70,6 +72,7 @@ class Device(ABC):
             raise DeviceError(
                 "the device is not open", "Open it (or use it in a with-block) first."
             )
+        self.last_zero = ()  # the outputs move again
         out = np.asarray(self._sample(batch), dtype=np.float64)
         if out.shape != (batch.batch_points, self.n_outputs):
             raise DeviceError(

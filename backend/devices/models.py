@@ -3,14 +3,15 @@
 A model maps activation voltages (points, n_in) to device currents (points,
 n_out) in nA; the simulated device adds noise, drift, amplification and the
 ADC around it. `MLPModel` is the default (a seeded torch network, so the
-response is nonlinear and coupled like a real DNPU), `SurrogateModel` loads a
-trained bspysmg surrogate, `AnalyticModel` is a cheap numpy function for speed.
+response is nonlinear and coupled like a real DNPU), `SurrogateModel` is a
+trained surrogate (`training_data.pt`, ours or bspysmg's; it lives in
+`backend.models.surrogate`, the one place such files become models),
+`AnalyticModel` is a cheap numpy function for speed.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,16 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from backend.errors import FileFormatError
-from backend.formats.torchfiles import load_torch_file
-
-_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "elu": nn.ELU,
-    "tanh": nn.Tanh,
-    "hard-tanh": nn.Hardtanh,
-    "sigmoid": nn.Sigmoid,
-}
+from backend.models.network import ACTIVATIONS
+from backend.models.surrogate import SurrogateModel
 
 
 class DeviceModel(Protocol):
@@ -39,13 +32,16 @@ class DeviceModel(Protocol):
     def describe(self) -> dict: ...
 
 
+__all__ = ["AnalyticModel", "DeviceModel", "FunctionModel", "MLPModel", "SurrogateModel"]
+
+
 def _mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
     """Linear layers of `sizes` with an activation between them (bspysmg's layout)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(_ACTIVATIONS[activation]())
+            layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers).double().eval()
 
 
@@ -143,73 +139,3 @@ class FunctionModel:
 
     def describe(self) -> dict:
         return {"model": self.name}
-
-
-class SurrogateModel:
-    """A trained bspysmg surrogate (`training_data.pt`), read with weights_only=True.
-
-    bspysmg trains on outputs / amplification, so predictions are scaled back
-    to nA with the amplification stored in the file (or given).
-    """
-
-    def __init__(
-        self,
-        net: nn.Module,
-        n_inputs: int,
-        n_outputs: int,
-        amplification: np.ndarray,
-        source: str = "",
-    ):
-        self.net, self.n_inputs, self.n_outputs = net, n_inputs, n_outputs
-        self.amplification = np.asarray(amplification, dtype=float).reshape(-1)
-        self.source = source
-
-    @classmethod
-    def load(
-        cls, path: str | os.PathLike, default_amplification: list[float] | None = None
-    ) -> SurrogateModel:
-        """Read the network; amplification from the file, else `default_amplification`."""
-        data = load_torch_file(path)
-        if not isinstance(data, dict) or "model_state_dict" not in data:
-            raise FileFormatError(
-                f"{path} is not a bspysmg surrogate: it has no 'model_state_dict'",
-                "Use the training_data.pt written by bspysmg's surrogate training.",
-            )
-        state = data["model_state_dict"]
-        info = data.get("info") or {}
-        weights = [
-            k for k, v in state.items() if k.endswith("weight") and getattr(v, "ndim", 0) == 2
-        ]
-        if not weights:
-            raise FileFormatError(f"{path}: the state dict holds no linear layers")
-        sizes = [int(state[weights[0]].shape[1])] + [int(state[k].shape[0]) for k in weights]
-        structure = info.get("model_structure", {}) if isinstance(info, dict) else {}
-        activation = structure.get("activation", "relu")
-        if activation not in _ACTIVATIONS:
-            raise FileFormatError(f"{path}: unknown activation {activation!r}")
-        net = _mlp(sizes, activation)
-        linear = [m for m in net if isinstance(m, nn.Linear)]
-        with torch.no_grad():
-            for layer, key in zip(linear, weights):
-                layer.weight.copy_(state[key])
-                layer.bias.copy_(state[key[: -len("weight")] + "bias"])
-        try:
-            amplification = info["electrode_info"]["output_electrodes"]["amplification"]
-        except (KeyError, TypeError):
-            amplification = default_amplification
-        if amplification is None:
-            raise FileFormatError(
-                f"{path} does not say its amplification",
-                "Pass the amplification the surrogate was trained with.",
-            )
-        return cls(net, sizes[0], sizes[-1], np.asarray(amplification, dtype=float), str(path))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return _run(self.net, x) * self.amplification
-
-    def describe(self) -> dict:
-        return {
-            "model": "surrogate",
-            "source": self.source,
-            "amplification": self.amplification.tolist(),
-        }

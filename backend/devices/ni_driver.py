@@ -9,6 +9,7 @@ rather than from matching message text, which NI rewords between releases.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -19,6 +20,7 @@ from backend.errors import (
     DeviceOverflowError,
     DeviceTimeoutError,
     DriverNotFoundError,
+    RoutingError,
     SamplelabError,
     UnknownChannelError,
 )
@@ -74,9 +76,9 @@ def _code_groups() -> dict[type[DeviceError], frozenset[int]]:
             "INVALID_PHYS_CHAN_NAME",
             "INVALID_PHYS_CHAN_TYPE",
             "TRIG_LINE_NOT_FOUND",
-            "TRIG_LINE_NOT_FOUND_ROUTING",
             "DEVICE_NAME_NOT_FOUND_ROUTING",
         ),
+        RoutingError: frozenset(routing_messages()),
         DeviceBusyError: codes(
             "PAL_RESOURCE_RESERVED",
             "PAL_RESOURCE_BUSY",
@@ -115,7 +117,68 @@ def _code_groups() -> dict[type[DeviceError], frozenset[int]]:
     }
 
 
+@functools.cache
+def routing_messages() -> dict[int, str]:
+    """NI's routing error codes, each with what it means for a samplelab config."""
+    from nidaqmx.error_codes import DAQmxErrors as E
+
+    meaning = {
+        "the trigger source terminal does not exist on that device": (
+            "INVALID_ROUTING_SOURCE_TERMINAL_NAME",
+            "INVALID_ROUTING_SOURCE_TERMINAL_NAME_ROUTING",
+            "INVALID_TERM_ROUTING",
+        ),
+        "the trigger's destination terminal does not exist": (
+            "INVALID_ROUTING_DESTINATION_TERMINAL_NAME",
+            "INVALID_ROUTING_DESTINATION_TERMINAL_NAME_ROUTING",
+        ),
+        "the device named in the trigger route is absent or unavailable": (
+            "DEV_ABSENT_OR_UNAVAILABLE_ROUTING",
+        ),
+        "no trigger line connects the two devices (are both modules in that chassis?)": (
+            "TRIG_LINE_NOT_FOUND_ROUTING",
+            "TRIG_LINE_NOT_FOUND_SINGLE_DEV_ROUTE",
+            "TRIG_LINE_NOT_FOUND_SINGLE_DEV_ROUTE_ROUTING",
+            "NO_COMMON_TRIG_LINE_FOR_ROUTE_ROUTING",
+            "NO_COMMON_TRIG_LINE_FOR_TASK_ROUTE",
+            "NO_COMMON_TRIG_LINE_FOR_IMMED_ROUTE",
+            "COULD_NOT_RESERVE_REQUESTED_TRIG_LINE_ROUTING",
+        ),
+        "there is no routing path between the trigger source and the activation task": (
+            "ROUTING_PATH_NOT_AVAILABLE",
+            "ROUTING_PATH_NOT_AVAILABLE_ROUTING",
+        ),
+        "the hardware cannot make this trigger route": (
+            "ROUTE_NOT_SUPPORTED_BY_HW",
+            "ROUTE_NOT_SUPPORTED_BY_HW_ROUTING",
+            "ROUTING_NOT_SUPPORTED_FOR_DEVICE",
+        ),
+        "the routing hardware is in use by another task or route": (
+            "ROUTING_HARDWARE_BUSY",
+            "ROUTING_HARDWARE_BUSY_ROUTING",
+            "RESOURCES_IN_USE_FOR_ROUTE",
+            "RESOURCES_IN_USE_FOR_ROUTE_ROUTING",
+            "RESOURCES_IN_USE_FOR_ROUTE_IN_TASK",
+            "RESOURCES_IN_USE_FOR_ROUTE_IN_TASK_ROUTING",
+        ),
+        "the trigger source and destination are the same terminal": (
+            "ROUTE_SRC_AND_DEST_SAME",
+            "ROUTE_SRC_AND_DEST_SAME_ROUTING",
+        ),
+    }
+    return {
+        int(getattr(E, name)): text
+        for text, names in meaning.items()
+        for name in names
+        if hasattr(E, name)
+    }
+
+
 _HINTS: dict[type[DeviceError], str] = {
+    RoutingError: "Check driver.instruments_setup.trigger_source: it must name the cDAQ "
+    "chassis that holds the activation and readout modules, as `samplelab devices` lists "
+    "it (e.g. cDAQ1, or brains-py's cDAQ1/segment1 form). `samplelab devices --plan CONFIG` "
+    "shows the route; nothing was sampled.",
     UnknownChannelError: "Check the instrument and channel names in the config against "
     "`samplelab devices` (or NI MAX).",
     DeviceBusyError: "Another program or task holds this device: close NI MAX test panels, "
@@ -161,7 +224,9 @@ def translated_error(exc: BaseException, action: str) -> SamplelabError:
                 kind = candidate
                 break
     where = f"NI-DAQmx error {code}" if code is not None else "NI-DAQmx error"
-    error = kind(f"{where} while {action}: {ni_message(exc)}", _HINTS[kind])
+    meaning = routing_messages().get(int(code), "") if code is not None else ""
+    said = f"{meaning} ({ni_message(exc)})" if meaning else ni_message(exc)
+    error = kind(f"{where} while {action}: {said}", _HINTS[kind])
     error.ni_error_code = code  # for front ends that want to show or look up the code
     return error
 

@@ -4,20 +4,26 @@ current (model, nA) + slow drift + gaussian noise -> amplifier (nA -> V, maybe
 inverting) -> ADC saturating at +-4 V -> reading x amplification (x -1 when the
 config says the output is inverted). Every random draw derives from
 (seed, batch index), so a resumed session reproduces an uninterrupted one.
+
+With a trained surrogate as its model the device is a digital twin: by
+default its recorded points scatter by the model's test RMSE (brains-py's
+noise convention) and it does not drift; the recording names the model file
+and its sha256, and resuming refuses a model file that changed since.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backend.config import ADC_LIMIT_V, SamplingConfig
 from backend.devices.base import Device
-from backend.devices.models import AnalyticModel, DeviceModel, MLPModel, SurrogateModel
 from backend.errors import (
     DeviceDisconnectedError,
     DeviceError,
@@ -25,6 +31,9 @@ from backend.errors import (
     DeviceTimeoutError,
 )
 from backend.waves import RampedBatch
+
+if TYPE_CHECKING:
+    from backend.devices.models import DeviceModel
 
 _DRIFT_PERIODS_S = (180.0, 900.0, 3600.0)
 
@@ -80,15 +89,39 @@ class SimulatedDevice(Device):
         model: DeviceModel | str = "mlp",
         seed: int = 0,
         model_seed: int = 0,
-        noise_nA: float = 0.5,
-        drift_nA: float = 2.0,
+        noise_nA: float | None = None,
+        drift_nA: float | None = None,
         realtime: bool = False,
         faults: FaultPlan | None = None,
         amplifier_inverts: bool | None = None,
+        point_noise_nA: float | None = None,
+        model_sha256: str | None = None,
     ) -> None:
+        """`noise_nA` is the noise of one raw readout sample (a recorded point averages
+        `io_point_difference` of them); `point_noise_nA` sets it by the recorded points'
+        scatter instead. Unset: 0.5 nA, or a surrogate's test RMSE per point."""
         super().__init__(config)
         self.model_seed = int(model_seed)
         self.model = self._make_model(model, model_seed)
+        from backend.devices.models import SurrogateModel  # loaded by _make_model already
+
+        twin = isinstance(self.model, SurrogateModel)
+        if twin and model_sha256 and model_sha256 != self.model.sha256:
+            raise DeviceError(
+                f"the surrogate model {self.model.source} changed since the recording was made "
+                "(its sha256 differs)",
+                "Resume with the model file the recording names, or start a new recording.",
+            )
+        io_points = config.io_point_difference
+        if noise_nA is not None and point_noise_nA is not None:
+            raise ValueError("give noise_nA or point_noise_nA, not both")
+        if noise_nA is None:
+            per_point = point_noise_nA
+            if per_point is None and twin:
+                per_point = self.model.test_rmse_nA
+            noise_nA = 0.5 if per_point is None else float(per_point) * math.sqrt(io_points)
+        if drift_nA is None:
+            drift_nA = 0.0 if twin else 2.0
         if (self.model.n_inputs, self.model.n_outputs) != (self.n_inputs, self.n_outputs):
             raise DeviceError(
                 f"the simulated device's model has {self.model.n_inputs} inputs and "
@@ -116,6 +149,9 @@ class SimulatedDevice(Device):
         self.batches_sampled = 0
 
     def _make_model(self, model: DeviceModel | str, model_seed: int) -> DeviceModel:
+        # Here, not at import: the models need torch, which the GUI loads after its first paint.
+        from backend.devices.models import AnalyticModel, MLPModel, SurrogateModel
+
         if model == "mlp":
             return MLPModel(self.ranges, self.n_outputs, seed=model_seed)
         if model == "analytic":
@@ -136,6 +172,7 @@ class SimulatedDevice(Device):
             "model_seed": self.model_seed,
             "seed": self.seed,
             "noise_nA": self.noise_nA,
+            "point_noise_nA": self.noise_nA / math.sqrt(self.io_points),
             "drift_nA": self.drift_nA,
             "amplifier_inverts": self.amplifier_inverts,
             "realtime": self.realtime,
@@ -154,6 +191,7 @@ class SimulatedDevice(Device):
     def set_zero(self) -> None:
         self.output_voltages = np.zeros(self.n_inputs)
         self.zeroed += 1
+        self.last_zero = tuple(self.activation_channels)
 
     def drift(self, t: np.ndarray) -> np.ndarray:
         """(len(t), n_outputs) slow baseline wander in nA: a pure function of time."""
@@ -202,7 +240,9 @@ def simulated_options(description: dict) -> dict:
     """Constructor options that rebuild the simulated device a recording describes."""
     model = description.get("model", {})
     name = model.get("model", "mlp")
+    surrogate = {"model_sha256": model.get("sha256")} if name == "surrogate" else {}
     return {
+        **surrogate,
         "model": model.get("source") if name == "surrogate" else name,
         "seed": description.get("seed", 0),
         "model_seed": description.get("model_seed", model.get("seed", 0)),

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.files import replace_file
 from backend.histograms import Histogram
 
 _MAX_POINTS = 4000
@@ -34,7 +35,7 @@ def _save(fig: Any, path: str | os.PathLike) -> Path:
     tmp = path.with_name(path.name + ".partial.png")
     try:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

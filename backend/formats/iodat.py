@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.files import replace_file
 from backend.formats.iodat_blocks import CUT_OFF_HINT, MAX_LINE_BYTES, iodat_error, scan_rows
 
 IODAT_NAME = "IO.dat"
@@ -78,7 +79,7 @@ def write_iodat(
                 rows += len(inputs)
                 if on_rows is not None:
                     on_rows(rows)
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

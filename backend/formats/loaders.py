@@ -28,7 +28,7 @@ JOBLIB_SUFFIXES = (".jl", ".joblib")
 RAW_SUFFIXES = (".bin", ".raw", ".dat")
 KINDS = (
     "recording", "stream", "hdf5", "mat", "npy", "npz", "bspysmg-folder", "iodat", "raw", "table",
-    "torch", "pickle", "joblib",
+    "torch", "pickle", "joblib", "iv-curves", "consistency",
 )  # fmt: skip
 SUPPORTED = (
     "samplelab recordings, stream files and other HDF5 (.h5), MATLAB (.mat), numpy (.npy, .npz), "
@@ -72,11 +72,17 @@ def detect_kind(path: str | os.PathLike) -> str:
         fmt = hdf5_format(path)
         if fmt == FORMAT_NAME:
             return "recording"
-        return "stream" if fmt == STREAM_FORMAT else "hdf5"
+        from backend.characterise.readers import hdf5_kind
+
+        return "stream" if fmt == STREAM_FORMAT else (hdf5_kind(fmt) or "hdf5")
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return "torch" if suffix in TORCH_SUFFIXES or _zip_is_torch(path) else "npz"
+        if suffix in TORCH_SUFFIXES or _zip_is_torch(path):
+            return "torch"
+        from backend.characterise.readers import npz_kind
+
+        return npz_kind(path) or "npz"
     if suffix in TORCH_SUFFIXES:
         return "torch"
     if suffix in PICKLE_SUFFIXES:
@@ -294,6 +300,16 @@ def _pickled(path: Path, key: Any, trust_pickle: bool = False, joblib: bool = Fa
     return ArrayReader(array, names=names, path=path, kind="joblib" if joblib else "pickle")
 
 
+def _characterised(path: Path, key: Any, kind: str, **kw: Any) -> Reader:
+    """I-V and consistency results (`backend.characterise`); a key reads one member as is."""
+    from backend.characterise.readers import open_result_reader
+    from backend.formats.hdf5files import is_hdf5
+
+    if key is not None:
+        return (_hdf5 if is_hdf5(path) else _npz)(path, key, **kw)
+    return open_result_reader(path, kind)
+
+
 _OPENERS = {
     "recording": _recording,
     "stream": _stream,
@@ -308,4 +324,6 @@ _OPENERS = {
     "torch": _torch,
     "pickle": _pickled,
     "joblib": lambda path, key, **kw: _pickled(path, key, joblib=True, **kw),
+    "iv-curves": lambda path, key, **kw: _characterised(path, key, "iv-curves", **kw),
+    "consistency": lambda path, key, **kw: _characterised(path, key, "consistency", **kw),
 }

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.lib.format as npformat
 
+from backend.files import replace_file
+
 PEER_CONFIG_KEY = "sampling_configs"
 JSON_CONFIG_KEY = "sampling_configs_json"
 _TAG = "__ndarray__"
@@ -191,7 +193,7 @@ def write_npz(
             npz.write_array("outputs", np.asarray(outputs, dtype=np.float64))
             if config is not None:
                 npz.write_config(config)
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

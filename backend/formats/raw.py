@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.files import write_text_atomic
 from backend.readers import Reader, default_names
 
 RAW_FORMAT = "samplelab-raw"
@@ -231,10 +232,7 @@ def read_sidecar(path: str | os.PathLike) -> RawLayout:
 def write_sidecar(path: str | os.PathLike, layout: RawLayout) -> Path:
     """Write the sidecar of raw file `path` (JSON, sorted for stable bytes)."""
     target = sidecar_path(path)
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_text(json.dumps(layout.to_dict(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text_atomic(target, json.dumps(layout.to_dict(), indent=2) + "\n")
 
 
 def open_raw(

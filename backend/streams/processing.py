@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from backend.streams.base import Stream, StreamError, as_rows
 
@@ -160,6 +159,8 @@ class LFilter:
         self.zi = self._zi0.copy()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        from scipy import signal  # here, not at import: the GUI starts without scipy.signal
+
         y, self.zi = signal.lfilter(self.b, self.a, x, axis=0, zi=self.zi)
         return y
 
@@ -176,5 +177,7 @@ class SosFilter:
         self.zi = np.zeros((len(self.sos), 2, self.channels))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        from scipy import signal
+
         y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
         return y

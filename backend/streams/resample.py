@@ -24,7 +24,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy import signal
 
 from backend.streams.base import Stream, StreamError, rate_of
 
@@ -78,6 +77,8 @@ class ResampleStream(Stream):
     def _design(self, window: object) -> None:
         up, down = self.up, self.down
         half = 10 * max(up, down)
+        from scipy import signal  # on use: the GUI starts without scipy.signal
+
         h = signal.firwin(2 * half + 1, 1.0 / max(up, down), window=window) * up
         pre = down - half % down
         self._h = np.concatenate([np.zeros(pre), h])
@@ -170,7 +171,9 @@ class ResampleStream(Stream):
         seg = hist[s - h0 : last + 1 - h0]
         out = np.zeros((j1 - j0, self.channels))
         if len(seg):
-            y = signal.upfirdn(self._h, seg, up, down, axis=0)
+            from scipy.signal import upfirdn
+
+            y = upfirdn(self._h, seg, up, down, axis=0)
             off = s * up // down  # output index of y[0]; exact since s is a multiple of down
             part = y[a - off : b - off]
             out[: len(part)] = part

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
-from scipy.special import ndtri
 
 from backend.streams.base import Stream, StreamError, as_rows
 
@@ -56,6 +55,8 @@ class RandomStream(Stream):
         u = self._rng.random((max(0, n), self.channels))
         if self.distribution == "uniform":
             return self.mean + self.level * (u - 0.5)
+        from scipy.special import ndtri  # on use: the GUI starts without scipy
+
         return self.mean + self.level * ndtri(np.maximum(u, _TINY))
 
     def _seek(self, sample: int) -> None:
