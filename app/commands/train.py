@@ -41,6 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read pickled configs of bspysmg npz files (only for files you trust)",
     )
+    p.add_argument(
+        "--sweep",
+        metavar="SWEEP.yaml",
+        help="train one run per combination (grid) or draw (random) of the values in this "
+        "file; runs go to OUT/runs/, the best one's files to OUT/ (docs/distributed.md)",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the sweep's runs on this Dask scheduler"
+    )
+    where.add_argument(
+        "--workers", type=positive_int, metavar="N", help="run the sweep on N local processes"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -132,11 +145,18 @@ class EpochBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.errors import Cancelled
+    from backend.errors import Cancelled, SamplelabError
     from backend.jobs import CancelToken
     from backend.models.training import TrainingCancelled, train_surrogate
 
     settings, datasets = settings_from_args(args)
+    if args.sweep is not None:
+        return run_sweep(args, settings, datasets)
+    if args.scheduler is not None or args.workers is not None:
+        raise SamplelabError(
+            "--scheduler/--workers spread the runs of a sweep",
+            "Add --sweep SWEEP.yaml, or drop them to train one model here.",
+        )
     token = CancelToken()
     bar = EpochBar(args.quiet)
 
@@ -186,3 +206,66 @@ def report(result: Any) -> str:
         lines.append(f"  {name:<10} RMSE {values} nA ({score.rows:,} rows)")
     lines.append(f"results in {result.out_dir}")
     return "\n".join(lines)
+
+
+def run_sweep(args: argparse.Namespace, settings: Any, datasets: list[str]) -> int:
+    """Every run of the sweep (here or on Dask), a table best first, the best run in --out."""
+    from app.commands.common import JobBar
+    from backend.models.sweep import read_sweep, train_sweep
+
+    sweep = read_sweep(args.sweep)
+    if args.scheduler is not None or args.workers is not None:
+        from backend.fanout.cluster import require_distributed
+
+        require_distributed()
+    with JobBar(args.quiet, len(sweep.runs)) as bar:
+        result = train_sweep(
+            datasets,
+            sweep,
+            args.out,
+            settings,
+            trust_pickle=args.trust_pickle,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            progress=bar.update,
+        )
+    print(sweep_table(result.rows), file=sys.stderr)
+    if result.best is None:
+        return fail("no run of the sweep finished (see the table above)")
+    print(
+        f"best: {result.best['run']} (validation RMSE {result.best['val_rmse_nA']:.6g} nA)",
+        file=sys.stderr,
+    )
+    print(result.files["training_data.pt"])
+    failed = result.failed
+    if failed:
+        return fail(f"{len(failed)} of {len(result.rows)} runs failed (see the table above)")
+    return EXIT_OK
+
+
+def sweep_table(rows: list[dict]) -> str:
+    """The runs best first: name, the swept values, validation and test RMSE, status."""
+    fixed = {"run", "status", "error", "out_dir", "best_epoch", "epochs_run", "seconds"}
+    scores = {"val_rmse_nA", "test_rmse_nA", "train_rmse_nA"}
+    varied = [k for k in (rows[0] if rows else {}) if k not in fixed | scores]
+    header = ["run", *varied, "val RMSE nA", "test RMSE nA", "status"]
+    lines = [header]
+    for r in rows:
+        status = r["status"] if r["status"] != "failed" else f"failed: {r['error']}"
+        lines.append(
+            [
+                r["run"],
+                *(str(r[k]).replace(" ", "") for k in varied),
+                _nA(r["val_rmse_nA"]),
+                _nA(r["test_rmse_nA"]),
+                status,
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line[:-1], widths)) + "  " + line[-1] for line in lines
+    )
+
+
+def _nA(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"

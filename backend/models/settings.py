@@ -144,28 +144,34 @@ def parse_split(text: str) -> tuple[float, ...]:
 # --- the peer's config file ------------------------------------------------------------
 
 
-def read_peer_config(path: str | os.PathLike) -> tuple[TrainingSettings, list[Path]]:
-    """Settings and dataset paths from an `smg_configs` YAML (relative paths: from its folder)."""
+def read_small_yaml(path: str | os.PathLike, what: str, hint: str) -> dict:
+    """A settings mapping from a YAML file of at most MAX_CONFIG_BYTES, read safely."""
     from backend.config.yamlsafe import load_yaml
 
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
-            raise SamplelabError(f"{path} is {size:,} bytes; a training config is a few hundred")
+            raise SamplelabError(f"{path} is {size:,} bytes; a {what} is a few hundred")
         data = load_yaml(path.read_bytes())
     except FileNotFoundError:
-        raise SamplelabError(f"training config not found: {path}") from None
+        raise SamplelabError(f"{what} not found: {path}") from None
     except SamplelabError:
         raise
     except Exception as exc:  # YAML syntax, refused tags, unreadable file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SamplelabError(
-            f"{path} is not a readable training config ({first})",
-            "Use the layout of brainspy-smg's smg_configs_template.yaml.",
-        ) from None
+        raise SamplelabError(f"{path} is not a readable {what} ({first})", hint) from None
     if not isinstance(data, dict):
         raise SamplelabError(f"{path} does not hold a mapping of settings")
+    return data
+
+
+def read_peer_config(path: str | os.PathLike) -> tuple[TrainingSettings, list[Path]]:
+    """Settings and dataset paths from an `smg_configs` YAML (relative paths: from its folder)."""
+    path = Path(path)
+    data = read_small_yaml(
+        path, "training config", "Use the layout of brainspy-smg's smg_configs_template.yaml."
+    )
     settings, raw_paths, found = _settings_from_peer(data)
     if found:
         raise TrainingConfigError(found, str(path))
