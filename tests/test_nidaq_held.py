@@ -18,7 +18,7 @@ from backend.characterise.panel import DevicePanel
 from backend.characterise.panelwave import PanelSettings
 from backend.devices.held import HeldOutputs, slewed_ramp
 from backend.devices.nidaq import NIDevice
-from backend.errors import DeviceOverflowError
+from backend.errors import DeviceError, DeviceOverflowError
 from backend.safety import MAX_SLEW_V_PER_S
 
 STEP = MAX_SLEW_V_PER_S / 1000 + 1e-9
@@ -139,5 +139,25 @@ def test_a_missed_sync_spike_ramps_back_and_runs_the_frame_again(monkeypatch):
     np.testing.assert_allclose(back[:, 0], ramp[:, -1], atol=STEP)
     np.testing.assert_array_equal(back[:, -1], outputs[1][0][:, -1])
     np.testing.assert_array_equal(writes[4][:7, 40:], ramp)  # then the same frame again
+    assert daq.largest_step(electrodes(config)) <= STEP
+    assert not any(daq.levels.values()) and daq.open_tasks() == []
+
+
+def test_a_ramp_back_that_cannot_start_ramps_down_from_where_the_outputs_really_are(monkeypatch):
+    config = nidaq_config()
+    daq = lab(monkeypatch, config)
+    daq.lags = [2.0, 40.5]  # the second frame's spike is missed
+    # starts: frame 1 AO, AI; frame 2 AO, AI; then the ramp back's AO start fails
+    daq.fail("start_task", daq_error(DAQmxErrors.PAL_RESOURCE_RESERVED), call=5)
+    device = NIDevice(config)
+    with device, HeldOutputs(device) as held:
+        first = slewed_ramp(np.zeros(7), LEVELS / 2, 10.0, 1000.0, 50)
+        held.frame(first)
+        second = slewed_ramp(first[:, -1], LEVELS, 10.0, 1000.0, 50)
+        with pytest.raises(DeviceError):
+            held.frame(second)
+        assert not held.level.any()  # ramped down at once, from the second frame's end
+    ramp = daq.batch_writes()[-1].data[:7]
+    np.testing.assert_allclose(ramp[:, 0], LEVELS, atol=STEP)
     assert daq.largest_step(electrodes(config)) <= STEP
     assert not any(daq.levels.values()) and daq.open_tasks() == []

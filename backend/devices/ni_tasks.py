@@ -106,16 +106,21 @@ class BatchTasks:
     timeout: float  # seconds for one write, read or wait
     rates: tuple[float, float] = (0.0, 0.0)  # sample clocks read back after commit (Hz)
 
-    def stop_failed(self, before: np.ndarray | None = None) -> np.ndarray | None:
+    def stop_failed(
+        self, before: np.ndarray | None = None, started: bool = True
+    ) -> np.ndarray | None:
         """Stop a run cut short; the AO level it left per channel (V), None if unknown.
 
-        `before` is the level the outputs held before its first sample (0 V for a batch).
+        `before` is the level the outputs held before its first sample (0 V for a batch);
+        `started` False: the AO task of this run never started, so they are still there.
         """
         for task in (self.ai, self.ao):
             try:
                 task.stop()
             except Exception as exc:
                 log.warning("could not stop an NI-DAQmx task after a failed batch: %s", exc)
+        if not started:
+            return np.zeros(len(self.write_buffer)) if before is None else before.copy()
         try:
             generated = int(self.ao.out_stream.total_samp_per_chan_generated)
         except Exception as exc:

@@ -111,6 +111,8 @@ class NIDevice(Device):
         self.ramps_down = 0  # batches cut short and ramped down
         self._tasks: BatchTasks | None = None
         self._stopped: np.ndarray | None = None  # where the last cut-short held run stopped
+        self._run_from: np.ndarray | None = None  # AO levels before the held run in flight
+        self._ao_started = False  # whether that run's AO task started
 
     def _check_sync_channels(self) -> None:
         """Config validation refuses this first; a hand-built config still cannot pass."""
@@ -203,7 +205,7 @@ class NIDevice(Device):
         data = np.asarray(frame.data, dtype=np.float64)
         start = self.held.copy()
         tasks = self._tasks_for(data.shape[1])
-        self._stopped = None
+        self._stopped, self._run_from, self._ao_started = None, self._all_rows(start), False
         try:
             with translated(f"reading held frame {frame.index}"):
                 if self.sync:
@@ -211,7 +213,7 @@ class NIDevice(Device):
                 else:
                     volts = self._triggered_readout(tasks, data, self._held_start(start))
         except BaseException:
-            self._stopped = tasks.stop_failed(before=self._all_rows(start))
+            self._stopped = tasks.stop_failed(self._run_from, self._ao_started)
             self._release_tasks()  # a failed task is not reused; the ramp needs its channels
             raise
         return volts.T * self.gain
@@ -239,6 +241,7 @@ class NIDevice(Device):
         The frame went from `start` to `level` within the slew bound, so the way back
         fits into the task's length at that bound.
         """
+        self._run_from, self._ao_started = self._all_rows(level), False  # where they are now
         rule = self._held_start(level)
         ramp = slewed_ramp(level, start, rule.slew_v_per_s, rule.fs)
         buffer = tasks.write_buffer
@@ -248,8 +251,10 @@ class NIDevice(Device):
         write_checked(tasks.writer, buffer, self.write_ranges, self.ao_names, tasks.timeout,
                       held=rule)  # fmt: skip
         tasks.ao.start()
+        self._ao_started = True
         tasks.ao.wait_until_done(timeout=tasks.timeout)
         tasks.ao.stop()
+        self._run_from = self._all_rows(start)
 
     def _abandon(self, tasks: BatchTasks) -> None:
         """A failed batch: stop, note where the outputs stopped, clear, ramp down from there."""
@@ -327,11 +332,13 @@ class NIDevice(Device):
 
     def _run(self, tasks: BatchTasks, held: HeldStart | None = None) -> np.ndarray:
         """Write the prepared frame, run both finite tasks once, return the raw readings."""
+        self._ao_started = False
         write_checked(
             tasks.writer, tasks.write_buffer, self.write_ranges, self.ao_names, tasks.timeout,
             held=held,
         )  # fmt: skip
         tasks.ao.start()  # armed: it waits for the AI start trigger (cdaq) or runs (nidaq)
+        self._ao_started = True
         tasks.ai.start()
         samples = tasks.read_buffer.shape[1]
         tasks.reader.read_many_sample(
