@@ -37,6 +37,7 @@ from app import dialogs
 from app.dataset_jobs import (
     ExportRequest,
     WrittenSplit,
+    clipping_mix,
     existing_splits,
     expected_rows,
     run_export,
@@ -188,7 +189,18 @@ class DatasetDialog(QDialog):
         self.out_edit.setPlaceholderText(
             f"Default: {default}" if default else "Choose where train/validation/test go"
         )
+        mix = self.clipping_mix()
+        if mix:
+            self.sources.set_note(
+                f"These sources mix clipped and raw data ({mix}); Run asks before mixing them.",
+                self.theme.warning,
+            )
+        elif self.sources.note.text().startswith("These sources mix"):
+            self.sources.set_note("")
         self._update()
+
+    def clipping_mix(self) -> str:
+        return clipping_mix(list(self.inputs.probes.values()))
 
     # --- the split --------------------------------------------------------------------
     def split(self) -> tuple[list[float] | None, str]:
@@ -256,6 +268,18 @@ class DatasetDialog(QDialog):
             "Do you want to replace them?",
         ):
             return
+        mix = self.clipping_mix()
+        if mix and not dialogs.confirm(
+            self,
+            "Mix clipped and raw data?",
+            f"These sources went through different clipping:\n\n{mix.replace('; ', chr(10))}"
+            "\n\nOne dataset would then hold two different output distributions (raw rows "
+            "keep the saturated outputs that clipping drops), and its config can state only "
+            "one clipping range (the widest is written).\n\nUsually you postprocess the raw "
+            "recordings with the same clipping first, or export them as separate datasets."
+            "\n\nMix them anyway?",
+        ):
+            return
         sources = self.source_paths()
         request = ExportRequest(
             sources,
@@ -266,6 +290,7 @@ class DatasetDialog(QDialog):
             self.seed.value(),
             self.inputs.trust_needed(),
             bool(clash),
+            bool(mix),
         )
         self.worker = self.ctx.workers.run(
             lambda report, token: run_export(request, report, token),

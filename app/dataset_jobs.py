@@ -33,17 +33,20 @@ class SourceProbe:
     inputs: int
     outputs: int
     config_from: str  # "file" or "pickle (trusted)"
+    clipping: list[float] | None = None  # what its rows went through; None: raw rows
 
     def describe(self) -> str:
+        from backend.datasets.export import clipping_text
+
         kind = KIND_NAMES.get(self.kind, self.kind)
         text = f"{Path(self.path).name} — {kind}, {self.rows:,} rows, {self.inputs} in / "
-        text += f"{self.outputs} out"
+        text += f"{self.outputs} out, {clipping_text(self.clipping)}"
         return f"{text}, config from a trusted pickle" if self.config_from != "file" else text
 
 
 def probe_source(path: str, trust_pickle: bool) -> SourceProbe:
     """Open `path` as the export will and read its config (the pickle only when trusted)."""
-    from backend.datasets.export import source_config
+    from backend.datasets.export import source_clipping, source_config
     from backend.formats.loaders import open_reader
 
     with open_reader(path, trust_pickle=trust_pickle) as reader:
@@ -58,7 +61,17 @@ def probe_source(path: str, trust_pickle: bool) -> SourceProbe:
             n_in,
             reader.n_channels - n_in,
             "pickle (trusted)" if pickled else "file",
+            source_clipping(config),
         )
+
+
+def clipping_mix(probes: Sequence[SourceProbe]) -> str:
+    """'' when the sources went through the same clipping; else what each went through."""
+    from backend.datasets.export import clipping_mix as mix
+
+    if not probes:
+        return ""
+    return mix([p.path for p in probes], [p.clipping for p in probes])
 
 
 def split_problem(texts: Sequence[str], names: Sequence[str]) -> tuple[list[float] | None, str]:
@@ -99,6 +112,7 @@ class ExportRequest:
     seed: int
     trust_pickle: bool
     overwrite: bool
+    mix_clipping: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,7 @@ def run_export(request: ExportRequest, report: Any, token: Any) -> list[WrittenS
         seed=request.seed,
         trust_pickle=request.trust_pickle,
         overwrite=request.overwrite,
+        mix_clipping=request.mix_clipping,
         on_progress=report,
         cancel=token,
     )

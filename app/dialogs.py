@@ -67,7 +67,7 @@ def error_parts(exc: BaseException, context: str = "") -> tuple[str, str, str, b
         for part in (
             context,
             "This is a bug in samplelab. The details below help to report it; "
-            "the log console has them too.",
+            "the log console and the log file (Help > Open log folder) have them too.",
         )
         if part
     )
@@ -76,11 +76,20 @@ def error_parts(exc: BaseException, context: str = "") -> tuple[str, str, str, b
 
 
 def show_error(
-    parent: QWidget | None, exc: BaseException, context: str = "", title: str = "samplelab"
+    parent: QWidget | None,
+    exc: BaseException,
+    context: str = "",
+    title: str = "samplelab",
+    logged: bool = False,
 ) -> ErrorDialog:
-    """Show `exc` in a non-blocking dialog; `context` adds what it means here (data kept...)."""
+    """Show `exc` in a non-blocking dialog; `context` adds what it means here (data kept...).
+
+    The error is logged (with its traceback when it is a bug) unless `logged` says it was.
+    """
     message, hint, details, unexpected = error_parts(exc, context)
-    if unexpected:
+    if logged:
+        pass
+    elif unexpected:
         log.error("unexpected error: %s", message, exc_info=(type(exc), exc, exc.__traceback__))
     else:
         log.error("%s", message)
@@ -111,6 +120,25 @@ def confirm(parent: QWidget | None, title: str, text: str, yes: str = "") -> boo
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_save_changes(parent: QWidget | None, name: str, action: str, can_save: bool) -> str:
+    """Unsaved edits in `name` before `action`: 'save', 'discard' or 'cancel'.
+
+    Without `can_save` (the edits do not validate) only Discard and Cancel are offered.
+    """
+    button = QMessageBox.StandardButton
+    if can_save:
+        text = f"{name} has unsaved changes.\n\nSave them before {action}?"
+        buttons, default = button.Save | button.Discard | button.Cancel, button.Save
+    else:
+        text = (
+            f"{name} has unsaved changes that cannot be saved: the config has problems "
+            f"(shown in red).\n\nDiscard them and go on with {action}?"
+        )
+        buttons, default = button.Discard | button.Cancel, button.Cancel
+    answer = QMessageBox.question(parent, "Unsaved changes", text, buttons, default)
+    return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
 
 
 def confirm_overwrite(parent: QWidget | None, path: str | os.PathLike) -> bool:

@@ -43,6 +43,7 @@ class SessionRequest:
     out_dir: str | os.PathLike | None = None
     seed: int | None = None
     device_options: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # stored in the recording
 
 
 def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCHES) -> LiveBuffer:
@@ -132,6 +133,7 @@ class SessionRunner(QObject):
             out_dir=request.out_dir,
             seed=request.seed,
             on_progress=report,
+            notes=request.notes,
             **request.device_options,
         )
         session.add_listener(live_listener(buffer))

@@ -2,8 +2,9 @@
 
 Safe without a display: on Linux with neither X11 nor Wayland it says so and
 returns instead of letting Qt abort; `QT_QPA_PLATFORM=offscreen` runs it
-headless (tests, screenshots, benchmarks). Exceptions that escape a slot are
-shown in the error dialog and logged, never silently lost.
+headless (tests, screenshots, benchmarks). Exceptions that escape a slot or a
+thread are shown in the error dialog and logged to the log file
+(`app.crashlog`), never silently lost.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from types import TracebackType
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from app import crashlog
 from app.commands.common import EXIT_FAILED, fail
 from app.settings import APPLICATION, ORGANIZATION
 from backend import __version__
@@ -46,30 +47,14 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
+    from app import widgetrules
+
+    widgetrules.install(app)
     import pyqtgraph as pg
 
     # We decimate ourselves; antialiasing costs more than it shows at these densities.
     pg.setConfigOptions(antialias=False, useOpenGL=False)
     return app
-
-
-def install_excepthook(window) -> None:
-    """Show exceptions escaping Qt slots in the error dialog instead of losing them."""
-    from app import dialogs
-
-    previous = sys.excepthook
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            previous(kind, exc, tb)
-            return
-        exc.__traceback__ = tb
-        try:
-            dialogs.show_error(window, exc)
-        except Exception:  # the dialog itself failed: fall back to stderr
-            previous(kind, exc, tb)
-
-    sys.excepthook = hook
 
 
 def _leave_a_core_for_the_gui() -> None:
@@ -93,14 +78,13 @@ def run_gui(config_path: str | None = None, exit_after_ms: int | None = None) ->
     from app.mainwindow import MainWindow
 
     window = MainWindow(config_path=config_path)
+    crashes = crashlog.install(window)
     window.show()
-    previous_hook = sys.excepthook
-    install_excepthook(window)
     if exit_after_ms is not None:  # smoke tests and demos
         QTimer.singleShot(exit_after_ms, window.close)
     try:
         code = app.exec()
+        log.info("samplelab closed (exit code %s)", code)
     finally:
-        sys.excepthook = previous_hook
-    log.info("samplelab closed (exit code %s)", code)
+        crashes.uninstall()
     return int(code)

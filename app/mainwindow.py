@@ -13,13 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
-from app import dialogs
+from app import dialogs, helpmenu, widgetrules
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
 from app.settings import AppSettings
 from app.theme import apply_theme
 from app.workers import WorkerPool
-from backend import __version__
+from backend import __version__, userdirs
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
+        app = QApplication.instance()
+        if app is not None:
+            widgetrules.install(app)  # idempotent; covers windows made without run_gui (tests)
         self.settings = settings or AppSettings()
         self.workers = WorkerPool(self)
         self.ctx = AppContext(self, self.settings, self.workers)
@@ -51,6 +54,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.statusBar().showMessage("Ready")
         self.pages: dict[str, Page] = {}
+        self.help_window: helpmenu.HelpWindow | None = None
         for cls in page_classes():
             page = cls(self.ctx)
             self.pages[page.key] = page
@@ -80,7 +84,8 @@ class MainWindow(QMainWindow):
                         menu.addAction(action)
         file_menu = self.menus["File"]
         file_menu.addSeparator()
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        # Ctrl+Q everywhere: QKeySequence.Quit has no binding on Windows.
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         file_menu.addAction(self.quit_action)
         view = self.menus["View"]
         self.dark_action = self._action("&Dark theme", None, QKeySequence("Ctrl+Shift+D"))
@@ -91,8 +96,15 @@ class MainWindow(QMainWindow):
         log_action.setText("&Log console")
         log_action.setShortcut(QKeySequence("Ctrl+L"))
         view.addAction(log_action)
+        help_menu = self.menus["Help"]
+        self.docs_action = self._action("&Documentation", self.show_docs, "F1")
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts)
+        self.log_folder_action = self._action("Open &log folder", self.open_log_folder)
         self.about_action = self._action("&About samplelab", self.show_about)
-        self.menus["Help"].addAction(self.about_action)
+        for action in (self.docs_action, self.shortcuts_action, self.log_folder_action):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
 
     def _add_menu(self, title: str) -> QMenu:
         menu = QMenu(f"&{title}", self)
@@ -108,6 +120,29 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
         return action
 
+    # --- help ---------------------------------------------------------------------
+    def show_docs(self, page: str = "") -> helpmenu.HelpWindow:
+        """The documentation window (one per main window), on `page` (docs/<page>.md)."""
+        if self.help_window is None:
+            self.help_window = helpmenu.HelpWindow(self)
+        if page:
+            self.help_window.show_page(page)
+        self.help_window.show()
+        self.help_window.raise_()
+        self.help_window.activateWindow()
+        return self.help_window
+
+    def show_shortcuts(self) -> helpmenu.ShortcutsDialog:
+        dialog = helpmenu.ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_log_folder(self) -> None:
+        folder = userdirs.log_dir()
+        if not helpmenu.open_folder(folder):
+            self.statusBar().showMessage(f"The log folder is {folder}", 15000)
+
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)
         box.setWindowTitle("About samplelab")
@@ -116,7 +151,10 @@ class MainWindow(QMainWindow):
             f"<b>samplelab {__version__}</b><br>Sample DNPU devices through NI-DAQ or a "
             "simulated device, watch them live, and build datasets for surrogate models."
         )
-        box.setInformativeText(f"Settings: {self.settings.path}")
+        box.setInformativeText(f"Settings: {self.settings.path}<br>Log files: {userdirs.log_dir()}")
+        icon = helpmenu.about_icon()
+        if icon is not None:
+            box.setIconPixmap(icon)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box
@@ -167,6 +205,9 @@ class MainWindow(QMainWindow):
         return reasons
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and not all(page.confirm_close() for page in self.pages.values()):
+            event.ignore()  # the user chose Cancel (or a save was not made)
+            return
         reasons = self.busy_reasons()
         if reasons and not self._closing:
             text = (

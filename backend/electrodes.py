@@ -68,6 +68,27 @@ def clipping_value(clip: ClipSpec, amplification: Sequence[float]) -> list[float
     return [lo, hi]
 
 
+def kept_by_clipping(means: np.ndarray, clip_value: Sequence[float]) -> np.ndarray:
+    """The rows clipping keeps: mean output (float64, `histograms.row_means`) strictly
+    inside (lo, hi); NaN means are dropped. `backend.preview.RowMeans` counts the same."""
+    return (means > float(clip_value[0])) & (means < float(clip_value[1]))
+
+
+def saturation_limits(amplification: Sequence[float]) -> list[tuple[float, float]]:
+    """Per output, the currents (nA) where the ADC saturates: ±ADC_LIMIT V × amplification.
+
+    A reading at the limit is the ADC's last code, not the device's current: it
+    is what the default clipping drops.
+    """
+    return [(-ADC_LIMIT * abs(a), ADC_LIMIT * abs(a)) for a in np.atleast_1d(amplification)]
+
+
+def at_limit(values: np.ndarray, limits: tuple[float, float], rel: float = 1e-9) -> np.ndarray:
+    """Where `values` sit at (or beyond) the saturation limits, within `rel` of them."""
+    lo, hi = limits
+    return (values <= lo + rel * abs(lo)) | (values >= hi - rel * abs(hi))
+
+
 def voltage_ranges(offset: Any, amplitude: Any) -> np.ndarray:
     """(n, 2) float32 [offset - amplitude, offset + amplitude], computed in float32 as the peer."""
     off = np.asarray(offset, dtype=np.float32)

@@ -7,9 +7,9 @@ When the range depends on the data (the peer's output histogram spans the
 min..max of `outputs[::3]`), the values are spooled to a temporary file during
 the pass and binned once the range is known.
 
-`RowMeanHistogram` is the cheap clipping preview: a fine histogram of the
-per-row output mean (what clipping compares) answers "what share of rows
-would this range drop?" in microseconds, with bounds on the answer.
+`RowMeanHistogram` is a fine histogram of the per-row output mean (what
+clipping compares), kept in the results file and drawn under the clipping
+choice; the exact count of rows a range drops is `backend.preview`'s.
 """
 
 from __future__ import annotations
@@ -58,8 +58,16 @@ class Histogram:
 
 
 def row_means(outputs: np.ndarray) -> np.ndarray:
-    """The per-row mean over the output columns: what clipping compares with its range."""
-    return outputs[:, 0] if outputs.shape[1] == 1 else outputs.mean(axis=1)
+    """The per-row mean over the output columns (float64): what clipping compares.
+
+    Always float64, whatever the source's dtype: postprocessing reads a table
+    twice (outputs alone, then into float64 buffers), and a float32 mean
+    compared in float32 in one pass and float64 in the other could keep a row
+    once and drop it the next time.
+    """
+    if outputs.shape[1] == 1:
+        return outputs[:, 0].astype(np.float64, copy=False)
+    return outputs.mean(axis=1, dtype=np.float64)
 
 
 def column_min_max(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,11 +124,17 @@ class MinMax:
 
 
 def usable_range(lo: float, hi: float, bins: int) -> tuple[float, float]:
-    """(lo, hi), widened by 0.5 each way when `bins` equal bins over it cannot be
-    told apart (a range of a few ulps, which np.histogram refuses)."""
-    if lo == hi or np.all(np.diff(np.linspace(lo, hi, bins + 1)) > 0):
-        return lo, hi  # np.histogram widens an empty range itself
-    return lo - 0.5, hi + 0.5
+    """(lo, hi) widened until `bins` equal bins over it can be told apart.
+
+    An empty range gets +-0.5, as np.histogram widens it; a range of a few ulps
+    (which np.histogram refuses, e.g. one value near 1e15) is widened further.
+    """
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = 0.5
+    while not np.all(np.diff(np.linspace(lo, hi, bins + 1)) > 0):
+        lo, hi, pad = lo - pad, hi + pad, 2 * pad
+    return lo, hi
 
 
 def bin_edges(lo: float, hi: float, bins: int) -> np.ndarray:
@@ -169,17 +183,23 @@ class ColumnHistograms:
 
 
 class Spool:
-    """A temporary file of float64 rows: written during one pass, read back after."""
+    """A temporary file of rows (float64 unless told): written during one pass, read back after."""
 
-    def __init__(self, n_cols: int, directory: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        n_cols: int,
+        directory: str | os.PathLike | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
         self.n_cols = n_cols
-        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".f8", dir=directory)
+        self.dtype = np.dtype(dtype)
+        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".bin", dir=directory)
         self.path = Path(name)
         self._fh = os.fdopen(fd, "w+b")
         self.rows = 0
 
     def append(self, rows: np.ndarray) -> None:
-        rows = np.ascontiguousarray(rows, dtype=np.float64).reshape(-1, self.n_cols)
+        rows = np.ascontiguousarray(rows, dtype=self.dtype).reshape(-1, self.n_cols)
         if len(rows):
             self._fh.write(memoryview(rows).cast("B"))
             self.rows += len(rows)
@@ -190,7 +210,7 @@ class Spool:
         left = self.rows
         while left:
             n = min(rows, left)
-            yield np.fromfile(self._fh, dtype=np.float64, count=n * self.n_cols).reshape(
+            yield np.fromfile(self._fh, dtype=self.dtype, count=n * self.n_cols).reshape(
                 n, self.n_cols
             )
             left -= n
@@ -219,34 +239,12 @@ def spooled_histograms(
     return acc.histograms(names, units)
 
 
-# --- clipping preview -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DropEstimate:
-    """Rows a clipping range would drop: best estimate and sure bounds."""
-
-    rows: int
-    low: int
-    high: int
-    total: int
-
-    @property
-    def fraction(self) -> float:
-        return self.rows / self.total if self.total else 0.0
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.fraction
-
-    @property
-    def exact(self) -> bool:
-        return self.low == self.high
+# --- the row-mean histogram -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RowMeanHistogram:
-    """A fine histogram of the per-row output mean over its exact min..max."""
+    """A fine histogram of the per-row output mean over its exact min..max (for drawing)."""
 
     edges: np.ndarray
     counts: np.ndarray
@@ -272,39 +270,3 @@ class RowMeanHistogram:
         for block in spool.iter_chunks():
             counts += np.histogram(block[:, 0], bins=bins, range=(lo, hi))[0]
         return cls(bin_edges(lo, hi, bins), counts)
-
-    def dropped(self, lo: float | None, hi: float | None) -> DropEstimate:
-        """Rows whose mean is not strictly inside (lo, hi); None bounds keep everything."""
-        total = self.total
-        if lo is None or hi is None or total == 0:
-            return DropEstimate(0, 0, 0, total)
-        if not lo < hi:
-            return DropEstimate(total, total, total, total)
-        e, c = self.edges, self.counts
-        bins = len(c)
-        sure = unsure = 0
-        est = 0.0
-        k = m = None
-        if lo >= e[-1]:
-            return DropEstimate(total, total, total, total)
-        if lo >= e[0]:  # rows with mean <= lo are dropped
-            k = min(int(np.searchsorted(e, lo, side="right")) - 1, bins - 1)
-            sure += int(c[:k].sum())
-        if hi <= e[0]:
-            return DropEstimate(total, total, total, total)
-        if hi <= e[-1]:  # rows with mean >= hi are dropped
-            m = min(int(np.searchsorted(e, hi, side="right")) - 1, bins - 1)
-            sure += int(c[m + 1 :].sum())
-        width = e[1] - e[0]
-        if k is not None and k == m:
-            unsure = int(c[k])
-            est = c[k] * (1.0 - (hi - lo) / width)
-        else:
-            if k is not None:
-                unsure += int(c[k])
-                est += c[k] * (lo - e[k]) / width
-            if m is not None:
-                unsure += int(c[m])
-                est += c[m] * (e[m + 1] - hi) / width
-        rows = min(sure + unsure, max(sure, round(sure + est)))
-        return DropEstimate(rows, sure, sure + unsure, total)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backend.electrodes import kept_by_clipping
 from backend.formats.npz_write import jsonable
 from backend.histograms import (
     PREVIEW_BINS,
@@ -132,7 +133,7 @@ class OutputStats:
         mean = row_means(y)
         if self.clip is None:
             return mean, None
-        keep = (mean > self.clip[0]) & (mean < self.clip[1])
+        keep = kept_by_clipping(mean, self.clip)
         return mean, (None if keep.all() else keep)
 
     def add(self, first: int, y: np.ndarray) -> np.ndarray | None:

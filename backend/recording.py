@@ -5,7 +5,8 @@ Layout (spec in docs/recording-format.md):
   /outputs  float64 (rows, n_outputs) nA, chunked, resizable
   /batches  table: index, first_row, rows, t0, started, duration, phases[n_inputs]
   /session/status, /session/message, /session/ended  (written in place)
-  root attrs: format, format_version, config_json, device_json, seed, provenance
+  root attrs: format, format_version, config_json, device_json, seed, provenance,
+              run_notes_json (optional: sample ID, operator, notes)
 
 A batch is complete once its row is in /batches; data rows past the last
 complete batch belong to a batch in flight and are ignored by readers and
@@ -31,6 +32,7 @@ from backend import __version__
 from backend.config import SamplingConfig, parse_config
 from backend.errors import ConfigError, RecordingError
 from backend.h5clear import clear_consistency_flags
+from backend.runnotes import notes_from_json
 
 FORMAT_NAME = "samplelab-recording"
 FORMAT_VERSION = 1
@@ -38,6 +40,8 @@ RECORDING_SUFFIX = ".h5"
 _CHUNK_BYTES = 1 << 20
 _CACHE_BYTES = 4 << 20  # per dataset; chunks are one batch (~140 kB)
 STATUSES = ("running", "complete", "cancelled", "failed")
+#: Root attribute: the run's notes as JSON ({"sample_id": ..., "operator": ..., "notes": ...}).
+NOTES_ATTR = "run_notes_json"
 
 
 def batch_dtype(n_inputs: int) -> np.dtype:
@@ -133,7 +137,9 @@ class RecordingWriter:
         device: dict,
         seed: int,
         overwrite: bool = False,
+        notes: dict[str, str] | None = None,
     ) -> RecordingWriter:
+        """A new recording; `notes` (sample ID, operator, free text...) go into its attributes."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise RecordingError(
@@ -146,6 +152,8 @@ class RecordingWriter:
             raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         try:
             cls._lay_out(f, config, device, seed)
+            if notes:
+                f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
             cls._start_writing(f)
         except BaseException:
             f.close()
@@ -370,6 +378,7 @@ class Recording:
             raise RecordingError(f"{self.path}: the stored config is unreadable ({exc})") from None
         self.device = json.loads(_decode(attrs.get("device_json", "{}")))
         self.provenance = json.loads(_decode(attrs.get("provenance_json", "{}")))
+        self.notes = notes_from_json(_decode(attrs.get(NOTES_ATTR, "{}")))
         self.seed = int(attrs.get("seed", 0))
         self.batches_planned = int(attrs.get("batches_planned", self.config.number_batches))
         self.batch_points = int(attrs.get("batch_points", self.config.batch_points))
@@ -497,6 +506,7 @@ class Recording:
                 for name, unit, a, b in zip(self.channel_names, self.units, lo, hi)
             ],
             "provenance": self.provenance,
+            "notes": self.notes,
             "config": self.config.to_bspysmg(),
         }
 

@@ -26,6 +26,7 @@ from backend.config import SamplingConfig
 from backend.devices import Device, make_device
 from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
+from backend.quality import Saturation, SaturationCounter
 from backend.recording import Recording, RecordingWriter, default_recording_path
 from backend.safety import check_batch
 from backend.waves import BatchPlan, RampedBatch
@@ -42,6 +43,7 @@ class Progress:
     rows: int
     elapsed: float  # seconds in this run, pauses excluded
     eta: float | None  # seconds to go, from this run's pace
+    saturation: Saturation | None = None  # outputs at the ADC limit, this run's batches
 
     @property
     def fraction(self) -> float:
@@ -88,6 +90,7 @@ class SamplingSession:
         self._running.set()
         self._cancel = threading.Event()
         self.state = "idle"
+        self.saturation = SaturationCounter(plan.config)
 
     # --- control from other threads -------------------------------------------
     def add_listener(self, listener: Callable[[BatchResult], None]) -> None:
@@ -178,6 +181,7 @@ class SamplingSession:
         first_row = self.writer.rows
         inputs = batch.inputs
         self.writer.append(index, inputs, outputs, batch.phases, batch.t0, wall, duration)
+        self.saturation.add(index, outputs)
         if self._listeners:
             result = BatchResult(index, first_row, inputs, outputs, batch.phases)
             for listener in tuple(self._listeners):  # listeners may leave meanwhile
@@ -192,7 +196,9 @@ class SamplingSession:
         this_run = done - first
         remaining = len(self.plan) - done
         eta = elapsed / this_run * remaining if this_run else None
-        self.on_progress(Progress(done, len(self.plan), self.writer.rows, elapsed, eta))
+        self.on_progress(
+            Progress(done, len(self.plan), self.writer.rows, elapsed, eta, self.saturation.latest)
+        )
 
     def _leave_safely(self, status: str, error: BaseException | None) -> None:
         """0 V first, then close the device, then the recording; each step guarded."""
@@ -220,12 +226,14 @@ def start_session(
     path: str | os.PathLike | None = None,
     seed: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    notes: dict[str, str] | None = None,
     **device_options: Any,
 ) -> SamplingSession:
     """A ready session writing a new recording (in `out_dir`, or at `path`).
 
     `device` is a Device or a kind ('simulated', 'nidaq') built with `seed` and
     `device_options`; the recording is created only after the device exists.
+    `notes` (sample ID, operator, free text) are stored in the recording.
     """
     seed = new_seed() if seed is None else int(seed)
     if isinstance(device, str):
@@ -235,7 +243,7 @@ def start_session(
     if path is None:
         path = default_recording_path(out_dir or config.save_directory, config.data_name)
     writer = _with_open_device(
-        device, lambda: RecordingWriter.create(path, config, device.describe(), seed)
+        device, lambda: RecordingWriter.create(path, config, device.describe(), seed, notes=notes)
     )
     return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)
 

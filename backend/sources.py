@@ -78,6 +78,7 @@ class RecordingSource(SamplingSource):
             rec.path, reader, rec.config, batches_planned=rec.batches_planned, note=note
         )
         self.recording = rec
+        self.run_notes = dict(rec.notes)
 
     def peer_config(self) -> dict[str, Any]:
         """bspysmg's dict (amplitude/offset as numpy arrays), batches as recorded."""

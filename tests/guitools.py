@@ -29,6 +29,7 @@ def settings_dir(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "settings"
     use_settings_dir(folder)
     monkeypatch.setenv(SETTINGS_DIR_ENV, str(folder))
+    monkeypatch.setenv("SAMPLELAB_HOME", str(tmp_path / "home"))  # logs, caches: never the user's
     for name in ("question", "warning", "information", "critical"):
         monkeypatch.setattr(QMessageBox, name, staticmethod(_unexpected))
     for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):

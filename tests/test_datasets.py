@@ -422,6 +422,36 @@ def test_export_refuses_mixed_setups_and_existing_files(recording, tmp_path, bsp
         export_dataset([odd], tmp_path / "c", [1.0])
 
 
+def test_export_refuses_clipped_and_raw_sources_unless_told(recording, tmp_path, capsys):
+    from app.cli import main
+    from backend.postprocess import postprocess
+
+    npz = postprocess(recording, tmp_path / "pp", figure=False).files["postprocessed_data.npz"]
+    with pytest.raises(SamplelabError, match="mix clipped and raw data") as caught:
+        export_dataset([npz, recording], tmp_path / "mixed", [0.5, 0.5])
+    assert "rec.h5: raw (not clipped)" in caught.value.message
+    assert not (tmp_path / "mixed").exists()
+    written = export_dataset([npz, recording], tmp_path / "mixed", [0.5, 0.5], mix_clipping=True)
+    _, _, config = _peer_load(written["train"])
+    assert config["electrode_info"]["output_electrodes"]["clipping_value"] is None
+    assert config["samplelab_dataset"]["clipping"] == [[-156.68, 156.68], None]
+    # Two postprocessed files with the same clipping are not a mix.
+    same = export_dataset([npz, npz], tmp_path / "same", [1.0])
+    _, _, config = _peer_load(same["train"])
+    assert config["electrode_info"]["output_electrodes"]["clipping_value"] == [-156.68, 156.68]
+    args = ["dataset", str(npz), str(recording), "--split", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "cli")]) != 0
+    assert "mix clipped and raw data" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "cli"), "--mix-clipping"]) == 0
+
+
+def test_split_messages_speak_of_fractions():
+    for bad, words in (([0.7, 0.2], "must add up to 1"), ([1.5], "must lie in [0, 1]")):
+        with pytest.raises(SamplelabError, match="split fractions") as caught:
+            split_sizes(10, bad)
+        assert words in caught.value.message and "percent" not in caught.value.message
+
+
 def test_dataset_command(recording, tmp_path, capsys):
     from app.cli import main
 

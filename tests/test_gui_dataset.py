@@ -64,14 +64,16 @@ def test_bad_split_is_refused_and_a_good_one_is_written(qtbot, monkeypatch, tmp_
     dialog = open_dialog(qtbot, window)
     assert dialog.source_paths() == [] and not dialog.run_button.isEnabled()
     add_files(qtbot, monkeypatch, dialog, rec)
-    assert dialog.sources.texts() == ["rec.h5 — recording, 1,000 rows, 7 in / 1 out"]
+    assert dialog.sources.texts() == [
+        "rec.h5 — recording, 1,000 rows, 7 in / 1 out, raw (not clipped)"
+    ]
     assert dialog.expected.text() == "Rows: Train 800 · Validation 100 · Test 100"
     assert dialog.run_button.isEnabled()
 
     # A split that does not add up: the message is next to the fields and Run is disabled.
     type_into(qtbot, dialog.split_edits["train"], "0.7")
     assert dialog.split_message.isVisible()
-    assert "must add up to 1" in dialog.split_message.text()
+    assert dialog.split_message.text().startswith("Split fractions must add up to 1")
     assert "sum 0.9" in dialog.split_message.text()
     assert not dialog.run_button.isEnabled() and dialog.expected.text() == ""
     type_into(qtbot, dialog.split_edits["validation"], "x")
@@ -138,7 +140,8 @@ def test_a_pickled_peer_npz_needs_the_users_trust(qtbot, monkeypatch, tmp_path, 
     with np.load(peer, allow_pickle=True) as data:
         n = len(data["inputs"])
     assert dialog.sources.texts() == [
-        f"peer.npz — bspysmg npz, {n:,} rows, 7 in / 1 out, config from a trusted pickle"
+        f"peer.npz — bspysmg npz, {n:,} rows, 7 in / 1 out, clipped to [-156.68, 156.68] nA, "
+        "config from a trusted pickle"
     ]
     out = tmp_path / "ds"
     choose_folder(qtbot, monkeypatch, dialog, out)
@@ -174,4 +177,38 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
     qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)
     assert dialog.progress.format() == "Cancelled; nothing was written"
     assert not out.exists() or list(out.iterdir()) == []
+    dialog.close()
+
+
+def test_clipped_and_raw_sources_are_not_mixed_without_asking(qtbot, monkeypatch, tmp_path, window):
+    from backend.postprocess import postprocess
+
+    rec = make_recording(tmp_path / "rec.h5", seed=4, number_batches=20)
+    clipped = postprocess(rec, tmp_path / "pp", clip=[-40, 40], figure=False)
+    npz = clipped.files["postprocessed_data.npz"]
+    dialog = open_dialog(qtbot, window)
+    add_files(qtbot, monkeypatch, dialog, npz, rec)
+    assert dialog.sources.texts()[0].endswith("clipped to [-40, 40] nA")
+    note = dialog.sources.note.text()
+    assert note.startswith("These sources mix clipped and raw data")
+    assert "postprocessed_data.npz: clipped to [-40, 40] nA; rec.h5: raw (not clipped)" in note
+    out = tmp_path / "ds"
+    choose_folder(qtbot, monkeypatch, dialog, out)
+
+    questions = answer_questions(monkeypatch, yes=False)  # No: nothing is written
+    click(qtbot, dialog.run_button)
+    assert len(questions) == 1 and "went through different clipping" in questions[0]
+    assert dialog.worker is None and not out.exists()
+
+    answer_questions(monkeypatch, yes=True)  # Yes: mixed, and the config says so
+    written = run_and_wait(qtbot, dialog)
+    with np.load(written[0].path, allow_pickle=True) as data:
+        config = data["sampling_configs"].item()
+    assert config["electrode_info"]["output_electrodes"]["clipping_value"] is None
+    assert config["samplelab_dataset"]["clipping"] == [[-40.0, 40.0], None]
+
+    # Removing the raw recording ends the warning.
+    dialog.sources.select(str(rec))
+    click(qtbot, dialog.sources.remove)
+    assert not dialog.sources.note.isVisible()
     dialog.close()

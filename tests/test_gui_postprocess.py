@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from conftest import small_config
+from guiinput import click_menu_entry, drag, plot_point, window_shows
 from guitools import (
     answer_questions,
     click,
@@ -20,7 +23,7 @@ from guitools import (
     window,
     write_config,
 )
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
@@ -42,6 +45,21 @@ def row_means(path):
     with Recording(path) as rec:
         _, outputs = rec.read()
     return outputs, outputs.mean(axis=1)
+
+
+def saturating_recording(path, seed=2, amplification=20.0, **input_data):
+    """A recording whose outputs often saturate the ADC: exactly at the default clip edge."""
+    from backend.sampling import start_session
+
+    config = small_config(**input_data).model_copy(deep=True)
+    config.driver.amplification = [amplification]
+    session = start_session(config, "simulated", path=path, seed=seed, model="analytic")
+    return Path(session.run().path)
+
+
+def click_radio(qtbot, button):
+    """Click a radio button on its indicator (a wide one is empty in the middle)."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
 
 
 def show_page(window):
@@ -111,24 +129,29 @@ def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, t
     assert page.clip.custom_limits() == (-50, 60)
     assert page.preview_plot.limits() == (-50, 60)
     dropped = int(np.count_nonzero(~((means > -50) & (means < 60))))
-    estimate = page.inputs.preview.dropped(-50, 60)
-    assert estimate.low <= dropped <= estimate.high and abs(estimate.rows - dropped) <= 2
     first_text = page.clip.estimate.text()
-    assert f"{estimate.percent:.2f} %" in first_text and "of 1,000 rows" in first_text
+    assert first_text == f"Would drop {100 * dropped / 1000:.2f} % ({dropped:,} of 1,000 rows)"
     type_into(qtbot, page.clip.hi.lineEdit(), "20")
-    assert page.clip.estimate.text() != first_text
     dropped_20 = int(np.count_nonzero(~((means > -50) & (means < 20))))
-    assert abs(page.inputs.preview.dropped(-50, 20).rows - dropped_20) <= 2
+    assert page.clip.estimate.text().endswith(f"({dropped_20:,} of 1,000 rows)")
 
     # LO >= HI: the message shows and Run is disabled.
     type_into(qtbot, page.clip.lo.lineEdit(), "30")
     assert page.clip.problem.isVisible() and "LO must be below HI" in page.clip.problem.text()
     assert not page.run_button.isEnabled()
 
-    # Dragging a limit line on the histogram sets the custom limit.
-    page.preview_plot._lines[0].setValue(-40.0)  # what a mouse drag does to the line
-    assert page.clip.custom_limits() == (-40, 20)
+    # Dragging the LO line on the histogram with the mouse sets the custom limit.
+    drag(
+        page.preview_plot.viewport(),
+        plot_point(page.preview_plot, 30),
+        plot_point(page.preview_plot, -40),
+    )
+    lo, hi = page.clip.custom_limits()
+    assert lo == pytest.approx(-40, abs=3) and hi == 20  # a pixel is a few nA here
+    assert page.preview_plot.limits()[0] == pytest.approx(lo, abs=1e-3)
     assert page.run_button.isEnabled()
+    dropped = int(np.count_nonzero(~((means > lo) & (means < 20))))
+    assert page.clip.estimate.text().endswith(f"({dropped:,} of 1,000 rows)")
 
     out = tmp_path / "chosen"
     out.mkdir()
@@ -136,7 +159,8 @@ def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, t
     outcome = run_and_wait(qtbot, page)
     assert {p.name for p in out.iterdir()} == RESULT_FILES
 
-    keep = (means > -40) & (means < 20)
+    keep = (means > lo) & (means < 20)
+    assert outcome.summary["rows_dropped"] == dropped  # the preview's number, exactly
     kept = outputs[keep]
     with np.load(out / "postprocessed_data.npz") as npz:
         np.testing.assert_array_equal(npz["outputs"], kept)
@@ -145,8 +169,9 @@ def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, t
     want_counts, want_edges = np.histogram(kept[:, 0], bins=100)
     np.testing.assert_array_equal(counts, want_counts)
     np.testing.assert_allclose(edges, want_edges)
-    assert page.results.outputs.limits() == (-40, 20)
+    assert page.results.outputs.limits() == (lo, 20)
     assert page.results.outputs.legend_names() == ["Output 0"]
+    assert not page.results.outputs.legend.isVisible()  # one channel: the title names it
     assert page.results.outputs.axis_label("bottom") == "Output current (nA)"
     # Input coverage: one panel per electrode, in volts.
     assert page.results.coverage.titles() == [f"Input {i} (V)" for i in range(7)]
@@ -157,7 +182,7 @@ def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, t
     n_drop = len(means) - len(kept)
     assert summary.fact("Rows kept") == f"{len(kept):,}"
     assert summary.fact("Rows dropped") == f"{n_drop:,} ({100 * n_drop / len(means):.2f} % clipped)"
-    assert summary.fact("Clipping") == "[-40, 20] nA (row mean)"
+    assert summary.fact("Clipping") == f"[{lo:.6g}, 20] nA (row mean)"
     assert summary.fact("Output folder") == str(out)
     assert summary.channel_header()[:4] == ["Channel", "Units", "Min", "Max"]
     rows = summary.channel_rows()
@@ -172,6 +197,38 @@ def test_preview_run_histograms_and_summary_of_a_recording(qtbot, monkeypatch, t
     copied = QGuiApplication.clipboard().text().splitlines()
     assert f"Rows kept\t{len(kept):,}" in copied
     assert "kept" in window.statusBar().currentMessage()
+
+
+def test_the_preview_of_saturated_outputs_is_what_the_run_drops(
+    qtbot, monkeypatch, tmp_path, window
+):
+    """Outputs saturated exactly at the default clip edge: the old preview said 0 rows."""
+    rec = saturating_recording(tmp_path / "sat.h5", number_batches=20)
+    outputs, means = row_means(rec)
+    saturated = int(np.count_nonzero(np.abs(outputs[:, 0]) == 80.0))
+    assert saturated > 100
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, rec)
+    wait_scanned(qtbot, page)
+    assert page.clip.default_label.text() == "-80 … 80 nA"
+    text = page.clip.estimate.text()
+    assert text == f"Would drop {100 * saturated / 1000:.2f} % ({saturated:,} of 1,000 rows)"
+    # The mouse drags HI onto the saturated values' edge and a bit beyond: same count.
+    click(qtbot, page.clip.buttons["custom"])
+    type_into(qtbot, page.clip.lo.lineEdit(), "-80")
+    type_into(qtbot, page.clip.hi.lineEdit(), "80")
+    assert page.clip.estimate.text() == text
+    plot = page.preview_plot
+    drag(plot.viewport(), plot_point(plot, 80), plot_point(plot, 60))
+    lo, hi = page.clip.custom_limits()
+    assert lo == -80 and 50 < hi < 70
+    dropped = int(np.count_nonzero(~((means > lo) & (means < hi))))
+    assert page.clip.estimate.text().endswith(f"({dropped:,} of 1,000 rows)")
+    out = tmp_path / "out"
+    out.mkdir()
+    choose_output(qtbot, monkeypatch, page, out)
+    outcome = run_and_wait(qtbot, page)
+    assert outcome.summary["rows_dropped"] == dropped
 
 
 def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, window):
@@ -247,59 +304,126 @@ def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path,
     assert page.run_button.isEnabled()
 
 
-def test_exports_csv_and_png_with_overwrite_question(qtbot, monkeypatch, tmp_path, window):
-    rec = make_recording(tmp_path / "rec.h5", seed=2)
+def export_entry(qtbot, monkeypatch, page, which, fmt, target):
+    """Choose `fmt` in the `which` export menu with the mouse; the dialog answers `target`."""
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(target))
+    )
+    results = page.results
+    closed = click_menu_entry(
+        qtbot, results.export_buttons[which], results.export_actions[(which, fmt)]
+    )
+    qtbot.waitUntil(lambda: not page.exporter.busy, timeout=20_000)
+    return closed
+
+
+def test_exports_from_menus_at_1024x700(qtbot, monkeypatch, tmp_path, window):
+    window.resize(1024, 700)
+    rec = saturating_recording(tmp_path / "rec.h5")
     page = show_page(window)
     add_files(qtbot, monkeypatch, page, rec)
     wait_scanned(qtbot, page)
-    assert not page.results.export_buttons["csv"].isEnabled()  # nothing to export yet
+    results = page.results
+    # Every export is reachable: two buttons in full view, each opening a menu.
+    for button in results.export_buttons.values():
+        assert window_shows(button), button.text()
+    assert window_shows(page.run_button)
+    # Before a run only the source rows can be exported; the kept rows say why not.
+    assert not results.export_buttons["kept"].isEnabled()
+    assert results.export_buttons["all"].isEnabled()
+    assert results.export_actions[("kept", "csv")].toolTip() == "Run postprocessing first."
     outcome = run_and_wait(qtbot, page)
     assert outcome.out_dir == tmp_path / "rec_postprocessed"
     kept = outcome.summary["rows_kept"]
-
-    def export(fmt, target):
-        monkeypatch.setattr(
-            QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
-        )
-        click(qtbot, page.results.export_buttons[fmt])
-        qtbot.waitUntil(lambda: not page.exporter.busy, timeout=20_000)
+    assert 0 < kept < 300  # the default clipping dropped the saturated rows
 
     csv = tmp_path / "exports" / "kept.csv"
     csv.parent.mkdir()
-    export("csv", csv)
+    assert export_entry(qtbot, monkeypatch, page, "kept", "csv", csv)
     lines = csv.read_text().splitlines()
     names = [f"Input {i} (V)" for i in range(7)] + ["Output 0 (nA)"]
     assert lines[0].split(",") == names
     assert len(lines) == 1 + kept
+    assert window.statusBar().currentMessage() == f"Exported CSV (kept rows) to {csv}"
     png = tmp_path / "exports" / "hist.png"
-    export("histograms-png", png)
+    export_entry(qtbot, monkeypatch, page, "kept", "histograms-png", png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.exporter.last_written == png
 
+    # IO.dat of the kept rows: clipping cut rows out of batches, so it is not offered.
+    iodat = results.export_actions[("kept", "iodat")]
+    assert not iodat.isEnabled() and "whole 50-row batches" in iodat.toolTip()
+    folder = tmp_path / "exports" / "iodat"
+    folder.mkdir()
+    assert not export_entry(qtbot, monkeypatch, page, "kept", "iodat", folder)
+    assert list(folder.iterdir()) == []
+    # From the source rows (whole batches) it makes a bspysmg sampling folder.
+    assert export_entry(qtbot, monkeypatch, page, "all", "iodat", folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["IO.dat", "sampler_configs.json"]
+
     # Every row of the source, as CSV; replacing a file asks first, and No keeps it.
-    page.results.rows.setCurrentIndex(page.results.rows.findData("all"))
     questions = answer_questions(monkeypatch, yes=False)
     stamp = csv.stat().st_mtime_ns
-    export("csv", csv)
+    export_entry(qtbot, monkeypatch, page, "all", "csv", csv)
     assert "already exists" in questions[-1]
     assert csv.stat().st_mtime_ns == stamp
     answer_questions(monkeypatch, yes=True)
-    export("csv", csv)
+    export_entry(qtbot, monkeypatch, page, "all", "csv", csv)
     assert len(csv.read_text().splitlines()) == 1 + 6 * 50
-
-    # IO.dat goes into a folder; every row (whole batches) makes a bspysmg sampling folder.
-    folder = tmp_path / "exports" / "iodat"
-    folder.mkdir()
-    monkeypatch.setattr(
-        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
-    )
-    click(qtbot, page.results.export_buttons["iodat"])
-    qtbot.waitUntil(lambda: not page.exporter.busy, timeout=20_000)
-    assert sorted(p.name for p in folder.iterdir()) == ["IO.dat", "sampler_configs.json"]
     h5 = tmp_path / "exports" / "all.h5"
-    export("hdf5", h5)
+    export_entry(qtbot, monkeypatch, page, "all", "hdf5", h5)
     with h5py.File(h5, "r") as f:
         assert f["inputs"].shape == (300, 7) and f["outputs"].attrs["units"] == "nA"
+    waveform = tmp_path / "exports" / "wave.png"
+    assert export_entry(qtbot, monkeypatch, page, "all", "waveform-png", waveform)
+    assert waveform.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch, tmp_path, window):
+    import backend.formats.exporters as exporters
+    from backend.errors import SamplelabError
+
+    rec = make_recording(tmp_path / "rec.h5", seed=2)
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, rec)
+    wait_scanned(qtbot, page)
+    run_and_wait(qtbot, page)
+
+    def broken(src, tmp, ctl, **_):
+        raise SamplelabError("the disk is full", "Free some space.")
+
+    monkeypatch.setitem(exporters._WRITERS, "npz", broken)
+    export_entry(qtbot, monkeypatch, page, "kept", "npz", tmp_path / "x.npz")
+    dialog = wait_for_dialog(qtbot)
+    assert "the disk is full" in dialog.message
+    dialog.close()
+    status = window.statusBar().currentMessage()
+    assert status == "Export of bspysmg npz (kept rows) failed: the disk is full"
+    assert not (tmp_path / "x.npz").exists()
+    assert page.results.export_buttons["kept"].isEnabled()
+
+    original = exporters._WRITERS["csv"]
+
+    def held(src, tmp, ctl, **kwargs):
+        hold_until(lambda: page.exporter.worker.token.cancelled)
+        return original(src, tmp, ctl, **kwargs)
+
+    monkeypatch.setitem(exporters._WRITERS, "csv", held)
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "y.csv"), ""))
+    )
+    results = page.results
+    click_menu_entry(qtbot, results.export_buttons["all"], results.export_actions[("all", "csv")])
+    assert page.exporter.busy and window_shows(results.cancel_export)
+    assert window.statusBar().currentMessage().startswith("Exporting CSV (every source row)")
+    click(qtbot, results.cancel_export)
+    qtbot.waitUntil(lambda: not page.exporter.busy, timeout=10_000)
+    status = window.statusBar().currentMessage()
+    assert status == "Export of CSV (every source row) cancelled; nothing was written"
+    assert not (tmp_path / "y.csv").exists()
 
 
 def test_a_dataset_file_is_not_a_postprocessing_source(qtbot, monkeypatch, tmp_path, window):
@@ -335,3 +459,81 @@ def test_session_recordings_are_offered_and_the_menu_opens_the_dataset_dialog(
     qtbot.waitUntil(lambda: dialog.source_paths() == [path], timeout=10_000)
     assert dialog.isVisible() and dialog.sources.suggestion_paths() == [path]
     dialog.close()
+
+
+def test_results_follow_the_sources(qtbot, monkeypatch, tmp_path, window):
+    """Adding a source (and cancelling its run) marks the results stale; 'source rows'
+    exports every row the list holds now."""
+    import backend.postprocess as backend_postprocess
+
+    first = make_recording(tmp_path / "a.h5", seed=1)
+    second = make_recording(tmp_path / "b.h5", seed=2)
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, first)
+    wait_scanned(qtbot, page)
+    out = tmp_path / "out"
+    out.mkdir()
+    choose_output(qtbot, monkeypatch, page, out)
+    run_and_wait(qtbot, page)
+    assert not page.results.stale.isVisible()
+
+    add_files(qtbot, monkeypatch, page, second)
+    wait_scanned(qtbot, page)
+    original = backend_postprocess.postprocess
+
+    def held(*args, on_progress=None, cancelled=None, **kwargs):
+        def progress(p):
+            hold_until(cancelled)
+            on_progress(p)
+
+        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+
+    monkeypatch.setattr(backend_postprocess, "postprocess", held)
+    answer_questions(monkeypatch, yes=True)
+    click(qtbot, page.run_button)
+    click(qtbot, page.cancel_button)
+    qtbot.waitUntil(lambda: page.run_worker is None, timeout=10_000)
+    banner = page.results.stale
+    assert window_shows(banner)
+    assert banner.text().startswith("Out of date: the sources changed (this run used a.h5)")
+    assert "Run again" in banner.text()
+
+    csv = tmp_path / "every.csv"
+    titles = page.results.menu_headers
+    assert titles["all"].text() == "Every row of the 2 sources: 600 rows"
+    assert titles["kept"].text().startswith("Kept rows of the last run:")
+    assert export_entry(qtbot, monkeypatch, page, "all", "csv", csv)
+    assert len(csv.read_text().splitlines()) == 1 + 600  # both sources, not the run's one
+
+    # Back to the run's source, but another clipping: still stale, and it says why.
+    page.sources.select(str(second))
+    click(qtbot, page.sources.remove)
+    wait_scanned(qtbot, page)
+    click_radio(qtbot, page.clip.buttons["none"])
+    assert banner.text().startswith("Out of date: clipping changed (this run used default")
+    click_radio(qtbot, page.clip.buttons["default"])
+    assert not banner.isVisible()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1400, 900)])
+def test_layout_keeps_run_and_the_results_usable(qtbot, monkeypatch, tmp_path, window, size):
+    """Run stays in view however many sources; the kept-outputs plot keeps a usable size,
+    its title is not cut and the last tick label has room."""
+    window.resize(*size)
+    recordings = [make_recording(tmp_path / f"r{i}.h5", seed=i) for i in range(4)]
+    page = show_page(window)
+    add_files(qtbot, monkeypatch, page, *recordings)
+    wait_scanned(qtbot, page)
+    assert len(page.inputs.paths) == 4
+    assert window_shows(page.run_button) and window_shows(page.dataset_button)
+    run_and_wait(qtbot, page)
+    plot = page.results.outputs
+    assert plot.width() >= 200 and plot.height() >= 150
+    title = plot.title_label
+    assert title.item.boundingRect().width() <= plot.width()  # the text fits the widget
+    # The plot area ends before the widget does, leaving room for the last tick label.
+    view_right = plot.plot_item.getViewBox().sceneBoundingRect().right()
+    assert plot.width() - view_right >= 12
+    for button in page.results.export_buttons.values():
+        assert window_shows(button)
+    assert page.results.coverage.plots and all(p.isVisible() for p in page.results.coverage.plots)

@@ -130,7 +130,9 @@ def test_browse_a_folder_of_recordings_and_foreign_files(qtbot, monkeypatch, tmp
     data = load_data(sine)
     qtbot.waitUntil(lambda: page.view.window is not None)
     check_curves_equal_raw_envelope(qtbot, page.view, data)
-    assert [page.view.plot.axis_label(r) for r in range(2)] == ["Voltage (V)", "Current (nA)"]
+    # Seven inputs stacked in lanes, each to its own range; the one output keeps its nA.
+    labels = [page.view.plot.axis_label(r) for r in range(2)]
+    assert labels == ["Inputs (each to its range)", "Current (nA)"]
 
     # Our recording: status, batches, units and exact min/max per channel.
     open_file(qtbot, page, rec)

@@ -13,9 +13,9 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import app.pages.sampling as sampling_module
-from app import dialogs
+from app import crashlog, dialogs
 from app.commands.common import EXIT_FAILED
-from app.main import display_problem, install_excepthook, run_gui
+from app.main import display_problem, run_gui
 from app.theme import DARK, LIGHT
 from backend import __version__
 from backend.devices.discovery import NIDeviceInfo, NIInventory
@@ -38,7 +38,12 @@ def test_menus_hold_every_command(window):
     ]
     assert menu_texts(window, "Session") == ["Start", "Pause", "Resume", "Stop"]
     assert menu_texts(window, "View") == ["&Dark theme", "&Log console"]
-    assert menu_texts(window, "Help") == ["&About samplelab"]
+    assert menu_texts(window, "Help") == [
+        "&Documentation",
+        "&Keyboard shortcuts",
+        "Open &log folder",
+        "&About samplelab",
+    ]
     box = window.show_about()
     assert __version__ in box.text()
     box.close()
@@ -91,7 +96,7 @@ def test_log_console_shows_records_from_any_thread_with_colours(qtbot, window):
     assert window.findChild(type(dock), "log_dock") is dock
 
 
-def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, window):
+def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, tmp_path, window):
     error = DeviceTimeoutError("batch 5 timed out", "Check the cable, then resume.")
     dialog = dialogs.show_error(window, error, "Your data is kept.")
     assert dialog.text() == "batch 5 timed out"
@@ -111,12 +116,11 @@ def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, window):
         {}["missing"]
     except KeyError as exc:
         bug = exc
-    previous = sys.excepthook
-    install_excepthook(window)
+    hooks = crashlog.install(window, tmp_path, native_crashes=False)
     try:
         sys.excepthook(type(bug), bug, bug.__traceback__)  # what Qt does for a slot's exception
     finally:
-        sys.excepthook = previous
+        hooks.uninstall()
     dialog = wait_for_dialog(qtbot)
     assert dialog.text().startswith("An unexpected error occurred: KeyError")
     assert "bug in samplelab" in dialog.informativeText()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from guiinput import click_group_box_check
 from guitools import (
     click,
     make_recording,
@@ -14,6 +15,7 @@ from guitools import (
     window,
     write_config,
 )
+from PySide6.QtCore import Qt
 from scipy import signal
 
 from backend.devices.models import SurrogateModel
@@ -73,8 +75,12 @@ def test_random_stream_shows_its_samples(qtbot, window):
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.pipeline.buffer.total >= 1500)
     qtbot.waitUntil(lambda: page.draws >= 2)
-    assert "rows/s (stream 2,000 Hz)" in page.status_label.text()
+    lines = page.status_label.text().splitlines()
+    assert lines[0] == "Streaming"
+    assert lines[1].startswith("Source: ") and lines[1].endswith("rows/s (1× of 2,000 Hz)")
+    assert lines[2] == "Display keeps up"
     assert not page.form.source.isEnabled()  # locked while streaming
+    assert page.form.average.isEnabled()  # the processing may change while it runs
     click(qtbot, page.buttons["stop"])
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Stopped"))
     rows = shown_rows(page)
@@ -114,7 +120,7 @@ def test_file_stream_with_moving_average_and_downsampling(qtbot, tmp_path, windo
     expected = signal.resample_poly(raw, 1, 3, axis=0)
     assert rows.shape == expected.shape == (100, 8)
     np.testing.assert_allclose(rows, expected, atol=1e-9)
-    assert "stream 333.333 Hz" in page.status_label.text()
+    assert page.status_label.text().endswith("shows 1 row in 3 (333.333 Hz)")
 
 
 def test_surrogate_prediction_beside_the_measured_output(qtbot, tmp_path, window):
@@ -163,8 +169,11 @@ def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
     assert page.status_label.text().startswith("Waiting for a session")
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.stats.rows >= 250, timeout=10_000)
-    assert "Following the session" in page.status_label.text()
-    assert "dropped 0 rows" in page.status_label.text()
+    qtbot.waitUntil(lambda: "rows/s on average" in page.status_label.text(), timeout=5_000)
+    head, source, display = page.status_label.text().splitlines()
+    assert head == "Following the session from recording row 0"
+    assert source.endswith("(sampled at 1,000 Hz, in 50-row batches)")
+    assert display == "Display keeps up: every row shown, none dropped"
     click(qtbot, sampling.buttons["stop"])
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Ended"), timeout=10_000)
@@ -200,3 +209,68 @@ def test_a_missing_file_says_so(qtbot, tmp_path, window, monkeypatch):
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: bool(shown))
     assert "nothing.h5" in shown[0].message
+
+
+def test_a_paced_session_reads_as_paced_and_its_processing_changes_while_running(
+    qtbot, tmp_path, make_window
+):
+    """A paced session delivers fewer rows a second than it samples (a batch, then a pause):
+    that is said of the source, while the display keeps up. Processing changes mid-stream
+    with no row lost."""
+    window = make_window(str(write_config(tmp_path, number_batches=60)))
+    sampling = window.pages["sampling"]
+    sampling.run_options.realtime.setChecked(True)
+    page = show_page(qtbot, window, "streams")
+    choose(page, "session")
+    click(qtbot, page.buttons["start"])
+    click(qtbot, sampling.buttons["start"])
+    qtbot.waitUntil(lambda: page.stats.source_rate > 0 and page.stats.rows >= 600, timeout=15_000)
+    assert page.stats.source_rate < 1000  # a batch of 50 ms, then the next one's set-up
+    _, source, display = page.status_label.text().splitlines()
+    assert "rows/s on average (sampled at 1,000 Hz, in 50-row batches)" in source
+    assert display == "Display keeps up: every row shown, none dropped"
+    assert "behind" not in page.status_label.text()
+
+    # Tick the moving average on its group box's check box and type the taps, running.
+    assert page.form.average.isEnabled() and not page.form.source.isEnabled()
+    click_group_box_check(qtbot, page.form.average)
+    type_into(qtbot, page.form.taps.lineEdit(), "4")
+    qtbot.waitUntil(lambda: page.layout_.names[-1] == "Output 0 avg4", timeout=5_000)
+    assert len(page.plot.groups) == 4 and page.picker.boxes[15].text() == "Output 0 avg4 (nA)"
+    switched_at = page.stats.source_rows
+    qtbot.waitUntil(lambda: page.stats.source_rows > switched_at + 200, timeout=10_000)
+    click(qtbot, sampling.buttons["stop"])
+    qtbot.waitUntil(lambda: page.status_label.text().startswith("Ended"), timeout=10_000)
+    assert page.stats.dropped == 0
+    recorded = recording_rows(sampling.last_result.path)
+    rows = shown_rows(page)
+    # The new buffer holds the recording's last rows, without a gap, and their average
+    # from the row the change took effect (the filter starts afresh there).
+    raw = recorded[len(recorded) - len(rows) :]
+    np.testing.assert_array_equal(rows[:, :8], raw)
+    average = np.stack([np.convolve(raw[:, c], np.ones(4) / 4)[: len(raw)] for c in range(8)], 1)
+    np.testing.assert_allclose(rows[:, 8:], average, rtol=0, atol=1e-9)
+    assert page.form.source.isEnabled()  # unlocked once the stream ended
+
+
+def test_a_processing_change_that_fails_keeps_the_stream_going(
+    qtbot, tmp_path, window, monkeypatch
+):
+    model_path = tmp_path / "training_data.pt"
+    save_surrogate(model_path)  # 7 inputs; a 3-channel random signal cannot feed it
+    page = show_page(qtbot, window, "streams")
+    choose(page, "random")
+    type_into(qtbot, page.form.channels.lineEdit(), "3")
+    shown = []
+    monkeypatch.setattr(page.ctx, "show_error", lambda exc, context="": shown.append(exc))
+    click(qtbot, page.buttons["start"])
+    qtbot.waitUntil(lambda: page.stats.rows >= 200)
+    click_group_box_check(qtbot, page.form.model_box)
+    type_into(qtbot, page.form.model_path, str(model_path))
+    qtbot.keyClick(page.form.model_path, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
+    assert "takes 7 inputs" in shown[0].message
+    rows = page.stats.rows
+    qtbot.waitUntil(lambda: page.stats.rows > rows + 100)  # still streaming, as before
+    assert page.layout_.names == ["ch0", "ch1", "ch2"]
+    click(qtbot, page.buttons["stop"])

@@ -339,22 +339,22 @@ def test_not_a_source(tmp_path):
         postprocess(tmp_path / "x.txt", charging_batches=0)
 
 
-def test_clipping_preview_brackets_the_exact_count(bspysmg_folder, tmp_path):
-    hist = scan_row_means(bspysmg_folder)
-    y = np.loadtxt(bspysmg_folder / "IO.dat")[:, 7]
-    assert hist.total == len(y) and hist.lowest == y.min() and hist.highest == y.max()
-    for lo, hi in [(-156.68, 156.68), (-50.0, 20.0), (0.0, 0.1), (-1e9, 1e9), (-1e9, -1e8)]:
-        exact = int(np.count_nonzero(~((y > lo) & (y < hi))))
-        est = hist.dropped(lo, hi)
-        assert est.low <= exact <= est.high
-        assert est.low <= est.rows <= est.high
-    assert hist.dropped(None, None).rows == 0
-    default = preview_dropped(hist, "default", [39.17])
-    result = postprocess(bspysmg_folder, tmp_path, figure=False)
-    assert default.low <= result.summary["rows_dropped"] <= default.high
-    with PostprocessedFile(tmp_path / "postprocessed_data.h5") as res:
-        again = res.row_mean_histogram()
-    assert np.array_equal(again.counts, hist.counts) and np.array_equal(again.edges, hist.edges)
+def test_clipping_preview_is_the_exact_count(bspysmg_folder, tmp_path):
+    with scan_row_means(bspysmg_folder) as means:
+        y = np.loadtxt(bspysmg_folder / "IO.dat")[:, 7]
+        assert means.total == len(y) and means.lowest == y.min() and means.highest == y.max()
+        for lo, hi in [(-156.68, 156.68), (-50.0, 20.0), (0.0, 0.1), (-1e9, 1e9), (-1e9, -1e8)]:
+            exact = int(np.count_nonzero(~((y > lo) & (y < hi))))
+            assert means.dropped(lo, hi).rows == exact
+        assert means.dropped(None, None).rows == 0
+        default = preview_dropped(means, "default", [39.17])
+        result = postprocess(bspysmg_folder, tmp_path, figure=False)
+        assert default.rows == result.summary["rows_dropped"]
+        with PostprocessedFile(tmp_path / "postprocessed_data.h5") as res:
+            stored = res.row_mean_histogram()
+        drawn = means.histogram(len(stored.counts))
+        assert np.array_equal(drawn.counts, stored.counts)
+        assert np.array_equal(drawn.edges, stored.edges)
 
 
 def _damage(folder: Path, kind: str) -> str:

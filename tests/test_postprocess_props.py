@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backend.config import bspysmg_config_dict
-from backend.histograms import ColumnHistograms, RowMeanHistogram, Spool
+from backend.electrodes import kept_by_clipping
+from backend.histograms import ColumnHistograms, bin_edges, row_means
 from backend.postprocess import postprocess
 from backend.postprocessed import PostprocessedFile
+from backend.preview import RowMeans, preview_dropped, scan_row_means
 from backend.readers import ArrayReader
 from backend.sources import SamplingSource
 
@@ -123,24 +125,128 @@ def test_chunked_results_equal_whole_array_results(case):
         assert [i["max"] for i in s["inputs"]] == x.max(axis=0).tolist()
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    values=st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=300),
-    lo=st.floats(-1.2e3, 1.2e3),
-    width=st.floats(0, 2e3),
-    bins=st.integers(1, 64),
+AMP = 39.17
+EDGE = 4 * AMP  # the default clip limit: where a saturated output sits
+
+
+@st.composite
+def preview_cases(draw):
+    """Outputs with saturated stretches at the clip edge, ties, and means on bin edges."""
+    bp = draw(st.integers(1, 30))
+    batches = draw(st.integers(1, 10))
+    n_out = draw(st.integers(1, 3))
+    n = bp * batches
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    y = rng.normal(0, 120, (n, n_out))
+    if draw(st.booleans()):  # ADC-quantised readings: many rows share a mean
+        y = np.round(y / 4) * 4
+    for _ in range(draw(st.integers(0, 3))):  # saturated stretches, at either clip edge
+        a = draw(st.integers(0, n - 1))
+        y[a : a + draw(st.integers(1, n))] = draw(st.sampled_from([EDGE, -EDGE]))
+    if n_out == 1 and n > 2:  # some means exactly on the preview's bin edges
+        edges = bin_edges(float(y.min()), float(y.max()), draw(st.sampled_from([4, 256, 4096])))
+        for _ in range(draw(st.integers(0, 4))):
+            y[draw(st.integers(0, n - 1)), 0] = edges[draw(st.integers(0, len(edges) - 1))]
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    means = y.astype(dtype).mean(axis=1) if n_out > 1 else y[:, 0].astype(dtype)
+    limit = st.one_of(
+        st.sampled_from([float(v) for v in means[:50]]),  # exactly a row's mean
+        st.sampled_from([EDGE, -EDGE, -1e9, 1e9]),
+        st.floats(-300, 300),
+    )
+    lo, hi = sorted([draw(limit), draw(limit)])
+    clip = draw(
+        st.sampled_from(["default", None, [lo, hi] if lo < hi else "default", EDGE, -EDGE / 2])
+    )
+    x = rng.uniform(-1.2, 0.6, (n, 7))
+    return dict(
+        x=x.astype(dtype),
+        y=y.astype(dtype),
+        bp=bp,
+        clip=clip,
+        chunk=draw(st.integers(1, n + 3)),
+        run_rows=draw(st.integers(1, n + 3)),
+        alone=draw(st.booleans()),
+    )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@example(values=[0.0, 5e-324], lo=0.0, width=0.0, bins=2)  # too narrow for 2 bins
-def test_drop_estimate_bounds_always_hold(values, lo, width, bins):
-    y = np.asarray(values)
-    with Spool(1) as spool:
-        spool.append(y)
-        hist = RowMeanHistogram.from_spool(spool, float(y.min()), float(y.max()), bins)
-    hi = lo + width
-    exact = int(np.count_nonzero(~((y > lo) & (y < hi))))
-    est = hist.dropped(lo, hi)
-    assert est.low <= exact <= est.high
-    assert est.low <= est.rows <= est.high and est.total == len(y)
+@given(case=preview_cases())
+@example(  # 784 of 2,000 rows saturated exactly at the default limit: the issue's case
+    case=dict(
+        x=np.zeros((2000, 7)),
+        y=np.r_[np.full(784, EDGE), np.linspace(-100, 100, 1216)][:, None],
+        bp=50,
+        clip="default",
+        chunk=300,
+        run_rows=2000,
+        alone=True,
+    )
+)
+def test_the_preview_drops_exactly_what_postprocessing_drops(case):
+    src = ArraySource(case["x"], case["y"], case["bp"], case["alone"])
+    with scan_row_means(src, chunk_rows=case["chunk"], run_rows=case["run_rows"]) as means:
+        preview = preview_dropped(means, case["clip"], [AMP] * case["y"].shape[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        result = postprocess(
+            src, tmp, clip=case["clip"], figure=False, chunk_rows=max(1, case["chunk"] // 2)
+        )
+    assert preview.total == result.summary["rows_in"]
+    assert preview.rows == result.summary["rows_dropped"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 1.5])),
+        min_size=0,
+        max_size=200,
+    ),
+    limits=st.tuples(st.floats(allow_nan=False), st.floats(allow_nan=False)),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    run_rows=st.integers(1, 64),
+    chunks=st.integers(1, 5),
+)
+@example(values=[1.5, 1.5, 0.0], limits=(0.0, 1.5), dtype=np.float64, run_rows=1, chunks=1)
+def test_row_means_count_like_the_clipping_rule(values, limits, dtype, run_rows, chunks):
+    """Against the run's own rule (kept_by_clipping) for any floats: NaN, inf, ties, float32."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        means = row_means(np.asarray(values, dtype=np.float64).astype(dtype)[:, None])
+        lo, hi = sorted(limits)
+        with RowMeans(run_rows) as index:
+            for part in np.array_split(means, chunks):
+                index.add(part)
+            index.finish()
+            got = index.dropped(lo, hi).rows if lo < hi else None
+            want = int(np.count_nonzero(~kept_by_clipping(means, [lo, hi])))
+            if got is not None:
+                assert got == want
+            assert index.dropped(None, None).rows == 0 and index.total == len(means)
+            finite = means[np.isfinite(means)]
+            drawn = index.histogram(16)
+            assert drawn.total == len(finite)
+            if len(finite) and finite.min() < finite.max():
+                counts, edges = np.histogram(finite.astype(np.float64), bins=16)
+                assert np.array_equal(drawn.counts, counts)
+                assert np.array_equal(drawn.edges, edges)
+
+
+def test_many_runs_spill_to_a_temporary_file_that_close_deletes(tmp_path):
+    rng = np.random.default_rng(1)
+    means = rng.normal(size=10_000)
+    index = RowMeans(run_rows=1000, directory=tmp_path)
+    for part in np.array_split(means, 7):
+        index.add(part)
+    index.finish()
+    assert [p.name.startswith(".rowmeans-") for p in tmp_path.iterdir()] == [True]
+    assert index.dropped(-0.5, 0.5).rows == int(np.count_nonzero(np.abs(means) >= 0.5))
+    index.close()
+    assert list(tmp_path.iterdir()) == []
+    index.close()  # twice is fine
 
 
 def test_histograms_over_a_range_too_narrow_to_split_count_everything():

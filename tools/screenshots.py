@@ -2,7 +2,8 @@
 
 Runs headless (QT_QPA_PLATFORM=offscreen unless a display is set) with its own
 temporary settings and output folder, drives the window as a user would
-(preset, Start, theme toggle, a bad value typed into the form) and saves PNGs:
+(preset, Start, theme toggle, bad values typed into the form; the Sampling
+page at 1024x700 and 1920x1080 too, see shots_sampling.py) and saves PNGs:
 
     python tools/screenshots.py [--out docs/screenshots] [--seconds 4]
 """
@@ -54,37 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(AppSettings(), config_path=str(preset_path(args.preset)))
     window.resize(1500, 950)
     window.show()
-    page = window.pages["sampling"]
-    page.form.set_value("save_directory", str(work / "recordings"))
-    page.run_options.realtime.setChecked(True)
-    page.run_options.seed.setText("7")
-    pump(1.0)  # device discovery finishes
-    shots = []
+    from tools.shots_sampling import shoot as shoot_sampling
 
-    page.start_action.trigger()
-    pump(args.seconds)
-    shots.append(("sampling-light.png", window))
-    window.grab().save(str(out / "sampling-light.png"))
-
-    window.dark_action.trigger()
-    pump(1.5)
-    window.grab().save(str(out / "sampling-dark.png"))
-    shots.append(("sampling-dark.png", window))
-
-    page.pause_action.trigger()
-    pump(1.0)
-    window.grab().save(str(out / "sampling-paused-dark.png"))
-    shots.append(("sampling-paused-dark.png", window))
-    page.stop_action.trigger()
-    page.runner.wait(30)
-    pump(0.5)
-
-    window.dark_action.trigger()
-    page.form.editors["input_data.batch_time"].setText("0.0505")
-    page.form.table.table.item(2, 3).setText("1.9")  # Input 2's maximum, past the 1.6 V limit
-    pump(0.5)
-    window.grab().save(str(out / "sampling-validation.png"))
-    shots.append(("sampling-validation.png", window))
+    shots = [(name, window) for name in shoot_sampling(window, out, work, pump, args.seconds)]
 
     from tools.shots_postprocess import shoot as shoot_postprocess
 
@@ -94,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     shots += [(name, window) for name in shoot_browser(window, out, work, pump)]
 
+    window._closing = True  # nothing runs now; a question here would hang a headless run
     window.close()
     pump(0.2)
     shutil.rmtree(work, ignore_errors=True)

@@ -33,7 +33,7 @@ def shoot(window, out: Path, work: Path, pump: Callable[[float], None]) -> list[
     page.sources.add_suggestion.click()
     _wait(pump, lambda: page.inputs.preview is not None and not page.inputs.checking, 30)
     # Custom limits at the 3rd and 97th percentile of the row means: a visible cut.
-    hist = page.inputs.preview
+    hist = page.inputs.preview.histogram(1024)
     cumulative = np.cumsum(hist.counts) / hist.total
     lo = float(hist.edges[np.searchsorted(cumulative, 0.03)])
     hi = float(hist.edges[np.searchsorted(cumulative, 0.97) + 1])

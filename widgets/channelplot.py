@@ -10,8 +10,11 @@ Browsing mode (`interactive=True`): the mouse wheel zooms and dragging pans
 along x only (y follows the data), within the data's extent; every view
 change the user makes is emitted as `range_changed(x0, x1)` so the caller can
 load detail for it. A vertical cursor follows the mouse over the plots and
-is emitted as `cursor_moved(x)`. Scope mode (`interactive=False`): fixed x
-range, no mouse interaction.
+is emitted as `cursor_moved(x)` (only over a plot's data area, never over its
+axes). Scope mode (`interactive=False`): fixed x range, no mouse interaction.
+
+Stacked lanes (seven overlapping envelopes become seven readable traces),
+batch-boundary marks and flagged stretches come from `widgets.channellanes`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QWidget
+
+from widgets.channellanes import StackedLanes, scale_of
 
 _FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
@@ -37,7 +42,7 @@ class PlotGroup:
     channels: tuple[int, ...]
 
 
-class ChannelPlot(pg.GraphicsLayoutWidget):
+class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
     """Groups of curves sharing an x axis; see the module docstring."""
 
     range_changed = Signal(float, float)  # the user zoomed or panned to [x0, x1]
@@ -57,10 +62,21 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
         self.plot_of: dict[int, int] = {}  # channel -> plot index
         self.cursor_lines: list[pg.InfiniteLine] = []
         self.cursor_x: float | None = None
+        self.stacked = False
+        self._raw: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # as given, per channel
+        self._flags: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.flag_curves: dict[int, pg.PlotCurveItem] = {}
+        self._scales: dict[int, tuple[float, float]] = {}  # channel -> (centre, span)
+        self._given_scales: dict[int, tuple[float, float]] = {}
+        self._marks = np.empty(0)
+        self._mark_lines: list[list[pg.InfiniteLine]] = []
+        self._flag_colour = "#d62728"
+        self._mark_colour = "#888888"
         self._visible: dict[int, bool] = {}
         self._colours: tuple[str, ...] = _FALLBACK
         self._foreground = "#303030"
         self._x = ("Time", "s")
+        self._names: dict[int, str] = {}
         self._limits: tuple[float, float] | None = None
         self._quiet = 0  # >0 while the range is set by code, not by the user
         self._pending: tuple[float, float] | None = None
@@ -88,7 +104,9 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
             self._colours = tuple(colours)
         self.clear()
         self.plots, self.groups, self.curves, self.plot_of = [], list(groups), {}, {}
-        self.cursor_lines = []
+        self.cursor_lines, self.flag_curves, self._mark_lines = [], {}, []
+        self._raw, self._flags, self._scales = {}, {}, {}
+        self._marks = np.empty(0)
         self._x = (x_label, x_units)
         for row, group in enumerate(self.groups):
             plot = self.addPlot(row=row, col=0)
@@ -105,6 +123,14 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
                 plot.addItem(curve)
                 self.curves[channel] = curve
                 self.plot_of[channel] = row
+                flag = pg.PlotCurveItem(
+                    pen=pg.mkPen(self._flag_colour, width=3), antialias=False, connect="finite"
+                )
+                flag.setZValue(5)
+                flag.setVisible(curve.isVisible())
+                plot.addItem(flag, ignoreBounds=True)
+                self.flag_curves[channel] = flag
+            self._mark_lines.append([])
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
@@ -114,6 +140,8 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
             vb = self.plots[0].getViewBox()
             vb.sigXRangeChanged.connect(self._on_x_changed)
             vb.sigResized.connect(lambda _vb: self._resize_timer.start())
+
+        self._style_lanes()
 
     def _style_plot(self, plot: pg.PlotItem, group: PlotGroup, last: bool) -> None:
         plot.setMenuEnabled(False)
@@ -144,12 +172,16 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
         for channel, (x, y) in lines.items():
             curve = self.curves.get(channel)
             if curve is not None:
-                curve.setData(x, y)
+                self._raw[channel] = (x, y)
+                if self.stacked and channel not in self._scales:
+                    self._scales[channel] = scale_of(y, self._given_scales.get(channel))
+                curve.setData(x, self._shown_y(channel, y))
         if fit_y:
             self.fit_y()
 
     def clear_data(self) -> None:
-        for curve in self.curves.values():
+        self._raw, self._flags = {}, {}
+        for curve in (*self.curves.values(), *self.flag_curves.values()):
             curve.setData(np.empty(0), np.empty(0))
 
     def fit_y(self) -> None:
@@ -157,8 +189,13 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
 
         In scope mode the range only changes when the data leaves it or fills
         less than a third of it: a steady axis is not repainted every frame.
+        Stacked, each plot shows its lanes, whatever the data.
         """
         for row, plot in enumerate(self.plots):
+            lanes = self.lanes_in(row)
+            if lanes:
+                plot.setYRange(-0.6, lanes - 0.4, padding=0)
+                continue
             lo, hi = np.inf, -np.inf
             for channel in self.groups[row].channels:
                 curve = self.curves[channel]
@@ -182,9 +219,9 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
             plot.setYRange(lo, hi, padding=0.05)
 
     def curve_data(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self.curves[channel].getData()
+        """The data last given for `channel` (not its stacked placement)."""
         empty = np.empty(0)
-        return (empty if x is None else x), (empty if y is None else y)
+        return self._raw.get(channel, (empty, empty))
 
     # --- channels -------------------------------------------------------------------
     def set_channel_visible(self, channel: int, visible: bool) -> None:
@@ -192,7 +229,11 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
         curve = self.curves.get(channel)
         if curve is not None:
             curve.setVisible(bool(visible))
-            self.fit_y()
+            self.flag_curves[channel].setVisible(bool(visible))
+            if self.stacked:  # the lanes close up around the shown channels
+                self._redraw()
+            else:
+                self.fit_y()
 
     def channel_visible(self, channel: int) -> bool:
         curve = self.curves.get(channel)
@@ -202,6 +243,7 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
         self._visible = {} if shown is None else dict(enumerate(map(bool, shown)))
         for channel, curve in self.curves.items():
             curve.setVisible(self._visible.get(channel, True))
+            self.flag_curves[channel].setVisible(curve.isVisible())
 
     # --- x range --------------------------------------------------------------------
     def set_x_limits(self, lo: float, hi: float, min_span: float | None = None) -> None:
@@ -269,8 +311,9 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
         if not self.interactive:
             return
         for plot in self.plots:
-            if plot.sceneBoundingRect().contains(pos):
-                x = plot.getViewBox().mapSceneToView(pos).x()
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):  # the data area, not the axes
+                x = vb.mapSceneToView(pos).x()
                 self.set_cursor(x)
                 self.cursor_moved.emit(x)
                 return
@@ -301,14 +344,16 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
                 axis.setPen(pen)
                 axis.setTextPen(pen)
             group = self.groups[row]
-            plot.setLabel("left", group.y_label, units=group.units or None, color=foreground)
             if row == len(self.plots) - 1:
                 plot.setLabel("bottom", self._x[0], units=self._x[1] or None, color=foreground)
             if group.title:
                 plot.setTitle(group.title, size="9pt", color=foreground)
+        self._style_lanes()
 
     def axis_label(self, row: int, side: str = "left") -> str:
         """'Voltage (V)': the label a user reads on a plot's axis."""
+        if side == "left" and self.lanes_in(row):
+            return f"{self.groups[row].title} (each to its range)"
         text, units = (
             (self.groups[row].y_label, self.groups[row].units) if side == "left" else self._x
         )

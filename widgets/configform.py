@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.configfields import SECTIONS, SETUP, Field
+from widgets.configfields import SECTIONS, SETUP, Field, form_fields
 from widgets.electrodetable import ElectrodeRow, ElectrodeTable, parse_number
 
 _WIRING = re.compile(
@@ -87,8 +87,12 @@ class ConfigForm(QWidget):
     edited = Signal(dict)
     folder_requested = Signal(str)  # the field path whose folder the user wants to pick
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, labels: Mapping[str, str] | None = None, parent: QWidget | None = None
+    ) -> None:
+        """`labels`: field path -> the label to show (the schema's name; default: the key)."""
         super().__init__(parent)
+        self.labels = dict(labels or {})
         self._base: dict = {}
         self._loading = False
         self._multi = False
@@ -110,7 +114,7 @@ class ConfigForm(QWidget):
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for field in fields:
-                form.addRow(field.label, self._make_row(field))
+                form.addRow(self.label(field.path), self._make_row(field))
             if title == "Waves":
                 form.addRow(self.summary)
             layout.addWidget(box)
@@ -161,8 +165,9 @@ class ConfigForm(QWidget):
         self._rows[field.path] = row
         return row
 
-    def _fields(self) -> list[Field]:
-        return [f for _, fields in SECTIONS for f in fields]
+    def label(self, path: str) -> str:
+        """The label field `path` shows."""
+        return self.labels.get(path) or path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
     # --- data in / out --------------------------------------------------------------
     def set_config(self, data: dict) -> None:
@@ -172,7 +177,7 @@ class ConfigForm(QWidget):
             self._base = copy.deepcopy(data)
             setup = _get(data, SETUP) or {}
             self._multi = bool(setup.get("multiple_devices"))
-            for field in self._fields():
+            for field in form_fields():
                 self._put(field, _get(data, field.path))
                 hidden = field.single_only and self._multi
                 self._rows[field.path].setVisible(not hidden)
@@ -199,7 +204,7 @@ class ConfigForm(QWidget):
 
     def set_value(self, path: str, value: Any) -> None:
         """Set one field as if the user typed it (emits `edited`)."""
-        fields = {f.path: f for f in self._fields()}
+        fields = {f.path: f for f in form_fields()}
         self._put(fields[path], value)
 
     def _custom(self, data: dict) -> bool:
@@ -234,7 +239,7 @@ class ConfigForm(QWidget):
     def config_dict(self) -> dict:
         """The config as edited: the loaded dict with every editor's value applied."""
         data = copy.deepcopy(self._base)
-        for field in self._fields():
+        for field in form_fields():
             if field.single_only and self._multi:
                 continue
             _set(data, field.path, self._read(field))
@@ -309,14 +314,13 @@ class ConfigForm(QWidget):
                     )
                     cells.append((where[int(i)], columns, message))
                 else:
-                    table_general.append(f"{key.replace('_', ' ')}: {message}")
+                    table_general.append(message)
             elif wave and wave["k"] is not None and int(wave["k"]) < len(active):
                 cells.append((active[int(wave["k"])], (_WAVE_COLUMN[wave["key"]],), message))
             elif wave or path.startswith("input_data.activation_electrode_no"):
-                name = path.split(".")[-1].replace("_", " ")
-                table_general.append(f"{name}: {message}")
+                table_general.append(message)
             else:
-                general.append(f"{path}: {message}" if path else message)
+                general.append(message)
         for path, label in self.errors.items():
             text = "\n".join(by_field.get(path, []))
             label.setText(text)

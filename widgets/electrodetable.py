@@ -229,12 +229,8 @@ class ElectrodeTable(QWidget):
                 item.setBackground(QBrush(tint) if message else QBrush())
                 item.setToolTip(message or TIPS.get(key, ""))
         self.table.blockSignals(False)
-        lines = list(general)
-        for row, keys, message in cells:
-            header = self.table.verticalHeaderItem(row)
-            name = header.text() if header is not None else f"row {row}"
-            columns = "/".join(HEADERS[COLUMNS.index(k)] for k in keys)
-            lines.append(f"{name} ({columns}): {message}")
+        # Messages name their field and electrode ("Phase of Input 4 must be a number").
+        lines = list(general) + [message for _, _, message in cells]
         self.error_label.setText("\n".join(lines))
         self.error_label.setVisible(bool(lines))
 

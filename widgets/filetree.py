@@ -23,21 +23,23 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileSystemModel,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QSizePolicy,
     QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.elidedlabel import ElidedLabel
+from widgets.filemodel import ROWS, SORT, STATUS, DataFileModel, FileFacts
 
 #: (suffix or exact name) -> kind text shown in the Kind column
 KindOfName = Callable[[str], str | None]
@@ -68,6 +70,17 @@ class DataFileFilter(QSortFilterProxyModel):
     def set_kinds(self, kinds: dict[str, str]) -> None:
         self._detected.update(kinds)
         self.invalidate()
+
+    def lessThan(
+        self,
+        left: QModelIndex | QPersistentModelIndex,
+        right: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if left.column() in (_SIZE, ROWS):  # by number, not by the text "1.2 MiB"
+            a, b = left.data(SORT), right.data(SORT)
+            if a is not None and b is not None and a != b:
+                return a < b
+        return super().lessThan(left, right)
 
     def file_kind(self, path: str, name: str) -> str | None:
         return self._detected.get(path) or self.kind_of_name(name)
@@ -148,7 +161,7 @@ class FileTree(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.model = QFileSystemModel(self)
+        self.model = DataFileModel(self)
         self.model.setFilter(QDir.Filter.AllDirs | QDir.Filter.Files | QDir.Filter.NoDotAndDotDot)
         self.model.setReadOnly(True)
         self.proxy = DataFileFilter(kind_of_name, kind_of_folder, hidden_suffixes, self)
@@ -161,15 +174,22 @@ class FileTree(QWidget):
         self.view.sortByColumn(_NAME, Qt.SortOrder.AscendingOrder)
         self.view.setColumnHidden(_DATE, True)
         self.view.setUniformRowHeights(True)
+        # Long recording names keep their start and their time stamp: "quick_…_0305.h5".
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.view.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
         header.setSectionResizeMode(_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(_SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.ResizeToContents)
-        self.root_label = QLabel()
+        for column in (_SIZE, STATUS, ROWS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # The kind is the longest text and the least needed: it gives way to the names
+        # (a tooltip holds it whole; the user can widen the column).
+        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(_KIND, 110)
+        for visual, column in enumerate((_NAME, STATUS, ROWS, _SIZE, _KIND)):
+            header.moveSection(header.visualIndex(column), visual)
+        self.root_label = ElidedLabel()  # a long path keeps its start and the folder's name
         self.root_label.setObjectName("root_label")
-        self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.root_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.choose_button = QToolButton()
         self.choose_button.setObjectName("button_choose_folder")
         self.choose_button.setText("Choose folder…")
@@ -177,6 +197,13 @@ class FileTree(QWidget):
         self.show_all = QCheckBox("All files")
         self.show_all.setObjectName("show_all_files")
         self.show_all.setToolTip("Also list files samplelab cannot open")
+        self.offer_button = QToolButton()
+        self.offer_button.setObjectName("button_open_offered")
+        self.offer_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.offer_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.offer_button.hide()
+        self.offered: str | None = None
+        self._offer_text = ""
         row = QHBoxLayout()
         row.addWidget(self.root_label, 1)
         row.addWidget(self.show_all)
@@ -184,17 +211,86 @@ class FileTree(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.offer_button)
         layout.addWidget(self.view, 1)
+        self._rescan = QTimer(self)  # files added to a listed folder: scan it again
+        self._rescan.setSingleShot(True)
+        self._rescan.setInterval(300)
+        self._rescan_folders: set[str] = set()
+        self._rescan.timeout.connect(self._emit_rescans)
+        self.offer_button.clicked.connect(self._open_offered)
         self.root: str | None = None
         self.choose_button.clicked.connect(self.choose_folder_requested)
         self.show_all.toggled.connect(self.proxy.set_show_all)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.view.activated.connect(self._on_activated)
         self.model.directoryLoaded.connect(self.folder_loaded)
+        self.model.rowsInserted.connect(self._on_rows_inserted)
 
     def set_kinds(self, kinds: dict[str, str]) -> None:
         """What a scan found each file to be (path -> kind text); listed files are relabelled."""
         self.proxy.set_kinds(kinds)
+
+    def set_facts(self, facts: dict[str, FileFacts]) -> None:
+        """What a scan found (kind, and status and rows of recordings), per path."""
+        self.model.facts.update(facts)
+        self.proxy.set_kinds({path: f.kind for path, f in facts.items()})
+
+    def file_changed(self, path: str | os.PathLike, facts: FileFacts | None = None) -> None:
+        """A file grew or its status changed (e.g. a recording followed while written)."""
+        path = str(Path(path).resolve())
+        if facts is not None:
+            self.model.facts[path] = facts
+        self.model.file_changed(path)
+
+    def facts_of(self, path: str | os.PathLike) -> FileFacts | None:
+        return self.model.facts.get(str(Path(path).resolve()))
+
+    def cell_text(self, path: str | os.PathLike, column: str) -> str:
+        """The text shown for `path` in a column ('Name', 'Size', 'Kind', 'Status', 'Rows')."""
+        number = {"Name": _NAME, "Size": _SIZE, "Kind": _KIND, "Status": STATUS, "Rows": ROWS}
+        index = self.index_of(path)
+        if not index.isValid():
+            return ""
+        value = self.proxy.data(index.siblingAtColumn(number[column]))
+        return "" if value is None else str(value)
+
+    def offer(self, path: str | None, text: str = "") -> None:
+        """Offer one file above the tree (e.g. the newest recording); None hides the offer."""
+        self.offered, self._offer_text = path, text
+        self.offer_button.setVisible(path is not None)
+        if path is not None:
+            self._elide_offer()
+            self.offer_button.setToolTip(f"{text}\nOpen {path}")
+
+    def offer_text(self) -> str:
+        """The whole text of the offer (the button shows it elided when narrow)."""
+        return self._offer_text
+
+    def _elide_offer(self) -> None:
+        width = max(40, self.width() - 16)
+        metrics = self.offer_button.fontMetrics()
+        shown = metrics.elidedText(self._offer_text, Qt.TextElideMode.ElideMiddle, width)
+        self.offer_button.setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.offered is not None:
+            self._elide_offer()
+
+    def _open_offered(self) -> None:
+        if self.offered is not None and not self.select(self.offered):
+            self.path_selected.emit(self.offered)  # not listed yet: open it all the same
+
+    def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
+        if parent.isValid():
+            self._rescan_folders.add(self.model.filePath(parent))
+            self._rescan.start()
+
+    def _emit_rescans(self) -> None:
+        folders, self._rescan_folders = self._rescan_folders, set()
+        for folder in sorted(folders):
+            self.folder_loaded.emit(folder)
 
     def set_root(self, folder: str | os.PathLike) -> None:
         """Show `folder` (and below); the tree loads in the background."""
@@ -204,7 +300,6 @@ class FileTree(QWidget):
         source_root = self.model.setRootPath(folder)
         self.view.setRootIndex(self.proxy.mapFromSource(source_root))
         self.root_label.setText(folder)
-        self.root_label.setToolTip(folder)
 
     def index_of(self, path: str | os.PathLike) -> QModelIndex:
         """The view's index of `path` (invalid until the model has loaded it)."""

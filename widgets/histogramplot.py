@@ -4,8 +4,8 @@
 legend, and optionally two clip limits as vertical lines the user can drag:
 it emits `limits_changed(lo, hi)` while a line moves, and the region outside
 the limits is tinted, so what would be dropped is visible at a glance.
-`HistogramGrid` draws one small histogram per channel (e.g. the coverage of
-each electrode's voltage range). Both only draw what they are given.
+`widgets.histogramgrid.HistogramGrid` draws one small histogram per channel.
+Both only draw what they are given.
 """
 
 from __future__ import annotations
@@ -16,12 +16,27 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
-_FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 #: (name, edges, counts): counts[i] values in [edges[i], edges[i+1]).
 HistogramData = tuple[str, np.ndarray, np.ndarray]
+
+
+class _TitleLabel(pg.LabelItem):
+    """A title that never makes its plot wider than the widget.
+
+    pyqtgraph's labels make their text's width the layout's minimum: a narrow
+    histogram then grew past its widget and lost its right edge (the last tick
+    label, the HI label). This one is centred and may overflow its cell instead.
+    """
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(1)  # (0 would count as unset)
+        height = self.minimumHeight()
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (1, height)
 
 
 def _fill(colour: str, alpha: int) -> QColor:
@@ -30,7 +45,7 @@ def _fill(colour: str, alpha: int) -> QColor:
     return c
 
 
-def _step_curve(
+def step_curve(
     edges: Sequence[float], counts: Sequence[float], colour: str, alpha: int
 ) -> pg.PlotCurveItem:
     """A filled step histogram: thin outline, translucent fill, no antialiasing."""
@@ -69,19 +84,22 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.plot_item: pg.PlotItem = self.addPlot(row=0, col=0)
+        # Room on the right for the last tick label, which is centred on the axis end.
+        self.ci.setContentsMargins(2, 2, 16, 2)
+        self.title_label = _TitleLabel("", size="9pt")
+        self.addItem(self.title_label, row=0, col=0)
+        self.plot_item: pg.PlotItem = self.addPlot(row=1, col=0)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.showGrid(x=False, y=False)
-        self.legend = pg.LegendItem(offset=None, verSpacing=-4, labelTextSize="8pt")
-        self.legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.addItem(self.legend, row=0, col=1)
-        self.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
-        self.ci.layout.setColumnStretchFactor(0, 10)
+        # The legend floats in the plot's top-right corner: a legend beside the plot
+        # takes a layout column that collapses to nothing when the widget is narrow.
+        self.legend = pg.LegendItem(offset=(-6, 6), verSpacing=-4, labelTextSize="8pt")
+        self.legend.setParentItem(self.plot_item.getViewBox())
+        self.legend.setZValue(30)
         self._labels = {"left": (y_label, ""), "bottom": (x_label, x_units)}
         self._units = x_units
         self._title = title
-        self._colours: Sequence[str] = _FALLBACK_COLOURS
+        self._colours: Sequence[str] = FALLBACK_COLOURS
         self._foreground = "#303030"
         self._background = "#ffffff"
         self._limit_colour = "#c62828"
@@ -113,7 +131,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         lo, hi = math.inf, -math.inf
         for i, (name, edges, counts) in enumerate(histograms):
             colour = self._colours[i % len(self._colours)]
-            curve = _step_curve(edges, counts, colour, alpha)
+            curve = step_curve(edges, counts, colour, alpha)
             self.plot_item.addItem(curve)
             self.legend.addItem(curve, name)
             self.curves.append(curve)
@@ -121,6 +139,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
             if len(edges):
                 lo, hi = min(lo, float(edges[0])), max(hi, float(edges[-1]))
         self._data_range = (lo, hi) if lo <= hi else None
+        self.legend.setVisible(len(histograms) > 1)  # one channel: the title names it
         self._style_legend()
         self._fit()
 
@@ -133,6 +152,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         return np.asarray(x), np.asarray(y)
 
     def legend_names(self) -> list[str]:
+        """The names in the legend (shown when there is more than one channel)."""
         return [label.text for _, label in self.legend.items]
 
     # --- clip limits ----------------------------------------------------------------
@@ -223,7 +243,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
     # --- looks ----------------------------------------------------------------------
     def set_title(self, title: str) -> None:
         self._title = title
-        self.plot_item.setTitle(title, size="10pt", color=self._foreground)
+        self.title_label.setText(title, size="9pt", color=self._foreground)
 
     @property
     def title(self) -> str:
@@ -256,72 +276,6 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
 
     def _style_legend(self) -> None:
         self.legend.setLabelTextColor(self._foreground)
+        self.legend.setBrush(pg.mkBrush(_fill(self._background, 200)))
         for _, label in self.legend.items:
             label.setText(label.text, color=self._foreground, size="8pt")
-
-
-class HistogramGrid(pg.GraphicsLayoutWidget):
-    """One small histogram per channel, in rows of `columns` plots."""
-
-    def __init__(self, x_units: str = "", columns: int = 4, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.ci.setSpacing(2)
-        self.x_units = x_units
-        self.columns = columns
-        self.plots: list[pg.PlotItem] = []
-        self.curves: list[pg.PlotCurveItem] = []
-        self.names: list[str] = []
-        self._colours: Sequence[str] = _FALLBACK_COLOURS
-        self._foreground = "#303030"
-        self.setMinimumHeight(160)
-
-    def set_histograms(
-        self, histograms: Sequence[HistogramData], colours: Sequence[str] | None = None
-    ) -> None:
-        if colours:
-            self._colours = tuple(colours)
-        self.ci.clear()
-        self.plots, self.curves, self.names = [], [], []
-        for i, (name, edges, counts) in enumerate(histograms):
-            plot = self.ci.addPlot(row=i // self.columns, col=i % self.columns)
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            colour = self._colours[i % len(self._colours)]
-            curve = _step_curve(edges, counts, colour, 150)
-            plot.addItem(curve)
-            plot.getAxis("left").setWidth(36)
-            self.plots.append(plot)
-            self.curves.append(curve)
-            self.names.append(name)
-        self._style()
-
-    def histogram_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self.curves[index].getData()
-        return np.asarray(x), np.asarray(y)
-
-    def titles(self) -> list[str]:
-        return [plot.titleLabel.text for plot in self.plots]
-
-    def set_colours_theme(self, background: str, foreground: str) -> None:
-        self._foreground = foreground
-        self.setBackground(background)
-        self._style()
-
-    def _style(self) -> None:
-        for plot, name in zip(self.plots, self.names):
-            title = f"{name} ({self.x_units})" if self.x_units else name
-            plot.setTitle(title, size="8pt", color=self._foreground)
-            pen = pg.mkPen(self._foreground)
-            for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(pen)
-                axis.setTextPen(pen)
-                axis.setStyle(tickFont=_small_font())
-
-
-def _small_font() -> QFont:
-    font = QFont()
-    font.setPointSize(7)
-    return font

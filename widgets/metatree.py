@@ -72,6 +72,56 @@ class MetaTree(QTreeWidget):
             self._fill(item, value)
             item.setExpanded(title in expanded)
 
+    def update_sections(
+        self, sections: Sequence[tuple[str, Any]], expanded: Sequence[str] = ()
+    ) -> None:
+        """Show new values of the same file: open branches, selection and scroll stay.
+
+        Sections new to the tree open as `expanded` says (e.g. a file seen for the
+        first time); a value that changed (rows of a growing recording) is simply
+        shown anew.
+        """
+        was_open = self._open_paths()
+        had = set(self.section_titles())
+        current = self.currentItem()
+        current_path = self._path_of(current) if current is not None else None
+        scroll = self.verticalScrollBar().value()
+        self.set_sections(sections)
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            title = item.text(0)
+            item.setExpanded((title,) in was_open if title in had else title in expanded)
+        self._reopen(was_open)
+        if current_path is not None:
+            item = self.item_at(current_path)
+            if item is not None:
+                self.setCurrentItem(item)
+        self.verticalScrollBar().setValue(scroll)
+
+    def _path_of(self, item: QTreeWidgetItem) -> tuple[str, ...]:
+        path = []
+        while item is not None:
+            path.append(item.text(0))
+            item = item.parent()
+        return tuple(reversed(path))
+
+    def _open_paths(self) -> set[tuple[str, ...]]:
+        found = set()
+        stack = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            if item.isExpanded():
+                found.add(self._path_of(item))
+                stack.extend(item.child(i) for i in range(item.childCount()))
+        return found
+
+    def _reopen(self, paths: set[tuple[str, ...]]) -> None:
+        for path in sorted(paths, key=len):
+            if len(path) > 1:
+                item = self.item_at(path)
+                if item is not None:
+                    item.setExpanded(True)
+
     def _fill(self, item: QTreeWidgetItem, value: Any) -> None:
         if isinstance(value, Summary):
             item.setText(1, value.text)

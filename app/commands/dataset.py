@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the pickled config of bspysmg npz sources (only for files you trust)",
     )
+    p.add_argument(
+        "--mix-clipping",
+        action="store_true",
+        help="allow sources that went through different clipping (e.g. a clipped npz and a "
+        "raw recording) in one dataset",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             trust_pickle=args.trust_pickle,
             overwrite=args.overwrite,
+            mix_clipping=args.mix_clipping,
             on_progress=bar.update,
         )
     for name, path in written.items():

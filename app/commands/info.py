@@ -70,8 +70,16 @@ def format_summary(s: dict) -> str:
         f"({s['batch_points']} rows each)",
         f"rows        {s['rows']}  ({s['duration_s']:.2f} s at {s['sampling_frequency_hz']:g} Hz)",
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
-        "channels",
     ]
+    from backend.runnotes import NOTE_LABELS
+
+    notes = s.get("notes") or {}
+    for key in [*NOTE_LABELS, *(k for k in notes if k not in NOTE_LABELS)]:
+        first, *more = str(notes.get(key) or "").splitlines() or [""]
+        if first or more:
+            lines.append(f"{'sample' if key == 'sample_id' else key:<11} {first}")
+            lines += [f"{'':<11} {line}" for line in more]
+    lines.append("channels")
     return "\n".join(lines + _channel_lines(s["channels"]))
 
 

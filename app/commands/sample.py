@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resume", metavar="RECORDING", help="continue an interrupted recording")
     p.add_argument("--model", help="simulated device model: mlp, analytic or a surrogate .pt")
+    p.add_argument("--sample-id", default="", help="sample / device ID, stored in the recording")
+    p.add_argument("--operator", default="", help="who runs the session, stored in the recording")
+    p.add_argument("--notes", default="", help="free-text notes, stored in the recording")
     p.add_argument("--fault", help=argparse.SUPPRESS)  # fault injection for tests and demos
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -44,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from backend.config import load_config
     from backend.devices.simulated import FaultPlan
     from backend.recording import Recording
+    from backend.runnotes import run_notes
     from backend.sampling import resume_session, start_session
 
     options: dict[str, Any] = {}
@@ -75,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
         if args.batches is not None:
             config = config.model_copy(deep=True)
             config.input_data.number_batches = args.batches
-        session = start_session(config, args.device, out_dir=args.out, seed=args.seed, **options)
+        notes = run_notes(args.sample_id, args.operator, args.notes)
+        session = start_session(
+            config, args.device, out_dir=args.out, seed=args.seed, notes=notes, **options
+        )
 
     plan = session.plan
     print(

@@ -6,7 +6,8 @@ decorate its class, and add the module to `PAGE_MODULES`. Every page gets the
 same `AppContext`: settings, the worker pool (run backend jobs on threads),
 the error dialog, the status bar and the current theme. Pages contribute
 actions to the menu bar through `menu_actions()` and tell the window whether
-closing now would interrupt something (`busy_reason` / `shutdown`).
+closing now would interrupt something (`busy_reason` / `shutdown`) or lose
+unsaved edits (`confirm_close`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ class AppContext:
     def status(self, text: str, timeout_ms: int = 8000) -> None:
         self.window.statusBar().showMessage(text, timeout_ms)
 
+    def open_in_page(self, key: str, path: str) -> bool:
+        """Show `path` on page `key` (e.g. a new recording on 'recordings') and bring it up."""
+        page = getattr(self.window, "pages", {}).get(key)
+        if page is None or not page.open_file(path):
+            return False
+        self.window.tabs.setCurrentWidget(page)
+        return True
+
     def run_job(
         self,
         job: Job,
@@ -93,6 +102,14 @@ class Page(QWidget):
     def busy_reason(self) -> str | None:
         """Why closing now would interrupt work ('a sampling session is running'), or None."""
         return None
+
+    def open_file(self, path: str) -> bool:
+        """Show `path`, offered by another page; False if this page does not open files."""
+        return False
+
+    def confirm_close(self) -> bool:
+        """Ask about unsaved work before the window closes; False keeps the window open."""
+        return True
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Stop this page's work safely before the window closes."""

@@ -34,7 +34,15 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.postprocess_exports import Exporter
-from app.pages.postprocess_jobs import RunOutcome, RunRequest, existing_results, run_postprocess
+from app.pages.postprocess_jobs import (
+    RunOutcome,
+    RunRequest,
+    existing_results,
+    export_problems,
+    export_titles,
+    run_postprocess,
+    stale_note,
+)
 from app.pages.postprocess_results import ResultsView
 from app.pages.postprocess_sessions import SessionRecordings
 from app.pages.postprocess_sources import SourcesPanel
@@ -115,32 +123,43 @@ class PostprocessPage(Page):
         folder.addWidget(self.out_browse)
         form.addRow("Folder", folder)
         run_row = QHBoxLayout()
+        run_row.setContentsMargins(0, 0, 0, 0)
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
         run_row.addWidget(self.dataset_button)
-        left = QWidget()
-        column = QVBoxLayout(left)
+        form_page = QWidget()
+        column = QVBoxLayout(form_page)
         column.setContentsMargins(0, 0, 4, 0)
         column.addWidget(self.inputs, 1)
         column.addWidget(out_box)
-        column.addLayout(run_row)
         scroll = QScrollArea()
+        scroll.setObjectName("postprocess_form")
         scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(form_page)
+        # Run stays in view below the scrolled form, however many sources are listed.
+        left = QWidget()
+        left.setMinimumWidth(320)
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(scroll, 1)
+        left_column.addLayout(run_row)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("postprocess_splitter")
-        splitter.addWidget(scroll)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left)
         splitter.addWidget(self.results)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([500, 900])
+        splitter.setSizes([440, 960])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
         self.inputs.changed.connect(self._on_inputs_changed)
+        self.charging.valueChanged.connect(lambda _value: self.update_actions())
+        self.reference.valueChanged.connect(lambda _value: self.update_actions())
         self.out_browse.clicked.connect(self.ask_output_folder)
         self.out_edit.textChanged.connect(lambda _text: self.update_actions())
         self.run_button.clicked.connect(self.run)
@@ -175,12 +194,25 @@ class PostprocessPage(Page):
             and self.inputs.clip.is_valid()
         )
 
+    def current_request(self) -> RunRequest | None:
+        """What Run would do now (None: the sources are not usable yet)."""
+        out, info = self.output_dir(), self.inputs.info
+        if out is None or info is None or self.inputs.checking:
+            return None
+        return RunRequest(
+            list(info.paths),
+            out,
+            self.inputs.clip_spec(),
+            self.charging.value(),
+            self.reference.value(),
+        )
+
     def run(self) -> None:
         if not self.can_run():
             return
-        out = self.output_dir()
-        info = self.inputs.info
-        assert out is not None and info is not None
+        request = self.current_request()
+        assert request is not None
+        out = request.out_dir
         existing = existing_results(out)
         if existing and not dialogs.confirm(
             self,
@@ -189,13 +221,6 @@ class PostprocessPage(Page):
             "finishes (Cancel keeps them as they are). Continue?",
         ):
             return
-        request = RunRequest(
-            list(info.paths),
-            out,
-            self.inputs.clip_spec(),
-            self.charging.value(),
-            self.reference.value(),
-        )
         self.run_worker = self.ctx.workers.run(
             lambda report, token: run_postprocess(request, report, token),
             "postprocess",
@@ -224,6 +249,7 @@ class PostprocessPage(Page):
         self._set_running(False)
         self.outcome = outcome
         self.results.show_outcome(outcome)
+        self.update_actions()
         s = outcome.summary
         self.progress.setValue(1000)
         self.progress.setFormat(f"Done: {s['rows_kept']:,} rows kept")
@@ -263,6 +289,12 @@ class PostprocessPage(Page):
     def update_actions(self) -> None:
         self.run_button.setEnabled(self.can_run())
         self.cancel_button.setEnabled(self.run_worker is not None)
+        if not self.inputs.checking:  # a list being opened is judged once it is
+            self.results.set_stale(stale_note(self.outcome, self.current_request()))
+        info = None if self.inputs.checking else self.inputs.info
+        self.results.set_export_problems(export_problems(self.outcome, info))
+        for which, title in export_titles(self.outcome, info).items():
+            self.results.set_menu_title(which, title)
 
     # --- dataset export ---------------------------------------------------------------
     def open_dataset_dialog(self) -> None:

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 
 from app import dialogs
-from app.pages.postprocess_jobs import EXPORTS, SUFFIXES, RunOutcome, export_rows
+from app.pages.postprocess_jobs import (
+    EXPORTS,
+    SUFFIXES,
+    RunOutcome,
+    export_problems,
+    export_rows,
+)
 from app.workers import Worker
 
 if TYPE_CHECKING:
@@ -25,19 +31,21 @@ _FILTERS = {fmt: flt for fmt, _, flt in EXPORTS}
 _TITLES = {fmt: text.rstrip("…") for fmt, text, _ in EXPORTS}
 
 
-def default_target(outcome: RunOutcome, fmt: str, which: str, folder: Path) -> Path:
+def default_target(
+    outcome: RunOutcome | None, paths: list[str], fmt: str, which: str, folder: Path
+) -> Path:
     """Where the save dialog starts: the results folder, named after what is exported."""
     from backend.postprocess import DATA_NAME
 
     if which == "kept":
         base = Path(DATA_NAME).stem
     else:
-        base = Path(outcome.request.paths[0]).stem
-        base = f"{base}_all" if len(outcome.request.paths) == 1 else f"{base}_merged"
+        base = Path(paths[0]).stem
+        base = f"{base}_all" if len(paths) == 1 else f"{base}_merged"
     if fmt == "iodat":
         return folder / f"{base}_iodat"
     path = folder / f"{base}{SUFFIXES[fmt]}"
-    if path == outcome.files.get(DATA_NAME):
+    if outcome is not None and path == outcome.files.get(DATA_NAME):
         path = path.with_name(f"{base}_copy{SUFFIXES[fmt]}")
     return path
 
@@ -51,6 +59,7 @@ class Exporter(QObject):
         self.ctx = page.ctx
         self.worker: Worker | None = None
         self.last_written: Path | None = None
+        self.what = ""  # what the running (or last) export writes, for the status bar
         page.results.export_requested.connect(self.export)
         page.results.cancel_export.clicked.connect(self.cancel)
 
@@ -58,12 +67,18 @@ class Exporter(QObject):
     def busy(self) -> bool:
         return self.worker is not None
 
-    def _folder(self, outcome: RunOutcome) -> Path:
+    def _folder(self, outcome: RunOutcome | None, paths: list[str]) -> Path:
         remembered = self.ctx.settings.value("postprocess/export_folder", "", str)
-        return Path(remembered) if remembered and Path(remembered).is_dir() else outcome.out_dir
+        if remembered and Path(remembered).is_dir():
+            return Path(remembered)
+        if outcome is not None:
+            return outcome.out_dir
+        return Path(paths[0]).parent
 
-    def ask_target(self, fmt: str, which: str, outcome: RunOutcome) -> Path | None:
-        start = default_target(outcome, fmt, which, self._folder(outcome))
+    def ask_target(
+        self, fmt: str, which: str, outcome: RunOutcome | None, paths: list[str]
+    ) -> Path | None:
+        start = default_target(outcome, paths, fmt, which, self._folder(outcome, paths))
         title = f"Export {_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every row'})"
         if fmt == "iodat":
             return self._ask_iodat_folder(title, start)
@@ -87,16 +102,26 @@ class Exporter(QObject):
         return Path(folder)
 
     def export(self, fmt: str, which: str) -> None:
-        outcome = self.page.results.outcome
-        if outcome is None or self.busy:
+        """Ask where, then export on a worker; the status bar always says how it ended."""
+        from backend.postprocess import DATA_NAME
+
+        outcome, info = self.page.results.outcome, self.page.inputs.info
+        if self.busy:
             return
-        target = self.ask_target(fmt, which, outcome)
+        problem = export_problems(outcome, info)[which][fmt]
+        if problem is not None:  # the menu entry is disabled; a shortcut may still ask
+            self.ctx.status(f"{_TITLES[fmt]} cannot be exported: {problem}")
+            return
+        paths = list(info.paths) if info is not None else []
+        kept_file = outcome.files[DATA_NAME] if outcome is not None else None
+        target = self.ask_target(fmt, which, outcome, paths)
         if target is None:
             return
         self.ctx.settings.set_value("postprocess/export_folder", str(target.parent))
+        self.what = f"{_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every source row'})"
 
         def job(report: Any, token: Any) -> Path:
-            return export_rows(which, outcome, fmt, target, report, token)
+            return export_rows(which, fmt, target, report, token, kept_file=kept_file, paths=paths)
 
         self.page.results.set_exporting(True)
         self.page.results.set_export_progress(f"{_TITLES[fmt]}…", 0.0)
@@ -109,7 +134,7 @@ class Exporter(QObject):
             on_cancelled=self._on_cancelled,
         )
         self.page.update_actions()  # no new run while exporting from the results
-        self.ctx.status(f"Exporting {_TITLES[fmt]} to {target}…", 0)
+        self.ctx.status(f"Exporting {self.what} to {target}…", 0)
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -128,13 +153,14 @@ class Exporter(QObject):
     def _on_done(self, path: Path) -> None:
         self._finish()
         self.last_written = Path(path)
-        self.ctx.status(f"Exported {path}")
+        self.ctx.status(f"Exported {self.what} to {path}")
         log.info("exported %s", path)
 
     def _on_error(self, exc: BaseException) -> None:
         self._finish()
+        self.ctx.status(f"Export of {self.what} failed: {getattr(exc, 'message', exc)}")
         self.ctx.show_error(exc, "Nothing was written.")
 
     def _on_cancelled(self) -> None:
         self._finish()
-        self.ctx.status("Export cancelled; nothing was written")
+        self.ctx.status(f"Export of {self.what} cancelled; nothing was written")

@@ -12,15 +12,18 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backend.histograms import Histogram, RowMeanHistogram
 from backend.postprocessed import PostprocessedFile
 
+if TYPE_CHECKING:
+    from backend.preview import RowMeans
+
 Report = Callable[[Any], None]
-#: Bins of the row-mean preview as drawn (the scan's 4096 fine bins, summed in groups).
+#: Bins of the row-mean preview as drawn.
 PREVIEW_DRAW_BINS = 256
 KEPT_BINS = 100
 
@@ -94,33 +97,24 @@ def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
         src.close()
 
 
-def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeanHistogram:
-    """One pass over the outputs: the row-mean histogram behind the live '% dropped'."""
+def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeans:
+    """One pass over the outputs: every row's mean, sorted, behind the live '% dropped'."""
     from backend.preview import scan_row_means
 
     return scan_row_means(list(paths), on_progress=report, cancelled=lambda: bool(token.cancelled))
 
 
-def preview_bins(hist: RowMeanHistogram, bins: int = PREVIEW_DRAW_BINS) -> tuple:
-    """(edges, counts) to draw: the fine bins summed in equal groups (exact counts)."""
-    n = len(hist.counts)
-    group = n // bins if n >= bins and n % bins == 0 else 1
-    counts = hist.counts.reshape(-1, group).sum(axis=1)
-    return hist.edges[::group], counts
+def preview_bins(means: RowMeans, bins: int = PREVIEW_DRAW_BINS) -> tuple:
+    """(edges, counts) of the row means to draw (np.histogram's binning, exact counts)."""
+    hist = means.histogram(bins)
+    return hist.edges, hist.counts
 
 
-def drop_text(estimate: Any) -> str:
-    """'Would drop 12.34 % (1,234 of 10,000 rows)'; '≈' when the bins leave doubt."""
-    if estimate.total == 0:
+def drop_text(count: Any) -> str:
+    """'Would drop 12.34 % (1,234 of 10,000 rows)': exactly what a run drops."""
+    if count.total == 0:
         return "No rows to clip."
-    approx = "" if estimate.exact else "≈ "
-    text = (
-        f"Would drop {approx}{estimate.percent:.2f} % "
-        f"({approx}{estimate.rows:,} of {estimate.total:,} rows)"
-    )
-    if not estimate.exact:
-        text += f"; between {estimate.low:,} and {estimate.high:,}"
-    return text
+    return f"Would drop {count.percent:.2f} % ({count.rows:,} of {count.total:,} rows)"
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -143,6 +137,35 @@ class RunOutcome:
     coverage: list[Histogram]  # per input: kept rows (every 3rd) over the wave range
     row_means: RowMeanHistogram | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _clip_text(clip: Any) -> str:
+    if clip is None:
+        return "no clipping"
+    if isinstance(clip, str):
+        return f"{clip} clipping"
+    return f"clipping [{_num(clip[0])}, {_num(clip[1])}] nA"
+
+
+def stale_note(outcome: RunOutcome | None, now: RunRequest | None) -> str:
+    """'' when the results shown still match what Run would do; else what changed."""
+    if outcome is None:
+        return ""
+    then = outcome.request
+    changed = []
+    if now is None or list(now.paths) != list(then.paths):
+        names = " + ".join(Path(p).name for p in then.paths)
+        changed.append(f"the sources changed (this run used {names})")
+    elif now.clip != then.clip:
+        changed.append(f"clipping changed (this run used {_clip_text(then.clip)})")
+    if now is not None and (now.charging_batches, now.reference_batches) != (
+        then.charging_batches,
+        then.reference_batches,
+    ):
+        changed.append("the raw tail batches changed")
+    if not changed:
+        return ""
+    return f"Out of date: {'; '.join(changed)}. Run again to update these results."
 
 
 def result_names() -> list[str]:
@@ -209,30 +232,69 @@ SUFFIXES = {
 }
 
 
+def export_problems(
+    outcome: RunOutcome | None, sources: SourcesInfo | None
+) -> dict[str, dict[str, str | None]]:
+    """which ('kept' | 'all') -> format -> why it cannot be written now (None: it can).
+
+    The kept rows are the last run's dataset; clipping cut rows out of batches,
+    so IO.dat (whole batches only) is offered from them only when nothing was
+    dropped. Every row of the sources needs only an accepted list of sources.
+    """
+    kept: dict[str, str | None] = {}
+    every: dict[str, str | None] = {}
+    for fmt, _, _ in EXPORTS:
+        kept[fmt] = None if outcome is not None else "Run postprocessing first."
+        every[fmt] = None if sources is not None else "Add sources first."
+    if outcome is not None and outcome.summary["rows_dropped"]:
+        s = outcome.summary
+        kept["iodat"] = (
+            f"IO.dat holds whole {s['batch_points']:,}-row batches; clipping dropped "
+            f"{s['rows_dropped']:,} rows from inside them. Export IO.dat from the source rows "
+            "(Export source rows), or run without clipping."
+        )
+    return {"kept": kept, "all": every}
+
+
+def export_titles(outcome: RunOutcome | None, sources: SourcesInfo | None) -> dict[str, str]:
+    """The heading of each export menu: exactly which rows it writes."""
+    from backend.postprocess import DATA_NAME
+
+    kept = "Kept rows: run postprocessing first"
+    if outcome is not None:
+        kept = f"Kept rows of the last run: {outcome.summary['rows_kept']:,} ({DATA_NAME})"
+    every = "Source rows: add sources first"
+    if sources is not None:
+        n = len(sources.paths)
+        every = f"Every row of the {n} source{'s' * (n != 1)}: {sources.rows:,} rows"
+    return {"kept": kept, "all": every}
+
+
 def export_rows(
     which: str,
-    outcome: RunOutcome,
     fmt: str,
     out: str | os.PathLike,
     report: Report,
     token: Any,
+    *,
+    kept_file: str | os.PathLike | None = None,
+    paths: Sequence[str] = (),
 ) -> Path:
-    """Export the kept rows (`which='kept'`) or every row of the sources (`'all'`)."""
+    """Export the kept rows (`which='kept'`: `kept_file`) or every row of `paths` ('all')."""
     from backend.formats.exporters import export
-    from backend.postprocess import DATA_NAME
     from backend.sources import open_sources
 
     cancelled = lambda: bool(token.cancelled)  # noqa: E731
     if which == "kept":
         return export(
-            outcome.files[DATA_NAME],
+            kept_file,
             fmt,
             out,
             overwrite=True,  # the save dialog asked
             on_progress=report,
             cancelled=cancelled,
         )
-    src = open_sources(list(outcome.request.paths))
+    src = open_sources(list(paths))
     try:
         return export(src, fmt, out, overwrite=True, on_progress=report, cancelled=cancelled)
     finally:

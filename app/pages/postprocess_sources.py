@@ -3,9 +3,10 @@
 Adding or removing a source opens the new list on a worker (`inspect_sources`:
 the backend's merge rules decide; a refused source leaves the list as it was
 and its reason is shown). An accepted list is scanned once on another worker
-(`scan_preview`) into the row-mean histogram; from then on the share of rows
-a clip range would drop is `RowMeanHistogram.dropped(lo, hi)`, instant, so it
-follows every keystroke and every drag of the limit lines.
+(`scan_preview`) into every row's output mean, sorted (`backend.preview.RowMeans`);
+from then on the number of rows a clip range drops is `RowMeans.dropped(lo, hi)`:
+exact (what the run drops) and instant, so it follows every keystroke and
+every drag of the limit lines.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class SourcesPanel(QWidget):
         self.theme: Theme = LIGHT
         self.paths: list[str] = []  # accepted sources, in order
         self.info: SourcesInfo | None = None  # what they hold (None: not usable)
-        self.preview: Any = None  # backend.histograms.RowMeanHistogram once scanned
+        self.preview: Any = None  # backend.preview.RowMeans once scanned
         self.scan_worker: Worker | None = None
         self._checking = 0  # generation of the check in flight (0: none)
         self._generation = 0
@@ -70,8 +71,10 @@ class SourcesPanel(QWidget):
         self.preview_plot.setToolTip("Drag the red lines to set custom limits")
         sources_box = QGroupBox("Sources (merged in this order)")
         QVBoxLayout(sources_box).addWidget(self.sources)
-        clip_box = QGroupBox(
-            "Clipping: drop rows whose mean output is outside LO..HI (drag the lines)"
+        clip_box = QGroupBox("Clipping (drag the red lines)")
+        clip_box.setToolTip(
+            "Rows whose mean output is not strictly inside LO … HI are dropped; "
+            "drag a red line on the histogram to set a custom limit"
         )
         column = QVBoxLayout(clip_box)
         column.addWidget(self.clip)
@@ -129,7 +132,7 @@ class SourcesPanel(QWidget):
         self._generation += 1
         gen = self._generation
         self.cancel_scan()
-        self.preview = None
+        self._set_preview(None)
         if not paths:
             self._accept([], None)
             return
@@ -215,13 +218,20 @@ class SourcesPanel(QWidget):
         if gen == self._generation:
             self.clip.set_estimate(f"Scanning the outputs… {100 * p.fraction:.0f} %")
 
-    def _on_scanned(self, gen: int, hist: Any) -> None:
+    def _on_scanned(self, gen: int, means: Any) -> None:
         if gen != self._generation:
+            means.close()
             return
         self.scan_worker = None
-        self.preview = hist
+        self._set_preview(means)
         self._draw_preview()
         self._on_clip_changed()
+
+    def _set_preview(self, means: Any) -> None:
+        """Hold the scan's row means (the old ones' temporary file, if any, is deleted)."""
+        old, self.preview = self.preview, means
+        if old is not None and old is not means:
+            old.close()
 
     def _draw_preview(self) -> None:
         edges, counts = preview_bins(self.preview)

@@ -20,29 +20,30 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app import dialogs
 from app.pages import AppContext, Page, register_page
-from app.pages.recordings_data import (
+from app.pages.postprocess_sessions import SessionRecordings
+from app.pages.recordings_data import FileInfo
+from app.pages.recordings_folder import FolderBrowsing
+from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
+from app.pages.recordings_resume import ResumeRunner
+from app.pages.recordings_scan import (
     HIDDEN_SUFFIXES,
-    FileInfo,
-    detect_kinds,
+    KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
-from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
-from app.pages.recordings_resume import ResumeRunner
 from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.sampling import SessionResult
+from widgets.elidedlabel import ElidedLabel
+from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
 
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 
 @register_page
-class RecordingsPage(Page):
+class RecordingsPage(FolderBrowsing, Page):
     key = "recordings"
     title = "Recordings"
     order = 20
@@ -60,6 +61,8 @@ class RecordingsPage(Page):
         self.path: str | None = None
         self.ranges: tuple[Any, Any] | None = None
         self._keep_status = False
+        self._meta_path: str | None = None  # the file whose metadata the tree shows
+        self._followed_key: tuple | None = None  # what the last follow step showed
         self.tree = FileTree(kind_of_name, kind_of_folder, HIDDEN_SUFFIXES)
         self.meta = MetaTree()
         self.meta.setObjectName("metadata_tree")
@@ -68,20 +71,30 @@ class RecordingsPage(Page):
         # recordings (Postprocess) pick up resumed ones from `runner.finished` too.
         self.runner = ResumeRunner(ctx.workers, self)
         self.last_result: SessionResult | None = None
-        self.file_label = QLabel("No file selected")
+        self.file_label = ElidedLabel("No file selected")
         self.file_label.setObjectName("browser_file")
-        self.file_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.stacked = QCheckBox("Stacked")
+        self.stacked.setObjectName("stacked")
+        self.stacked.setToolTip(
+            "One lane per channel, each scaled to its own range (the y axis names them); "
+            "off: channels overlaid on one axis in their units"
+        )
+        self.stacked.setChecked(ctx.settings.value("recordings/stacked", True, bool))
+        self.view.set_stacked(self.stacked.isChecked())
         self.follow = QCheckBox("Follow")
         self.follow.setObjectName("follow")
         self.follow.setToolTip("Watch a recording that is still being written grow")
+        self.root_chosen = False  # the user chose the folder (else: the recordings folder)
+        self.sessions = SessionRecordings(ctx, self)
         self.buttons: dict[str, QToolButton] = {}
         self._make_actions()
         self._lay_out()
         self.tree.path_selected.connect(self.open_path)
         self.tree.choose_folder_requested.connect(self.choose_folder)
         self.tree.folder_loaded.connect(self._scan_folder)
-        self.follow.toggled.connect(self.view.set_follow)
+        self.follow.toggled.connect(self._on_follow_toggled)
+        self.stacked.toggled.connect(self.view.set_stacked)
+        self.sessions.changed.connect(self._on_session_recorded)
         self.view.opened.connect(self._on_opened)
         self.view.open_failed.connect(self._on_open_failed)
         self.view.info_changed.connect(self._on_info_changed)
@@ -92,7 +105,8 @@ class RecordingsPage(Page):
         self.runner.progress.connect(self._on_resume_progress)
         self.runner.finished.connect(self._on_resume_finished)
         self.runner.failed.connect(self._on_resume_failed)
-        self.tree.set_root(self._initial_root())
+        root, self.root_chosen = self._initial_root()
+        self.tree.set_root(root)
         self._update_actions()
 
     # --- construction ---------------------------------------------------------------
@@ -129,6 +143,7 @@ class RecordingsPage(Page):
         left.setSizes([300, 500])
         bar = QHBoxLayout()
         bar.addWidget(self.file_label, 1)
+        bar.addWidget(self.stacked)
         bar.addWidget(self.follow)
         for key, act in (
             ("show_all", self.show_all_action),
@@ -155,36 +170,6 @@ class RecordingsPage(Page):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
 
-    # --- folder ---------------------------------------------------------------------
-    def _initial_root(self) -> str:
-        """The last folder browsed, else the Sampling page's output folder, else the last one."""
-        remembered = self.ctx.settings.value("recordings/root", "", str)
-        if remembered and Path(remembered).is_dir():
-            return remembered
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        config = getattr(sampling, "config", None)
-        if config is not None and Path(config.save_directory).is_dir():
-            return str(config.save_directory)
-        return self.ctx.settings.last_folder
-
-    def choose_folder(self) -> None:
-        folder = dialogs.ask_folder(self, "Choose a folder to browse", self.tree.root or "")
-        if folder:
-            self.set_root(folder)
-
-    def set_root(self, folder: str) -> None:
-        self.tree.set_root(folder)
-        self.ctx.settings.set_value("recordings/root", str(Path(folder).resolve()))
-
-    def _scan_folder(self, folder: str) -> None:
-        """What each file really is (detect_kind), found off the GUI thread."""
-        self.ctx.workers.run(
-            lambda _report, token: detect_kinds(folder, lambda: token.cancelled),
-            "scan folder",
-            on_result=self.tree.set_kinds,
-            on_error=lambda exc: log.warning("scanning %s failed: %s", folder, exc),
-        )
-
     # --- one file -------------------------------------------------------------------
     def open_path(self, path: str) -> None:
         """Show `path`: metadata and plot load on workers."""
@@ -193,11 +178,17 @@ class RecordingsPage(Page):
             return
         self._open(path)
 
+    def open_file(self, path: str) -> bool:
+        """Another page offers `path` (a new recording): browse its folder and open it."""
+        self.set_root(str(Path(path).parent))
+        self.open_path(path)
+        return True
+
     def _open(self, path: str) -> None:
         self.path, self.ranges = path, None
         self.follow.setChecked(False)
         self.file_label.setText(Path(path).name)
-        self.file_label.setToolTip(path)
+        self._meta_path = self._followed_key = None
         self.meta.set_sections([("File", {"Path": path, "Kind": "reading…"})], ["File"])
         self.view.open(path)
         self._load_metadata(path)
@@ -213,9 +204,17 @@ class RecordingsPage(Page):
         if isinstance(sections, BaseException):
             self._show_problem(path, sections)
             return
-        self.meta.set_sections(sections, EXPANDED)
+        if self._meta_path == path:  # new facts of the file shown: the tree stays as it is
+            self.meta.update_sections(sections, EXPANDED)
+        else:
+            self.meta.set_sections(sections, EXPANDED)
+            self._meta_path = path
+        info = self.view.info
         if self.ranges is not None:
             self._on_ranges(*self.ranges)
+        elif info is not None and info.live and self.meta.item_at(["Channels"]) is not None:
+            pending = channel_section(info.names, info.units, note="when the writing ends")
+            self.meta.replace(["Channels"], pending)
 
     def _show_problem(self, path: str, exc: BaseException) -> None:
         problem = {"Error": getattr(exc, "message", str(exc))}
@@ -225,15 +224,28 @@ class RecordingsPage(Page):
         if not getattr(exc, "message", None):
             log.error("reading the metadata of %s failed", path, exc_info=exc)
 
-    def _on_opened(self, info: FileInfo) -> None:
+    def _show_header(self, info: FileInfo) -> None:
         status = f" — {info.status}" if info.status else ""
-        self.file_label.setText(f"{Path(info.path).name}{status}  ({info.rows:,} rows)")
-        if info.live:
-            self.ctx.status(f"{Path(info.path).name} is still being written: tick Follow")
+        self.file_label.setText(Path(info.path).name, f"{status}  ({info.rows:,} rows)")
+
+    def _on_opened(self, info: FileInfo) -> None:
+        self._show_header(info)
+        if info.live and not self.follow.isChecked():
+            self.ctx.status(f"{Path(info.path).name} is still being written: tick Follow", 0)
         elif not self._keep_status:
             self.ctx.status(f"Opened {info.path}")
         self._keep_status = False
         self._update_actions()
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        self.view.set_follow(on)
+        info = self.view.info
+        if info is not None and info.live:
+            name = Path(info.path).name
+            if on:
+                self.ctx.status(f"Following {name} as it is written…", 0)
+            else:
+                self.ctx.status(f"{name} is still being written: tick Follow to watch it", 0)
 
     def _on_open_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "message", None)
@@ -246,20 +258,35 @@ class RecordingsPage(Page):
         self._update_actions()
 
     def _on_info_changed(self, info: FileInfo) -> None:
-        self.meta.set_text(["Recording", "Rows"], f"{info.rows:,}")
-        if info.batches_done is not None:
-            done = f"{info.batches_done} of {info.batches_planned}"
-            self.meta.set_text(["Batches", "Complete"], done)
-        if not info.live and self.path == info.path:  # the writer is done: final facts
+        """A followed file grew (or its writer stopped): every fact shown follows it."""
+        key = (info.path, info.rows, info.status, info.live)
+        if self.path != info.path or key == self._followed_key:
+            return  # nothing new since the last step
+        self._followed_key = key
+        self._show_header(info)
+        self._load_metadata(info.path)  # rows, batches, duration, device time, size…
+        old = self.tree.facts_of(info.path)
+        self.tree.file_changed(
+            info.path,
+            FileFacts(
+                old.kind if old else KIND_TEXT.get(info.kind, info.kind),
+                info.status or "",
+                info.rows,
+                old.modified if old else 0.0,
+            ),
+        )
+        if not info.live:  # the writer is done: the final facts and ranges
             self.follow.setChecked(False)
             self.ranges = None
-            self._load_metadata(info.path)
             self.view.compute_ranges()
+            self.ctx.status(f"{Path(info.path).name} is {info.status}: {info.rows:,} rows")
         self._update_actions()
 
     def _on_ranges(self, lo: Any, hi: Any) -> None:
         info = self.view.info
         self.ranges = (lo, hi)
+        if info is not None:
+            self.view.plot.set_channel_ranges(lo, hi)  # each lane spans its channel's range
         if info is None or self.meta.item_at(["Channels"]) is None:
             return
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
@@ -337,5 +364,6 @@ class RecordingsPage(Page):
         return Path(self.path).name if self.path else ""
 
     def save_state(self, settings: AppSettings) -> None:
-        if self.tree.root:
+        if self.tree.root and self.root_chosen:  # a default is found afresh next time
             settings.set_value("recordings/root", self.tree.root)
+        settings.set_value("recordings/stacked", self.stacked.isChecked())

@@ -11,7 +11,7 @@ the step, so neighbouring views line up, and each answer equals
 `decimate.minmax` of the raw rows with the step it reports.
 
 An `OpenedFile` belongs to one thread (the page's browser worker); the jobs
-here (`build_overview`, `channel_ranges`, `detect_kinds`) open their own
+here (`build_overview`, `channel_ranges`) open their own
 readers so they never share an h5py handle with it. Only the browser's own
 reader is ever refreshed (its overview borrows it), and never while another
 handle of the file is open: HDF5 fails reads ("can't insert duplicate key")
@@ -30,91 +30,11 @@ import numpy as np
 
 from backend.decimate import Envelope, bin_step, minmax
 from backend.errors import SamplelabError
-from backend.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
-from backend.pyramid import OVERVIEW_SUFFIX, Pyramid, sidecar_path
+from backend.formats.loaders import detect_kind, open_reader
+from backend.pyramid import Pyramid, sidecar_path
 
 #: Windows of at most this many values (rows x channels) are decimated from raw rows.
 RAW_LIMIT_VALUES = 1 << 23
-#: Folders with more entries than this are not scanned for file kinds.
-MAX_SCAN = 2000
-
-KIND_TEXT = {
-    "recording": "samplelab recording",
-    "stream": "samplelab stream",
-    "hdf5": "HDF5",
-    "mat": "MATLAB",
-    "npy": "numpy .npy",
-    "npz": "numpy .npz",
-    "bspysmg-folder": "bspysmg sampling folder",
-    "iodat": "IO.dat table",
-    "raw": "raw binary + sidecar",
-    "table": "text table",
-    "torch": "torch file",
-    "pickle": "pickle (trusted files only)",
-    "joblib": "joblib (trusted files only)",
-    "iv-curves": "I-V curves",
-    "consistency": "consistency check",
-}
-_SUFFIX_GUESS = {
-    **dict.fromkeys(HDF5_SUFFIXES, "HDF5 / recording"),
-    ".mat": "MATLAB",
-    ".npy": "numpy .npy",
-    ".npz": "numpy .npz",
-    ".pt": "torch file",
-    ".pth": "torch file",
-    ".csv": "text table",
-    ".tsv": "text table",
-    ".txt": "text table",
-    ".dat": "IO.dat / raw",
-    ".bin": "raw binary",
-    ".raw": "raw binary",
-    ".pkl": "pickle",
-    ".pickle": "pickle",
-    ".jl": "joblib",
-    ".joblib": "joblib",
-}
-#: Cache files the browser itself writes: not listed.
-HIDDEN_SUFFIXES = (OVERVIEW_SUFFIX,)
-UNOPENABLE = "cannot be opened"
-
-
-def kind_of_name(name: str) -> str | None:
-    """A guess from the file name alone (the tree lists these before scanning)."""
-    if name.lower().endswith(HIDDEN_SUFFIXES):
-        return None
-    return _SUFFIX_GUESS.get(Path(name).suffix.lower())
-
-
-def kind_of_folder(path: str | os.PathLike) -> str | None:
-    """'bspysmg sampling folder' for a folder with IO.dat and sampler_configs.json."""
-    path = Path(path)
-    if not (path / "IO.dat").is_file():  # cheap test first: most folders are plain
-        return None
-    try:
-        return KIND_TEXT.get(detect_kind(path))
-    except SamplelabError:
-        return None
-
-
-def detect_kinds(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, str]:
-    """path -> what `detect_kind` says of each file in `folder` (or why it cannot open)."""
-    found: dict[str, str] = {}
-    try:
-        entries = sorted(Path(folder).iterdir())[:MAX_SCAN]
-    except OSError:
-        return found
-    for path in entries:
-        if cancelled is not None and cancelled():
-            break
-        if not path.is_file() or path.name.lower().endswith(HIDDEN_SUFFIXES):
-            continue
-        try:
-            found[str(path)] = KIND_TEXT.get(detect_kind(path), "data")
-        except SamplelabError as exc:  # the name, not the whole path, fits the column
-            found[str(path)] = f"{UNOPENABLE}: {exc.message.replace(str(path), path.name)}"
-        except OSError as exc:
-            found[str(path)] = f"{UNOPENABLE}: {exc}"
-    return found
 
 
 @dataclass(frozen=True)
@@ -133,6 +53,8 @@ class FileInfo:
     batches_planned: int | None = None
     overview: str = "not needed"  # not needed | ready | needed
     notes: list[str] = field(default_factory=list)
+    batch_rows: int | None = None  # rows per batch (boundaries drawn), when known
+    limits: list[tuple[float, float] | None] = field(default_factory=list)  # ADC saturation
 
     @property
     def channels(self) -> int:
@@ -197,6 +119,7 @@ class OpenedFile:
         self.raw_limit = int(raw_limit)
         self.pyramid: Pyramid | None = None
         self.closed = False
+        self._facts: dict[str, Any] | None = None
 
     @property
     def rows(self) -> int:
@@ -231,7 +154,14 @@ class OpenedFile:
             batches_planned=rec.batches_planned if rec is not None else None,
             overview=overview,
             notes=list(self.reader.notes),
+            **self._batches_and_limits(rec),
         )
+
+    def _batches_and_limits(self, rec: Any) -> dict[str, Any]:
+        """Batch length and per-channel saturation limits, from the file's config if any."""
+        if self._facts is None:
+            self._facts = sampling_facts(self.reader, rec)
+        return self._facts
 
     # --- the overview ---------------------------------------------------------------
     def attach_overview(self) -> bool:
@@ -305,6 +235,67 @@ class OpenedFile:
                 self.pyramid.close()
         finally:
             self.reader.close()
+
+
+def sampling_facts(reader: Any, rec: Any = None) -> dict[str, Any]:
+    """{'batch_rows', 'limits'} of a recording or bspysmg folder (empty for other files).
+
+    `limits` holds, per channel, the output currents at which the ADC saturates
+    (`backend.electrodes.saturation_limits`), None for inputs.
+    """
+    from backend.config import parse_config
+    from backend.electrodes import saturation_limits
+
+    try:
+        if rec is not None:
+            config = rec.config
+            batch_rows = int(rec.batch_points)
+        elif isinstance(getattr(reader, "config", None), dict):
+            config = parse_config(reader.config, str(reader.path))
+            batch_rows = int(config.batch_points)
+        else:
+            return {}
+    except (SamplelabError, KeyError, TypeError, ValueError):
+        return {}
+    per_output = saturation_limits(config.driver.amplification)
+    limits: list[tuple[float, float] | None] = []
+    k = 0
+    for unit in reader.units:
+        if unit == "nA":  # one amplification for all outputs, or one each
+            limits.append(per_output[min(k, len(per_output) - 1)] if per_output else None)
+            k += 1
+        else:
+            limits.append(None)
+    return {"batch_rows": batch_rows, "limits": limits}
+
+
+#: Batch boundaries are drawn only when a view holds at most this many.
+MAX_MARKS = 150
+
+
+def boundary_rows(start: int, stop: int, batch_rows: int | None, rows: int) -> np.ndarray:
+    """First rows of the batches that begin inside (start, stop), if few enough to draw."""
+    if not batch_rows or stop - start > MAX_MARKS * batch_rows:
+        return np.empty(0, dtype=np.int64)
+    first = (start // batch_rows + 1) * batch_rows
+    return np.arange(first, min(stop, rows), batch_rows, dtype=np.int64)
+
+
+def flagged_points(
+    env: Envelope, channel: int, limits: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, values) of a channel's envelope points at the saturation limits, each as a
+    short stroke one bin wide (NaN between strokes), to draw over the trace."""
+    from backend.electrodes import at_limit
+
+    x, y = env.line(channel)
+    hit = np.flatnonzero(at_limit(y, limits))
+    if not len(hit):
+        return np.empty(0), np.empty(0)
+    half = max(env.step, 1) / 2
+    xs = np.stack([x[hit] - half, x[hit] + half, np.full(len(hit), np.nan)], axis=1).ravel()
+    ys = np.stack([y[hit], y[hit], np.full(len(hit), np.nan)], axis=1).ravel()
+    return xs, ys
 
 
 # --- jobs for worker threads ---------------------------------------------------------

@@ -34,6 +34,8 @@ from app.pages.recordings_data import (
     FileInfo,
     OpenedFile,
     Window,
+    boundary_rows,
+    flagged_points,
 )
 from app.pages.recordings_meta import file_sections
 from app.pages.recordings_overview import OverviewJobs
@@ -107,6 +109,7 @@ class BrowserView(OverviewJobs, QWidget):
         self.ranges_job: Worker | None = None
         self._on_released: Callable[[], None] | None = None
         self.theme = LIGHT
+        self.stacked = True  # one lane per channel, each to its own range
         self.plot = ChannelPlot(interactive=True)
         self.plot.setObjectName("browser_plot")
         self.picker = ChannelPicker()
@@ -158,6 +161,9 @@ class BrowserView(OverviewJobs, QWidget):
         self._stop_jobs()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source, self.info, self.window, self.values = None, None, None, None
+        self.readout.setText(" ")  # the previous file's values are not this file's
+        self.readout.setToolTip("")
+        self.plot.set_cursor(None)
         self.follow_timer.stop()
         points, limit = self.points(), self.raw_limit
         self._points_used = points
@@ -269,7 +275,9 @@ class BrowserView(OverviewJobs, QWidget):
         x_label, x_units = ("Time", "s") if info.fs else ("Sample", "")
         self.plot.reset_visibility()
         self.plot.set_groups(groups, colours, x_label, x_units)
+        self.plot.set_names(info.names)
         self.plot.set_colours_theme(self.theme.plot_background, self.theme.plot_foreground)
+        self.plot.set_stacked(self.stacked)
         headings = [(f"{g.title} ({g.units})" if g.units else g.title, g.channels) for g in groups]
         self.picker.set_channels(info.names, info.units, colours, headings)
         self._set_extent(info.rows)
@@ -349,11 +357,20 @@ class BrowserView(OverviewJobs, QWidget):
         if self.message.text().startswith("This window"):
             self.say("")
         self.window = window
-        lines = {}
+        lines, flags = {}, {}
+        limits = self.info.limits if self.info is not None else []
         for channel in range(env.mins.shape[1] if env.mins.ndim == 2 else 0):
             x, y = env.line(channel)
             lines[channel] = (self._x_array(x), y)
+            if channel < len(limits) and limits[channel] is not None:
+                fx, fy = flagged_points(env, channel, limits[channel])
+                flags[channel] = (self._x_array(fx), fy)
         self.plot.set_lines(lines)
+        self.plot.set_flags(flags)
+        info = self.info
+        if info is not None:
+            marks = boundary_rows(window.start, window.stop, info.batch_rows, info.rows)
+            self.plot.set_marks(self._x_array(marks.astype(float)))
         self.drawn.emit()
 
     def _x_array(self, rows: np.ndarray) -> np.ndarray:
@@ -362,10 +379,10 @@ class BrowserView(OverviewJobs, QWidget):
 
     # --- cursor -----------------------------------------------------------------------
     def request_cursor(self, x: float) -> None:
-        source = self.source
-        if source is None:
+        source, info = self.source, self.info
+        if source is None or info is None or info.rows < 1:
             return
-        row = round(self.row_of(x))
+        row = min(max(round(self.row_of(x)), 0), info.rows - 1)  # never before the data
         self.worker.request("cursor", lambda: (row, source.values_at(row)))
 
     def show_cursor_at(self, x: float) -> None:
@@ -399,9 +416,15 @@ class BrowserView(OverviewJobs, QWidget):
         colour = self.theme.error if error else self.theme.text
         self.message.setStyleSheet(f"color: {colour};")
 
+    def set_stacked(self, on: bool) -> None:
+        """Channels in lanes (each to its own range) or overlaid on one value axis."""
+        self.stacked = bool(on)
+        self.plot.set_stacked(self.stacked)
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.plot.set_colours_theme(theme.plot_background, theme.plot_foreground)
+        self.plot.set_mark_colours(theme.plot_foreground, theme.error)
         if self.info is not None:
             colours = self._colours(self.info)
             self.plot.set_colours(colours)

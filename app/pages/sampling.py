@@ -1,22 +1,24 @@
 """The Sampling page: choose and edit a config, pick a device, run a session, watch it.
 
-Left: presets and config files, the config form (validated as you type) and
-the run options. Right: Start / Pause / Resume / Stop, the progress, and the
-live plots. The session runs on a worker thread (`SessionRunner`); this page
-only wires the widgets to it.
+Left: presets and config files, the config form (validated as you type),
+the run options and the run notes. Right: Start / Pause / Resume / Stop, the
+progress, the recording's path and saturation flags, and the live plots. The
+session runs on a worker thread (`SessionRunner`); this page only wires the
+widgets to it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QGroupBox,
     QHBoxLayout,
-    QLabel,
     QScrollArea,
     QSplitter,
     QToolButton,
@@ -28,13 +30,18 @@ from app.liveplots import LivePlots
 from app.livesession import SessionRequest, SessionRunner
 from app.pages import AppContext, Page, register_page
 from app.pages.sampling_files import ConfigFiles
+from app.pages.sampling_status import SessionStatus
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
+from backend.config.fields import field_label
 from backend.devices import Device
+from backend.runnotes import run_notes
 from backend.sampling import SessionResult
+from widgets.configfields import form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
+from widgets.runnotes import RunNotesForm
 from widgets.runoptions import DeviceChoice, RunOptions
 
 log = logging.getLogger(__name__)
@@ -95,14 +102,13 @@ class SamplingPage(Page):
         #: backend.devices.discovery.NIInventory once known (False if discovery failed)
         self.inventory: Any | None = None
         self.runner = SessionRunner(ctx.workers, self)
-        self.form = ConfigForm()
+        self.form = ConfigForm(labels={f.path: field_label(f.path) for f in form_fields()})
         self.run_options = RunOptions()
         self.files = ConfigFiles(self)
         self.progress = SessionProgress()
         self.plots = LivePlots()
-        self.recording_label = QLabel()
-        self.recording_label.setObjectName("recording_label")
-        self.recording_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes = RunNotesForm()
+        self.status = SessionStatus(ctx)
         self._make_actions()
         self._lay_out()
         self.form.edited.connect(self._on_edited)
@@ -145,6 +151,9 @@ class SamplingPage(Page):
         column.addLayout(self.files.preset_row())
         column.addWidget(self.form)
         column.addWidget(self.run_options)
+        notes_box = QGroupBox("Run notes (stored in the recording)")
+        QVBoxLayout(notes_box).addWidget(self.notes)
+        column.addWidget(notes_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
@@ -168,7 +177,7 @@ class SamplingPage(Page):
         stack = QVBoxLayout(right)
         stack.addLayout(controls)
         stack.addWidget(self.progress)
-        stack.addWidget(self.recording_label)
+        stack.addWidget(self.status)
         stack.addWidget(self.plots, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("sampling_splitter")
@@ -193,7 +202,6 @@ class SamplingPage(Page):
         self._validate(self.form.config_dict())
 
     def _on_edited(self, data: dict) -> None:
-        self.files.modified = True
         self._validate(data)
         self.title_changed.emit()
 
@@ -202,6 +210,7 @@ class SamplingPage(Page):
         self.form.show_problems([(p.path, p.message) for p in problems])
         self.config = config
         self.form.set_summary(self._summary(config) if config else "")
+        self.status.set_folder(str(data.get("save_directory") or ""))
         if config is not None and not self.runner.active:
             self.progress.reset(config.number_batches)
         self._update_actions()
@@ -270,10 +279,10 @@ class SamplingPage(Page):
             out_dir=config.save_directory,
             seed=seed,
             device_options=options if isinstance(device, str) else {},
+            notes=run_notes(**self.notes.values()),
         )
         self.last_result, self.recording_path = None, None
         self.progress.reset(config.number_batches)
-        self.recording_label.setText("")
         buffer = self.runner.start(request)
         ranges = config.voltage_ranges()
         span = (float(ranges[:, 0].min()), float(ranges[:, 1].max()))
@@ -284,18 +293,20 @@ class SamplingPage(Page):
         self.runner.stop()
 
     def _on_started(self, path: str) -> None:
-        self.recording_path = path
-        self.recording_label.setText(f"Recording: {path}")
-        self.ctx.status(f"Sampling into {path}", 0)
+        self.recording_path = str(Path(path).resolve())
+        self.status.started(path)
+        self.ctx.status(f"Sampling into {self.recording_path}", 0)
 
     def _on_progress(self, p: Any) -> None:
         self.progress.set_progress(p.batch, p.total, p.rows, p.elapsed, p.eta)
+        self.status.progress(p.saturation)
 
     def _on_state(self, state: str) -> None:
         self.progress.set_state(STATE_TEXT.get(state, state))
         editable = state == "idle"
         self.form.set_editable(editable)
         self.run_options.set_editable(editable)
+        self.notes.set_editable(editable)
         self.files.set_enabled(editable)
         self._update_actions()
         if state == "paused":
@@ -308,19 +319,21 @@ class SamplingPage(Page):
     def _on_finished(self, result: SessionResult) -> None:
         self.plots.detach()
         self.last_result = result
+        self.status.finished(result)
+        where = self.status.path
         kept = f"{result.batches_done} batches ({result.rows:,} rows)"
         if result.status == "complete":
             self.progress.finish("Complete")
-            self.ctx.status(f"Recording complete: {kept} in {result.path}", 0)
+            self.ctx.status(f"Recording complete: {kept} in {where}", 0)
         elif result.status == "cancelled":
             self.progress.finish("Stopped")
-            self.ctx.status(f"Stopped; outputs at 0 V; {kept} kept in {result.path}", 0)
+            self.ctx.status(f"Stopped; outputs at 0 V; {kept} kept in {where}", 0)
         else:
             self.progress.finish("Failed")
             self.ctx.status(f"Session failed; outputs at 0 V; {kept} kept", 0)
             context = (
                 f"The outputs were set to 0 V. The {kept} completed before the error are "
-                f"kept in {result.path}; continue it with `samplelab sample --resume`."
+                f"kept in {where}; continue it with `samplelab sample --resume`."
             )
             self.ctx.show_error(result.error or RuntimeError("unknown failure"), context)
         log.info("session %s: %s in %s", result.status, kept, result.path)
@@ -328,6 +341,7 @@ class SamplingPage(Page):
     def _on_start_failed(self, exc: BaseException) -> None:
         self.plots.detach()
         self.progress.finish("Failed")
+        self.status.forget()
         self.ctx.show_error(exc, "No session was started; the device was not driven.")
 
     def _update_actions(self) -> None:
@@ -346,6 +360,9 @@ class SamplingPage(Page):
     def busy_reason(self) -> str | None:
         return "a sampling session is running" if self.runner.active else None
 
+    def confirm_close(self) -> bool:
+        return self.files.keep_or_discard_changes("closing samplelab")
+
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Stop the session and wait for it: the device ends at 0 V, the data is kept."""
         if self.runner.active:
@@ -357,6 +374,7 @@ class SamplingPage(Page):
     def set_theme(self, theme: Theme) -> None:
         self.plots.set_theme(theme)
         self.form.set_error_colour(theme.error)
+        self.status.set_colours(theme.text, theme.warning)
 
     def title_suffix(self) -> str:
         return self.files.title()
@@ -364,7 +382,9 @@ class SamplingPage(Page):
     def save_state(self, settings: AppSettings) -> None:
         settings.set_value("sampling/device", self.run_options.device_key())
         settings.set_value("sampling/realtime", self.run_options.realtime.isChecked())
+        settings.set_value("sampling/operator", self.notes.operator.text())
 
     def _restore(self, settings: AppSettings) -> None:
         self.run_options.realtime.setChecked(settings.value("sampling/realtime", True, bool))
+        self.notes.operator.setText(settings.value("sampling/operator", "", str))
         self.files.load_initial()

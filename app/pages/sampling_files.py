@@ -37,7 +37,7 @@ class ConfigFiles(QObject):
         self.page = page
         self.ctx = page.ctx
         self.path: Path | None = None
-        self.modified = False
+        self._saved: dict | None = None  # the form's dict as last loaded or saved
         self.open_action = self._action("open", "&Open config…", "Open a config file", "Ctrl+O")
         self.save_action = self._action("save", "&Save config…", "Save the config", "Ctrl+S")
         self.save_bspysmg_action = self._action(
@@ -109,7 +109,8 @@ class ConfigFiles(QObject):
                 self.ctx.show_error(exc, "The config shown before is unchanged.")
             return False
         self.page.set_config(config)
-        self.path, self.modified = path, False
+        self.path = path
+        self._mark_saved()
         self._show_preset(path)
         self.ctx.settings.last_config = str(path.resolve())
         self.ctx.settings.remember_file(path)
@@ -118,6 +119,8 @@ class ConfigFiles(QObject):
         return True
 
     def open_dialog(self) -> None:
+        if not self.keep_or_discard_changes("opening another config"):
+            return
         path = dialogs.ask_open_file(
             self.page, "Open a sampling config", self.ctx.settings.last_folder, CONFIG_FILTER
         )
@@ -126,7 +129,13 @@ class ConfigFiles(QObject):
 
     def _on_preset(self, index: int) -> None:
         path = self.presets.itemData(index)
-        if path and not self.load(path):
+        if not path or (self.path is not None and str(self.path) == path and not self.modified):
+            self._show_preset(self.path)
+            return
+        if not self.keep_or_discard_changes(f"loading the preset {self.presets.itemText(index)}"):
+            self._show_preset(self.path)
+            return
+        if not self.load(path):
             self._show_preset(self.path)
 
     def _show_preset(self, path: Path | None) -> None:
@@ -166,7 +175,8 @@ class ConfigFiles(QObject):
             self.ctx.show_error(error, "The config was not saved.")
             return None
         if flavour == "samplelab":
-            self.path, self.modified = path, False
+            self.path = path
+            self._mark_saved()
             self.ctx.settings.last_config = str(path.resolve())
             self._show_preset(path)
         self.ctx.settings.remember_file(path)
@@ -180,6 +190,37 @@ class ConfigFiles(QObject):
         folder = dialogs.ask_folder(self.page, "Choose the output folder", start)
         if folder:
             self.page.form.set_value(field_path, folder)
+
+    # --- unsaved edits --------------------------------------------------------------
+    def _mark_saved(self) -> None:
+        self._saved = self.page.form.config_dict()
+
+    @property
+    def modified(self) -> bool:
+        """Whether the form differs from the config as last loaded or saved."""
+        return self._saved is not None and self.page.form.config_dict() != self._saved
+
+    def keep_or_discard_changes(self, action: str) -> bool:
+        """Before `action` replaces the form: True to go on (saved or discarded), else False.
+
+        Unsaved edits get the question every editor asks: Save / Discard / Cancel.
+        """
+        if not self.modified:
+            return True
+        name = self.path.name if self.path else "The config"
+        answer = dialogs.ask_save_changes(self.page, name, action, self.page.config is not None)
+        if answer == "discard":
+            return True
+        if answer == "save":
+            return self.save_in_place() is not None
+        return False
+
+    def save_in_place(self) -> Path | None:
+        """Ctrl+S of an editor: our own YAML file is rewritten; presets and others ask where."""
+        own = self.path is not None and self.path.suffix in (".yaml", ".yml")
+        if own and self.path.parent != resources.PRESETS:
+            return self.save(self.path, "samplelab")
+        return self.save_dialog("samplelab")
 
     # --- state ----------------------------------------------------------------------
     def set_enabled(self, enabled: bool) -> None:

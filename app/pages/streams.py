@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -29,8 +30,9 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.streams_form import StreamForm
-from app.pages.streams_pipeline import Layout, Pipeline, PumpStats, session_stream
+from app.pages.streams_pipeline import Layout, Pipeline, session_stream
 from app.pages.streams_runner import StreamRunner
+from app.pages.streams_stats import PumpStats, describe_stats
 from app.settings import AppSettings
 from app.theme import LIGHT, Theme
 from backend.streams import DeviceStream
@@ -73,12 +75,19 @@ class StreamsPage(Page):
         self.timer = QTimer(self)
         self.timer.setInterval(round(1000 / SCOPE_RATE_HZ))
         self.timer.timeout.connect(self.refresh)
+        self.change_timer = QTimer(self)  # a burst of edits is applied once
+        self.change_timer.setSingleShot(True)
+        self.change_timer.setInterval(250)
+        self.change_timer.timeout.connect(self._apply_processing)
         self._make_actions()
         self._lay_out()
         self.form.browse_file.connect(self._browse_file)
         self.form.browse_model.connect(self._browse_model)
         self.picker.visibility_changed.connect(self.plot.set_channel_visible)
         self.runner.ready.connect(self._on_ready)
+        self.runner.reprocessed.connect(self._on_reprocessed)
+        self.runner.reprocess_failed.connect(self._on_reprocess_failed)
+        self.form.processing_changed.connect(self._on_processing_changed)
         self.runner.stats.connect(self._on_stats)
         self.runner.ended.connect(self._on_ended)
         self.runner.failed.connect(self._on_failed)
@@ -106,16 +115,23 @@ class StreamsPage(Page):
             controls.addWidget(button)
             self.buttons[name] = button
         controls.addStretch(1)
-        left = QWidget()
-        column = QVBoxLayout(left)
+        form_page = QWidget()
+        column = QVBoxLayout(form_page)
         column.addWidget(self.form)
-        column.addLayout(controls)
-        column.addWidget(self.status_label)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(form_page)
+        # Start/Stop and what the stream does stay in view below the scrolled form.
+        left = QWidget()
+        left.setMinimumWidth(300)
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(scroll, 1)
+        left_column.addLayout(controls)
+        left_column.addWidget(self.status_label)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         scope = QSplitter(Qt.Orientation.Horizontal)
         scope.addWidget(self.picker)
         scope.addWidget(self.plot)
@@ -123,7 +139,7 @@ class StreamsPage(Page):
         scope.setSizes([210, 900])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setObjectName("streams_splitter")
-        split.addWidget(scroll)
+        split.addWidget(left)
         split.addWidget(scope)
         split.setStretchFactor(1, 1)
         split.setSizes([340, 1060])
@@ -219,6 +235,22 @@ class StreamsPage(Page):
         self._seen = -1
         self.timer.start()
 
+    def _on_processing_changed(self) -> None:
+        if self.runner.active:
+            self.change_timer.start()
+
+    def _apply_processing(self) -> None:
+        if self.runner.active:
+            self.runner.reprocess(self.form.spec())
+
+    def _on_reprocessed(self, pipeline: Pipeline) -> None:
+        """New processing: new plots; the stream itself went on without a gap."""
+        self._on_ready(pipeline)
+        self.ctx.status("Processing changed; the stream goes on")
+
+    def _on_reprocess_failed(self, exc: BaseException) -> None:
+        self.ctx.show_error(exc, "The processing was not changed; the stream goes on as before.")
+
     def _on_stats(self, stats: PumpStats) -> None:
         self.stats = stats
         self._show_stats()
@@ -239,16 +271,11 @@ class StreamsPage(Page):
         self._update_actions()
 
     def _show_stats(self, final: str = "") -> None:
-        layout, s = self.layout_, self.stats
-        if layout is None:
+        layout, pipeline = self.layout_, self.pipeline
+        if layout is None or pipeline is None:
             return
-        state = final or ("Following the session" if layout.live else "Streaming")
-        parts = [state, f"{s.rows:,} rows", f"{s.rate:,.0f} rows/s (stream {layout.fs:,.6g} Hz)"]
-        if layout.live:
-            parts.append(f"dropped {s.dropped:,} rows")
-            if s.first_row is not None:
-                parts.append(f"from recording row {s.first_row:,}")
-        self.status_label.setText(" · ".join(parts))
+        lines = describe_stats(layout, self.stats, pipeline.spec.speed, final)
+        self.status_label.setText("\n".join(lines))
 
     # --- the scope ----------------------------------------------------------------------
     def _apply_window(self) -> None:

@@ -29,6 +29,7 @@ class StreamForm(QWidget):
 
     browse_file = Signal()
     browse_model = Signal()
+    processing_changed = Signal()  # average, model or downsampling edited
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,7 +109,7 @@ class StreamForm(QWidget):
         form.addRow("Stream", self.source)
         form.addRow(self.pages)
         form.addRow("Speed", self.speed)
-        processing = QGroupBox("Processing")
+        processing = self.processing = QGroupBox("Processing (can change while running)")
         column = QVBoxLayout(processing)
         column.addWidget(self.average)
         column.addWidget(self.model_box)
@@ -125,6 +126,12 @@ class StreamForm(QWidget):
         self.source.currentIndexChanged.connect(self._on_source)
         self.browse.clicked.connect(self.browse_file)
         self.browse_model_button.clicked.connect(self.browse_model)
+        for box in (self.average, self.model_box):
+            box.toggled.connect(lambda _on: self.processing_changed.emit())
+        for spin in (self.taps, self.factor):
+            spin.valueChanged.connect(lambda _value: self.processing_changed.emit())
+        self.model_path.editingFinished.connect(self.processing_changed)
+        self.processing.setToolTip("Can be changed while the stream runs")
         self._on_source()
 
     def _on_source(self) -> None:
@@ -151,7 +158,8 @@ class StreamForm(QWidget):
         )
 
     def set_editable(self, editable: bool) -> None:
-        for widget in (self.source, self.pages, self.average, self.model_box, self.factor):
+        """Lock the source and speed while streaming; the processing stays editable."""
+        for widget in (self.source, self.pages):
             widget.setEnabled(editable)
         self.speed.setEnabled(editable and self.source_key() != "session")
 

@@ -11,18 +11,26 @@ source (a running session's DeviceStream, a file, or a random signal)
 The pump never makes a session wait: the DeviceStream's listener only copies
 each batch into its own ring, and a consumer that falls behind skips ahead
 (`overrun='skip'`) and counts the rows it lost in `dropped`, which the page shows.
+
+The processing can change while the stream runs (`Pipeline.reprocess`, on the
+pump's thread between two reads): a new chain is built over the same source at
+its current position, and the display starts a new buffer. `PumpStats` tells
+the source's own pace (a paced session delivers a batch, then waits for the
+next: its average is below its sampling rate) apart from whether the display
+keeps up (`describe_stats`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.pages.streams_stats import PumpStats
 from backend.errors import SamplelabError
 from backend.livebuffer import LiveBuffer
 from backend.streams import (
@@ -67,26 +75,8 @@ class Layout:
     fs: float
     source_fs: float
     live: bool  # a running session (not paced, ends with the session)
-
-
-@dataclass
-class PumpStats:
-    rows: int = 0  # display rows appended
-    rate: float = 0.0  # rows per second over the last second
-    dropped: int = 0  # rows the session overwrote before they were read
-    first_row: int | None = None  # recording row of the first row seen (sessions)
-    ended: bool = False
-    _marks: list[tuple[float, int]] = field(default_factory=list)
-
-    def mark(self, now: float) -> None:
-        self._marks.append((now, self.rows))
-        while len(self._marks) > 2 and now - self._marks[0][0] > 1.0:
-            self._marks.pop(0)
-        (t0, r0) = self._marks[0]
-        self.rate = (self.rows - r0) / (now - t0) if now > t0 else 0.0
-
-    def snapshot(self) -> PumpStats:
-        return PumpStats(self.rows, self.rate, self.dropped, self.first_row, self.ended)
+    batch_rows: int | None = None  # a session delivers its rows in batches of this many
+    factor: int = 1  # the display shows one row in `factor` of the source
 
 
 class Columns:
@@ -162,13 +152,21 @@ class Pipeline:
     """The stream the page reads, with the layout of its display columns."""
 
     def __init__(self, spec: StreamSpec, session: Any = None) -> None:
-        self.spec = spec
-        source = open_source(spec, session)
+        self.source = open_source(spec, session)
+        self.device = self.source if isinstance(self.source, DeviceStream) else None
         try:
-            self.device = source if isinstance(source, DeviceStream) else None
-            top = source
-            if spec.factor > 1:
-                top = ResampleStream(source, down=int(spec.factor))
+            self.spec, self.stream, self.layout, self.buffer = self._build(spec)
+        except BaseException:
+            self.source.close()
+            raise
+
+    def _build(self, spec: StreamSpec) -> tuple[StreamSpec, Stream, Layout, LiveBuffer]:
+        """The processing chain over the source (which it never closes), and its display."""
+        source = self.source
+        top: Stream = source
+        if spec.factor > 1:
+            top = ResampleStream(source, down=int(spec.factor), close_source=False)
+        try:
             names, units = list(top.names), list(top.units)
             groups = _unit_groups(names, units, range(len(names)), "raw")
             model = inputs = outputs = None
@@ -186,18 +184,44 @@ class Pipeline:
                 units += ["nA"] * (len(measured) + len(predicted))
                 groups.append(("Surrogate model", "model", list(range(first, len(names)))))
             columns = Columns(len(top.names), spec.taps, model, inputs, outputs)
-            self.stream = ProcessingStream(
-                top, columns, channels=len(names), names=names, units=units
+            stream = ProcessingStream(
+                top,
+                columns,
+                channels=len(names),
+                names=names,
+                units=units,
+                close_source=top is not source,  # a resampler goes with it, the source stays
             )
         except BaseException:
-            source.close()
+            if top is not source:
+                top.close()
             raise
-        self.layout = Layout(names, units, groups, top.fs, source.fs, self.device is not None)
+        batch_rows = None
+        if self.device is not None:
+            batch_rows = int(self.device.session.plan.config.batch_points)
+        layout = Layout(
+            names, units, groups, top.fs, source.fs, self.device is not None, batch_rows,
+            max(1, int(spec.factor)),
+        )  # fmt: skip
         capacity = int(min(MAX_BUFFER_ROWS, max(4096, top.fs * MAX_WINDOW_S)))
-        self.buffer = LiveBuffer(len(names), capacity, names, units, top.fs)
+        return spec, stream, layout, LiveBuffer(len(names), capacity, names, units, top.fs)
+
+    def reprocess(self, spec: StreamSpec) -> None:
+        """Other processing from the next row on; the source keeps its place.
+
+        Built first: a choice that cannot be built (a model file that does not
+        load) raises and leaves the running chain as it was.
+        """
+        new = self._build(spec)
+        old = self.stream
+        self.spec, self.stream, self.layout, self.buffer = new
+        old.close()
 
     def close(self) -> None:
-        self.stream.close()
+        try:
+            self.stream.close()
+        finally:
+            self.source.close()
 
 
 def _unit_groups(
@@ -226,30 +250,59 @@ def pump(
     report: Callable[[PumpStats], None],
     cancelled: Callable[[], bool],
     chunk_s: float = 0.05,
+    changes: Callable[[], StreamSpec | None] = lambda: None,
+    rebuilt: Callable[[Pipeline | BaseException], None] = lambda _result: None,
 ) -> PumpStats:
-    """Read the stream into the pipeline's buffer until it ends or `cancelled()`."""
-    stream, buffer, device = pipeline.stream, pipeline.buffer, pipeline.device
+    """Read the stream into the pipeline's buffer until it ends or `cancelled()`.
+
+    Between reads, `changes()` may hand a new spec: the processing is rebuilt
+    over the same source and `rebuilt(pipeline)` called (or `rebuilt(error)`,
+    the old processing going on). Files and random signals are paced on the
+    source's own rows, so a change of the downsampling keeps the speed.
+    """
+    device, source = pipeline.device, pipeline.source
     speed = None if device is not None else pipeline.spec.speed
-    chunk = max(1, int(stream.fs * chunk_s))
     stats = PumpStats()
     started = time.monotonic()
     while not cancelled():
+        spec = changes()
+        if spec is not None:
+            try:
+                pipeline.reprocess(spec)
+                rebuilt(pipeline)
+            except SamplelabError as exc:
+                rebuilt(exc)
+        stream, buffer = pipeline.stream, pipeline.buffer
+        chunk = max(1, int(stream.fs * chunk_s))
         if speed is None:
             x = stream.get(chunk if device is None else 1 << 16)
         else:
-            due = int((time.monotonic() - started) * speed * stream.fs) - stream.position
+            due = int((time.monotonic() - started) * speed * source.fs) - source.position
             if due <= 0:
                 time.sleep(min(chunk_s, 0.01))
                 continue
-            x = stream.get(min(due, 8 * chunk))
+            x = stream.get(max(1, min(due // pipeline.layout.factor, 8 * chunk)))
         if len(x):
             buffer.append(x)
             stats.rows += len(x)
-        if device is not None:
-            stats.dropped, stats.first_row = device.dropped, device.first_row
+        _source_stats(stats, pipeline, speed, started)
         stats.mark(time.monotonic())
         if not len(x) and stream.ended:
             break
         report(stats.snapshot())
-    stats.ended = stream.ended
+    stats.ended = pipeline.stream.ended
     return stats.snapshot()
+
+
+def _source_stats(stats: PumpStats, pipeline: Pipeline, speed: float | None, t0: float) -> None:
+    """What the source delivered, and how much of it the display has yet to read."""
+    device, source = pipeline.device, pipeline.source
+    if device is not None:
+        stats.source_rows = int(device.buffer.total)
+        stats.waiting = int(device.available)
+        stats.dropped, stats.first_row = device.dropped, device.first_row
+    else:
+        stats.source_rows = int(source.position)
+        due = 0 if speed is None else int((time.monotonic() - t0) * speed * source.fs)
+        stats.waiting = max(0, due - stats.source_rows)
+    stats.behind_s = stats.waiting / source.fs if source.fs else 0.0

@@ -3,17 +3,21 @@
 The worker opens the source (a file, a model file: that takes time), builds
 the pipeline, hands its display buffer and layout to the GUI with `ready`,
 then pumps the stream into the buffer until it ends or Stop. The plot polls
-the buffer; statistics (rows, rate, dropped rows) arrive as `stats`.
+the buffer; statistics (rows, pace, rows waiting or dropped) arrive as
+`stats`. New processing choices (`reprocess`) are applied by the pump between
+two reads; the rebuilt pipeline arrives as `reprocessed`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.pages.streams_pipeline import Pipeline, PumpStats, StreamSpec, pump
+from app.pages.streams_pipeline import Pipeline, StreamSpec, pump
+from app.pages.streams_stats import PumpStats
 from app.workers import CancelToken, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -23,6 +27,8 @@ class StreamRunner(QObject):
     """One stream at a time; all signals arrive on the GUI thread."""
 
     ready = Signal(object)  # the Pipeline (its layout and buffer), before any row is read
+    reprocessed = Signal(object)  # the Pipeline with its new processing (new layout, buffer)
+    reprocess_failed = Signal(object)  # why a new processing choice was not applied
     stats = Signal(object)  # PumpStats, at most 20 a second
     ended = Signal(object)  # final PumpStats (the stream ended or was stopped)
     failed = Signal(object)  # the exception that stopped it
@@ -32,6 +38,8 @@ class StreamRunner(QObject):
         self.workers = workers
         self.worker: Worker | None = None
         self.pipeline: Pipeline | None = None
+        self._change: StreamSpec | None = None
+        self._lock = threading.Lock()
 
     @property
     def active(self) -> bool:
@@ -54,9 +62,27 @@ class StreamRunner(QObject):
         try:
             self.pipeline = pipeline
             self.ready.emit(pipeline)
-            return pump(pipeline, report, lambda: token.cancelled)
+            return pump(
+                pipeline, report, lambda: token.cancelled, changes=self._take, rebuilt=self._rebuilt
+            )
         finally:
             pipeline.close()
+
+    def reprocess(self, spec: StreamSpec) -> None:
+        """Apply new processing choices to the running stream (at its next read)."""
+        with self._lock:
+            self._change = spec
+
+    def _take(self) -> StreamSpec | None:
+        with self._lock:
+            spec, self._change = self._change, None
+        return spec
+
+    def _rebuilt(self, result: Pipeline | BaseException) -> None:
+        if isinstance(result, BaseException):
+            self.reprocess_failed.emit(result)
+        else:
+            self.reprocessed.emit(result)
 
     def stop(self) -> None:
         if self.worker is not None:

@@ -13,40 +13,13 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
 
+from backend.config.problems import config_problems
 from backend.config.schema import SamplingConfig
 from backend.config.yamlsafe import RefusedTagError, dump_bspysmg_yaml, load_yaml
 from backend.errors import ConfigError, Problem
 
 BSPYSMG_CONFIG_NAME = "sampler_configs.json"
-
-
-def _problems_from_validation(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
-        path = path.replace(".[", "[")
-        message = err["msg"]
-        if err["type"] not in ("missing",) and "input" in err:
-            message = f"{message} (got {err['input']!r})"
-        problems.append(Problem(path, message))
-    return problems
-
-
-def config_problems(data: Any) -> tuple[SamplingConfig | None, list[Problem]]:
-    """Validate a dict; return the config (or None) and every problem found."""
-    if not isinstance(data, dict):
-        return None, [Problem("", f"a config must be a mapping, not {type(data).__name__}")]
-    missing = [k for k in ("driver", "input_data") if k not in data]
-    if missing:
-        return None, [Problem(k, "section is missing; is this a sampling config?") for k in missing]
-    try:
-        cfg = SamplingConfig.model_validate(data)
-    except ValidationError as exc:
-        return None, _problems_from_validation(exc)
-    problems = cfg.problems()
-    return (None if problems else cfg), problems
 
 
 def parse_config(data: Any, source: str = "") -> SamplingConfig:

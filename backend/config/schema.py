@@ -69,12 +69,18 @@ class DeviceBlock(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    activation_instrument: str = "cDAQ1Mod3"
-    activation_channels: list[NonNegativeInt] = Field(default_factory=_default_channels)
-    activation_voltage_ranges: list[tuple[float, float]] = Field(default_factory=_default_ranges)
-    activation_channel_mask: list[int] | None = None
-    readout_instrument: str = "cDAQ1Mod4"
-    readout_channels: list[NonNegativeInt] = Field(default_factory=lambda: [0])
+    activation_instrument: str = Field("cDAQ1Mod3", title="Activation module")
+    activation_channels: list[NonNegativeInt] = Field(
+        default_factory=_default_channels, title="AO channel"
+    )
+    activation_voltage_ranges: list[tuple[float, float]] = Field(
+        default_factory=_default_ranges, title="Voltage range", json_schema_extra={"unit": "V"}
+    )
+    activation_channel_mask: list[int] | None = Field(None, title="Channel on/off")
+    readout_instrument: str = Field("cDAQ1Mod4", title="Readout module")
+    readout_channels: list[NonNegativeInt] = Field(
+        default_factory=lambda: [0], title="Readout channels"
+    )
 
     def mask(self) -> list[bool]:
         """Which channels are electrodes; brains-py reads masks only with multiple_devices."""
@@ -88,20 +94,28 @@ class InstrumentsSetup(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    multiple_devices: bool = False
-    average_io_point_difference: bool = True
-    activation_sampling_frequency: PositiveInt = 5000
-    readout_sampling_frequency: PositiveInt = 10000
-    trigger_source: str = "cDAQ1"
-    # Single-device wiring lives at this level in bspysmg files.
-    activation_instrument: str | None = "cDAQ1Mod3"
-    activation_channels: list[NonNegativeInt] | None = Field(default_factory=_default_channels)
-    activation_voltage_ranges: list[tuple[float, float]] | None = Field(
-        default_factory=_default_ranges
+    multiple_devices: bool = Field(False, title="Multiple devices")
+    average_io_point_difference: bool = Field(True, title="Average readout points")
+    activation_sampling_frequency: PositiveInt = Field(
+        5000, title="Activation rate", json_schema_extra={"unit": "Hz"}
     )
-    activation_channel_mask: list[int] | None = None
-    readout_instrument: str | None = "cDAQ1Mod4"
-    readout_channels: list[NonNegativeInt] | None = Field(default_factory=lambda: [0])
+    readout_sampling_frequency: PositiveInt = Field(
+        10000, title="Readout rate", json_schema_extra={"unit": "Hz"}
+    )
+    trigger_source: str = Field("cDAQ1", title="Trigger source")
+    # Single-device wiring lives at this level in bspysmg files.
+    activation_instrument: str | None = Field("cDAQ1Mod3", title="Activation module")
+    activation_channels: list[NonNegativeInt] | None = Field(
+        default_factory=_default_channels, title="AO channel"
+    )
+    activation_voltage_ranges: list[tuple[float, float]] | None = Field(
+        default_factory=_default_ranges, title="Voltage range", json_schema_extra={"unit": "V"}
+    )
+    activation_channel_mask: list[int] | None = Field(None, title="Channel on/off")
+    readout_instrument: str | None = Field("cDAQ1Mod4", title="Readout module")
+    readout_channels: list[NonNegativeInt] | None = Field(
+        default_factory=lambda: [0], title="Readout channels"
+    )
     # Multiple devices: every non-reserved mapping key of the bspysmg block.
     devices: dict[str, DeviceBlock] = Field(default_factory=dict)
 
@@ -138,9 +152,13 @@ class InstrumentsSetup(BaseModel):
 class Driver(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    instrument_type: Literal["cdaq_to_cdaq", "cdaq_to_nidaq"] = "cdaq_to_cdaq"
-    inverted_output: bool = True
-    amplification: list[float] = Field(default_factory=lambda: [39.17])
+    instrument_type: Literal["cdaq_to_cdaq", "cdaq_to_nidaq"] = Field(
+        "cdaq_to_cdaq", title="Wiring"
+    )
+    inverted_output: bool = Field(True, title="Inverted output")
+    amplification: list[float] = Field(
+        default_factory=lambda: [39.17], title="Amplification", json_schema_extra={"unit": "nA/V"}
+    )
     instruments_setup: InstrumentsSetup = Field(default_factory=InstrumentsSetup)
 
     @field_validator("amplification", mode="before")
@@ -153,18 +171,22 @@ class Driver(BaseModel):
 class InputData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    input_distribution: Literal["sine", "sawtooth"] = "sawtooth"
-    activation_electrode_no: PositiveInt = 7
-    readout_electrode_no: PositiveInt = 1
-    input_frequency: list[Number] = Field(default_factory=lambda: [2, 3, 5, 7, 13, 17, 19])
-    random_phase_shift_each: NonNegativeInt = 0
-    phase: list[float] = Field(default_factory=lambda: [-0.57, 0.25, 0.83, 1.02, -2.31, 0.42, 1.57])
-    ramp_time: float = Field(0.5, gt=0)
-    batch_time: float = Field(0.5, gt=0)
-    number_batches: PositiveInt = 3880
-    amplitude: list[float] | None = None
-    offset: list[float] | None = None
-    factor: float | None = Field(None, gt=0)
+    input_distribution: Literal["sine", "sawtooth"] = Field("sawtooth", title="Wave shape")
+    activation_electrode_no: PositiveInt = Field(7, title="Number of active electrodes")
+    readout_electrode_no: PositiveInt = Field(1, title="Number of readouts")
+    input_frequency: list[Number] = Field(
+        default_factory=lambda: [2, 3, 5, 7, 13, 17, 19], title="Frequency"
+    )
+    random_phase_shift_each: NonNegativeInt = Field(0, title="New phases every")
+    phase: list[float] = Field(
+        default_factory=lambda: [-0.57, 0.25, 0.83, 1.02, -2.31, 0.42, 1.57], title="Phase"
+    )
+    ramp_time: float = Field(0.5, gt=0, title="Ramp time", json_schema_extra={"unit": "s"})
+    batch_time: float = Field(0.5, gt=0, title="Batch time", json_schema_extra={"unit": "s"})
+    number_batches: PositiveInt = Field(3880, title="Batches")
+    amplitude: list[float] | None = Field(None, title="Amplitude", json_schema_extra={"unit": "V"})
+    offset: list[float] | None = Field(None, title="Offset", json_schema_extra={"unit": "V"})
+    factor: float | None = Field(None, gt=0, title="Frequency factor")
 
     @field_validator("input_frequency", "phase", "amplitude", "offset", mode="before")
     @classmethod
@@ -177,8 +199,8 @@ class SamplingConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    save_directory: str = "recordings"
-    data_name: str = "sampling"
+    save_directory: str = Field("recordings", title="Output folder")
+    data_name: str = Field("sampling", title="Name")
     driver: Driver = Field(default_factory=Driver)
     input_data: InputData = Field(default_factory=InputData)
 
@@ -375,8 +397,8 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
                 Problem(f"input_data.{key}", f"must span at least {minimum} points at {fs} Hz")
             )
 
-    out += _wiring_problems(setup, n_in, n_out)
-    out += sync_channel_problems(setup, drv.instrument_type)
+    wiring = _wiring_problems(setup, n_in, n_out)
+    out += wiring + sync_channel_problems(setup, drv.instrument_type)
     if len(drv.amplification) != n_out:
         out.append(
             Problem(
@@ -386,7 +408,7 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
         )
     if any(a == 0 or not math.isfinite(a) for a in drv.amplification):
         out.append(Problem("driver.amplification", "every amplification must be finite and != 0"))
-    if not out:
+    if not wiring:  # each electrode's range is known: check the waves against it
         out += _wave_range_problems(cfg)
     return out
 

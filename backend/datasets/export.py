@@ -71,6 +71,43 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
     )
 
 
+def source_clipping(config: dict) -> list[float] | None:
+    """The clipping range a source's rows went through: [lo, hi] nA, or None (raw rows)."""
+    info = config.get("electrode_info") or {}
+    value = (info.get("output_electrodes") or {}).get("clipping_value")
+    if isinstance(value, dict):  # a JSON-tagged numpy array
+        value = value.get("__ndarray__")
+    if value is None:
+        return None
+    values = np.asarray(value, dtype=np.float64).ravel().tolist()
+    return values if len(values) == 2 else None
+
+
+def clipping_text(clip: list[float] | None) -> str:
+    return "raw (not clipped)" if clip is None else f"clipped to [{clip[0]:g}, {clip[1]:g}] nA"
+
+
+def clipping_mix(paths: Sequence[str | os.PathLike], clips: Sequence[list[float] | None]) -> str:
+    """'' when every source went through the same clipping; else one line per source.
+
+    Clipped and raw rows (or two clipping ranges) in one dataset are two output
+    distributions, and the dataset's config can state only one clipping value.
+    """
+    if all(c == clips[0] for c in clips):
+        return ""
+    return "; ".join(f"{Path(p).name}: {clipping_text(c)}" for p, c in zip(paths, clips))
+
+
+def _mixed_electrode_info(config: dict, clips: Sequence[list[float] | None]) -> dict:
+    """A mixed dataset's config states the widest range: None once any source is raw."""
+    config = copy.deepcopy(config)
+    widest = None
+    if all(c is not None for c in clips):
+        widest = [min(c[0] for c in clips), max(c[1] for c in clips)]  # type: ignore[index]
+    config["electrode_info"]["output_electrodes"]["clipping_value"] = widest
+    return config
+
+
 def _amplification(config: dict) -> np.ndarray:
     return np.atleast_1d(np.asarray(config["driver"]["amplification"], dtype=np.float64))
 
@@ -97,11 +134,18 @@ def export_dataset(
     seed: int = 0,
     trust_pickle: bool = False,
     overwrite: bool = False,
+    mix_clipping: bool = False,
     max_memory: int | str = "256MiB",
     on_progress: ProgressFn | None = None,
     cancel: Any = None,
 ) -> dict[str, Path]:
-    """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name."""
+    """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name.
+
+    Sources that went through different clipping (a clipped npz and a raw
+    recording) are refused unless `mix_clipping`; a mixed dataset's config then
+    states the widest clipping (None once any source is raw) and lists each
+    source's clipping in `samplelab_dataset`.
+    """
     from backend.formats.loaders import open_reader
     from backend.formats.npz_write import NpzWriter
 
@@ -120,6 +164,14 @@ def export_dataset(
     try:
         configs = [source_config(r, trust_pickle) for r in readers]
         n_in = _check_sources(readers, configs)
+        clips = [source_clipping(c) for c in configs]
+        mixed = clipping_mix([r.path for r in readers], clips)
+        if mixed and not mix_clipping:
+            raise SamplelabError(
+                f"the sources mix clipped and raw data ({mixed})",
+                "Postprocess the raw recordings with the same clipping first, or export "
+                "them as separate datasets (the CLI's --mix-clipping mixes them anyway).",
+            )
         labels = [
             _labels(r.n_rows, percentages, blocks, block_rows, seed + i)
             for i, r in enumerate(readers)
@@ -135,13 +187,15 @@ def export_dataset(
             "mode": ("blocks" if blocks else "random"),
             "block_rows": block_rows,
             "seed": seed,
+            "clipping": clips,
         }
+        first = _mixed_electrode_info(configs[0], clips) if mixed else configs[0]
         partial = {n: p.with_name(p.name + ".partial") for n, p in targets.items()}
         try:
             for k, name in enumerate(names):
                 if not sizes[k]:
                     continue
-                config = copy.deepcopy(configs[0])
+                config = copy.deepcopy(first)
                 config["samplelab_dataset"] = {**provenance, "part": name, "rows": sizes[k]}
                 with NpzWriter(partial[name]) as npz:
                     n_out = readers[0].n_channels - n_in

@@ -30,18 +30,20 @@ def check_percentages(percentages: Sequence[float]) -> list[float]:
         values = [float(p) for p in percentages]
     except (TypeError, ValueError):
         raise SamplelabError(
-            f"split percentages must be numbers, got {percentages!r}",
+            f"split fractions must be numbers, got {percentages!r}",
             "Give e.g. [0.8, 0.1, 0.1].",
         ) from None
     if not 1 <= len(values) <= 3:
         raise SamplelabError(
-            f"give 1 to 3 split percentages (train, validation, test), got {len(values)}"
+            f"give 1 to 3 split fractions (train, validation, test), got {len(values)}"
         )
     if any(not 0 <= v <= 1 for v in values):
-        raise SamplelabError(f"split percentages must lie in [0, 1], got {values}")
+        raise SamplelabError(
+            f"split fractions must lie in [0, 1], got {values}", "E.g. 0.8,0.1,0.1."
+        )
     if abs(sum(values) - 1) > SUM_TOLERANCE:
         raise SamplelabError(
-            f"split percentages must add up to 1, got {values} (sum {sum(values):.6g})",
+            f"split fractions must add up to 1, got {values} (sum {sum(values):.6g})",
             "E.g. 0.8,0.1,0.1.",
         )
     return values

@@ -8,6 +8,8 @@ leaves no file that looks complete.
 - npz:   all rows with the peer's keys (+ `sampling_configs_json`), no clipping.
 - csv:   `Input 0 (V),...,Output 0 (nA)` header, shortest round-trip numbers.
 - hdf5:  /inputs, /outputs and the config as plain JSON, readable with h5py alone.
+A recording's run notes go along: `run_notes_json` (HDF5 attribute, npz member)
+or `run_notes.json` beside IO.dat; CSV has no place for them.
 - histograms-png / waveform-png: figures for reports.
 """
 
@@ -28,6 +30,7 @@ from backend.formats.iodat import IODAT_NAME
 from backend.formats.npz_write import NpzWriter, jsonable
 from backend.histograms import ColumnHistograms, Histogram, MinMax, column_min_max
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
+from backend.runnotes import NOTES_FILE, NOTES_MEMBER
 
 FORMATS = ("iodat", "npz", "csv", "hdf5", "histograms-png", "waveform-png")
 HDF5_EXPORT_FORMAT = "samplelab-export"
@@ -108,6 +111,8 @@ def export(
         source = [source]
     with source_from(source, lambda paths: open_export_source(paths[0], trust_pickle)) as src:
         folder_files = (IODAT_NAME, BSPYSMG_CONFIG_NAME) if fmt == "iodat" else ()
+        if folder_files and _notes(src):
+            folder_files += (NOTES_FILE,)
         target = _Target(Path(out), overwrite, folder_files)
         try:
             _WRITERS[fmt](src, target.tmp, ctl, final=target.out, batch=batch, rows=rows)
@@ -130,6 +135,13 @@ def _export_iodat(src: Any, tmp: Path, ctl: JobControl, final: Path, **_: Any) -
         )
     blocks = ((x, y) for _, x, y in _chunks(src, ctl))
     write_bspysmg_folder(tmp, src.config, blocks, src.n_rows // bp, str(final))
+    if _notes(src):
+        (tmp / NOTES_FILE).write_text(json.dumps(_notes(src), indent=2), encoding="utf-8")
+
+
+def _notes(src: Any) -> dict:
+    """The run notes of a recording source ({} for every other kind)."""
+    return dict(getattr(src, "run_notes", None) or {})
 
 
 def _export_npz(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
@@ -145,6 +157,8 @@ def _export_npz(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
                 outputs.append(y)
         npz.write_rows("outputs", (src.n_rows, n_out), outputs.iter_chunks(_ROWS))
         npz.write_config(config)
+        if _notes(src):
+            npz.write_array(NOTES_MEMBER, np.array(json.dumps(_notes(src))))
 
 
 def _export_csv(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
@@ -176,6 +190,8 @@ def _export_hdf5(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
         f.attrs["rows"] = src.n_rows
         f.attrs["batch_points"] = int(src.batch_points)
         f.attrs["sampling_frequency"] = float(getattr(src, "fs", 0.0) or 0.0)
+        if _notes(src):
+            f.attrs[NOTES_MEMBER] = json.dumps(_notes(src))
         sets = []
         for name, n, units, names in (
             ("inputs", n_in, "V", src.input_names),
