@@ -69,6 +69,11 @@ def test_an_iv_sweep_by_clicking_with_curves_as_they_come(qtbot, tmp_path, windo
     assert tool.grid.panels_with_data() == list(range(7))
     assert "Done; outputs at 0 V" in tool.controls.state.text()
     assert devices[-1].at_zero()
+    plots = list(tool.grid.plots)
+    click(qtbot, tool.controls.start_button)  # again on the same wiring: panels reused
+    assert tool.result is None and tool.grid.panels_with_data() == []
+    qtbot.waitUntil(lambda: tool.result is not None, timeout=20_000)
+    assert tool.grid.plots == plots and tool.grid.panels_with_data() == list(range(7))
     npz = Path(tool.result["iv_curves.npz"])
     assert npz.is_file() and npz.parent.parent == tmp_path / "results"
     curves = np.load(npz)

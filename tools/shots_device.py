@@ -167,7 +167,13 @@ def _panel(page, folder: Path, theme: str) -> None:
     live.amplitude.setValue(0.05)
     live.frequency.setValue(3.0)
     live.controls.start_button.click()
-    wait(lambda: live.busy and live.panel is not None, 20)
+    try:
+        wait(lambda: live.busy and live.panel is not None, 20)
+    except RuntimeError:
+        raise RuntimeError(
+            f"the live panel did not start: {live.controls.state.text()!r} "
+            f"{page.window().statusBar().currentMessage()!r}"
+        ) from None
     levels = np.array([0.4, -0.6, 0.0, -1.0, 0.2, -0.3, 0.25])
     live.levels.set_levels(levels)
     for k, v in enumerate(levels):
