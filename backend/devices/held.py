@@ -10,11 +10,11 @@ done). The session as a whole starts from 0 V and always ends there, ramped:
 itself ramps down from wherever a failed frame stopped and before any 0 V
 write (`Device.set_zero`).
 
-Every frame and ramp is checked twice before a driver sees it: here (the
-session) and inside the device (`Device.sample_held` / `move_held`, and the NI
-writer once more): every sample inside its electrode's range and the global
-limit, no step between consecutive samples (or from the held level to the
-first sample) larger than the session's slew bound allows.
+Every frame and ramp is checked here (the session) and again inside the device
+(`Device.sample_held` / `move_held`; the NI writer checks once more): every
+sample inside its electrode's range and the global limit, no step between
+consecutive samples (or from the held level to the first sample) larger than
+the session's slew bound allows.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class HeldOutputs:
     `frame(data)` sends one frame and returns its readout (points, n_outputs) nA;
     `move_to(levels)` ramps without reading; `to_zero()` ramps to 0 V and the
     session may go on from there. `slew_v_per_s` bounds every step of the
-    session; `end_slew_v_per_s` (never above it) is the pace of the final ramp.
+    session; the ramps take their own pace, never above it.
     """
 
     def __init__(self, device: Device, slew_v_per_s: float = MAX_SLEW_V_PER_S) -> None:
