@@ -89,8 +89,12 @@ def _refuse_read_only(out: Path, names: Sequence[str]) -> None:
         )
 
 
-class _Staging:
-    """A hidden folder inside `out` whose files are moved into `out` only on success."""
+class Staging:
+    """A hidden folder inside `out` whose files are moved into `out` only on success.
+
+    Every job that writes a set of result files uses it (postprocessing, I-V curves,
+    consistency checks): a failure or a cancel leaves `out` as it was.
+    """
 
     def __init__(self, out: Path, names: Sequence[str]) -> None:
         self.out = out
@@ -98,7 +102,7 @@ class _Staging:
         _refuse_read_only(out, names)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            self.dir = Path(tempfile.mkdtemp(prefix=".samplelab-postprocess-", dir=out))
+            self.dir = Path(tempfile.mkdtemp(prefix=".samplelab-staging-", dir=out))
         except OSError as exc:
             raise SamplelabError(
                 f"cannot write into {out}: {exc.strerror or exc}", "Choose another --out folder."
@@ -141,7 +145,7 @@ def postprocess(
         config = copy.deepcopy(peer)
         config["electrode_info"] = electrode_info(peer, clip_value)
         out = Path(out_dir) if out_dir is not None else default_output_dir(src.path)
-        stage = _Staging(out, [RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values()])
+        stage = Staging(out, [RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values()])
         try:
             return _run(
                 src,
@@ -162,7 +166,7 @@ def postprocess(
 
 def _run(
     src: SamplingSource,
-    stage: _Staging,
+    stage: Staging,
     peer: dict,
     config: dict,
     clip_value: list[float] | None,
