@@ -36,7 +36,7 @@ import numpy as np
 
 from backend.electrodes import ClipSpec, clipping_value, electrode_info
 from backend.errors import FileFormatError, SamplelabError
-from backend.files import replace_file
+from backend.files import discard, replace_file
 from backend.formats.npz_write import NpzWriter
 from backend.histograms import Histogram, RowMeanHistogram
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
@@ -92,16 +92,30 @@ def refuse_read_only(out: Path, names: Sequence[str] | None = None) -> None:
         )
 
 
-class _Staging:
-    """A hidden folder inside `out` whose files are moved into `out` only on success."""
+STAGING_PREFIX = ".samplelab-staging-"
 
-    def __init__(self, out: Path, names: Sequence[str]) -> None:
+
+class Staging:
+    """A hidden folder inside `out` whose files are moved into `out` only on success.
+
+    Every job that writes a set of result files uses it (postprocessing, I-V curves,
+    consistency checks): a failure or a cancel leaves `out` as it was. A job that
+    may run again after its worker was lost (`backend.fanout`) names its folder
+    with a `tag`, so the retry starts by removing what the lost attempt left.
+    """
+
+    def __init__(self, out: Path, names: Sequence[str], tag: str | None = None) -> None:
         self.out = out
         self._created = not out.exists()
         refuse_read_only(out, names)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            self.dir = Path(tempfile.mkdtemp(prefix=".samplelab-postprocess-", dir=out))
+            if tag is None:
+                self.dir = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+            else:  # a retried job: what a lost attempt left under this tag goes first
+                self.dir = self.leftover(out, tag)
+                discard(self.dir)
+                self.dir.mkdir()
         except OSError as exc:
             raise SamplelabError(
                 f"cannot write into {out}: {exc.strerror or exc}", "Choose another --out folder."
@@ -113,6 +127,11 @@ class _Staging:
             moved[name] = replace_file(self.dir / name, self.out / name)
         shutil.rmtree(self.dir, ignore_errors=True)
         return moved
+
+    @staticmethod
+    def leftover(out: Path, tag: str) -> Path:
+        """The staging folder of the job tagged `tag` in `out` (a lost worker may leave it)."""
+        return out / f"{STAGING_PREFIX}{tag}"
 
     def abandon(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -130,10 +149,15 @@ def postprocess(
     reference_batches: int = DEFAULT_REFERENCE_BATCHES,
     figure: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    staging_tag: str | None = None,
     on_progress: ProgressFn | None = None,
     cancelled: CancelFn | None = None,
 ) -> PostprocessResult:
-    """Postprocess one source, or several merged (a list of paths), into `out_dir`."""
+    """Postprocess one source, or several merged (a list of paths), into `out_dir`.
+
+    `staging_tag` names the hidden staging folder (see `Staging`) for a job that
+    may be retried.
+    """
     for name, n in (("charging", charging_batches), ("reference", reference_batches)):
         if n < 1:
             raise SamplelabError(f"{name} batches must be >= 1 (got {n})")
@@ -144,7 +168,7 @@ def postprocess(
         config = copy.deepcopy(peer)
         config["electrode_info"] = electrode_info(peer, clip_value)
         out = Path(out_dir) if out_dir is not None else default_output_dir(src.path)
-        stage = _Staging(out, OUTPUT_NAMES)
+        stage = Staging(out, OUTPUT_NAMES, staging_tag)
         try:
             return _run(
                 src,
@@ -165,7 +189,7 @@ def postprocess(
 
 def _run(
     src: SamplingSource,
-    stage: _Staging,
+    stage: Staging,
     peer: dict,
     config: dict,
     clip_value: list[float] | None,

@@ -1,7 +1,9 @@
 """Postprocess several sources each on its own: here, or fanned out on Dask.
 
-Each source becomes one job writing its own output folder through
-`backend.fanout.staged_folder`; one failing source does not stop the others.
+Each source becomes one job writing its own output folder through a tagged
+`backend.postprocess.Staging` folder, so a retry after a lost worker starts
+clean and the run's last sweep removes what a lost attempt left; one failing
+source does not stop the others.
 The jobs read and write by path, so on a cluster every worker must see the
 same file system (see docs/distributed.md).
 """
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import SamplelabError
-from backend.fanout import JobOutcome, JobSpec, run_jobs, staged_folder
-from backend.fanout.staging import remove_leftovers
+from backend.fanout import JobOutcome, JobSpec, run_jobs
+from backend.files import discard
 from backend.jobs import CancelToken, ProgressFn
 
 
@@ -57,25 +59,24 @@ def output_folders(
 
 
 def postprocess_job(source: str, out: str, options: PostprocessOptions, tag: str) -> dict:
-    """One source into `out`, staged: a plain dict of what it did (it crosses processes)."""
-    from backend.postprocess import postprocess, refuse_read_only
+    """One source into `out`, staged under `tag`: a plain dict of what it did (it crosses
+    processes)."""
+    from backend.postprocess import postprocess
 
-    out_path = Path(out)
-    refuse_read_only(out_path)
-    with staged_folder(out_path, tag) as stage:
-        result = postprocess(
-            source,
-            stage,
-            clip=options.clip,
-            charging_batches=options.charging_batches,
-            reference_batches=options.reference_batches,
-            figure=options.figure,
-        )
-        files = sorted(p.name for p in result.files.values())
+    result = postprocess(
+        source,
+        out,
+        clip=options.clip,
+        charging_batches=options.charging_batches,
+        reference_batches=options.reference_batches,
+        figure=options.figure,
+        staging_tag=tag,
+    )
+    files = sorted(p.name for p in result.files.values())
     s = result.summary
     return {
         "source": source,
-        "out_dir": str(out_path),
+        "out_dir": str(out),
         "rows_in": s["rows_in"],
         "rows_kept": s["rows_kept"],
         "percent_dropped": s["percent_dropped"],
@@ -102,6 +103,7 @@ def postprocess_each(
     if len(outs) != len(sources):
         raise ValueError("one output folder per source")
     run_id = uuid.uuid4().hex[:8]
+    existed = [out.exists() for out in outs]
     specs = [
         JobSpec(
             key=f"postprocess-{run_id}-{i}",
@@ -116,6 +118,15 @@ def postprocess_each(
             specs, scheduler=scheduler, workers=workers, progress=progress, cancel=cancel
         )
     finally:
-        # A job lost with its worker may have left its staging folder; nothing else does.
-        for spec, out in zip(specs, outs):
-            remove_leftovers(out, spec.args[3])
+        sweep_leftovers(outs, [spec.args[3] for spec in specs], existed)
+
+
+def sweep_leftovers(outs: Sequence[Path], tags: Sequence[str], existed: Sequence[bool]) -> None:
+    """What jobs lost with their workers left: their staging folders, and output folders
+    made for them that stayed empty. Nothing else is touched."""
+    from backend.postprocess import Staging
+
+    for out, tag, was_there in zip(outs, tags, existed):
+        discard(Staging.leftover(out, tag))
+        if not was_there and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()

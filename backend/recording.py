@@ -93,7 +93,8 @@ def _open_h5(path: str | os.PathLike, mode: str) -> h5py.File:
     return h5py.File(path, mode, libver="latest", **kwargs)
 
 
-def _provenance() -> dict[str, str]:
+def provenance() -> dict[str, str]:
+    """Who wrote a file: app, versions, host, time; stored with every file we write."""
     return {
         "app": "samplelab",
         "app_version": __version__,
@@ -175,7 +176,7 @@ class RecordingWriter:
                 "batch_points": bp,
                 "ramp_points": config.ramp_points,
                 "batches_planned": config.number_batches,
-                "provenance_json": json.dumps(_provenance()),
+                "provenance_json": json.dumps(provenance()),
             }
         )
         for name, n, units, names, daq in (

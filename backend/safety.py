@@ -1,7 +1,9 @@
-"""The checks every batch passes before any driver sees it.
+"""The checks every batch or held frame passes before any driver sees it.
 
 Called by the session and again inside every device (last line of defence), so
 a bug in one layer cannot put an out-of-range voltage on an irreplaceable sample.
+A sampling batch starts and ends at 0 V (`check_batch`); a held frame continues
+from the level the outputs hold and moves at a bounded slew rate (`check_held`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from backend.errors import SafetyError
 
 #: Float slack when comparing generated waves with their configured range (V).
 RANGE_TOLERANCE = 1e-9
+#: No held output may move faster than this (V/s), whatever asks for it.
+MAX_SLEW_V_PER_S = 10.0
 
 
 def check_batch(
@@ -66,5 +70,50 @@ def check_levels(
             f"refused a batch: {names[i]} reaches [{mins[i]:.6g}, {maxs[i]:.6g}] V, outside "
             f"its allowed range [{max(ranges[i, 0], -limit):g}, {min(ranges[i, 1], limit):g}] V",
             "Nothing was written to the device. Check the voltage ranges, amplitude and offset.",
+        )
+    return data
+
+
+def check_held(
+    data: np.ndarray,
+    ranges: np.ndarray,
+    start: np.ndarray,
+    slew_v_per_s: float,
+    fs: float,
+    limit: float = GLOBAL_VOLTAGE_LIMIT,
+    channel_names: list[str] | tuple[str, ...] | None = None,
+) -> np.ndarray:
+    """`data` as an array, or SafetyError unless it may follow the level `start` (V).
+
+    Safe means: every sample as `check_levels` wants it, and no electrode moving
+    more than `slew_v_per_s / fs` between consecutive samples, counting the step
+    from `start` (the level the outputs hold now) to the first sample. A level
+    that is not known (NaN) allows no frame at all.
+    """
+    data = check_levels(data, ranges, limit, channel_names)
+    names = list(channel_names) if channel_names else [f"electrode {i}" for i in range(len(data))]
+    start = np.asarray(start, dtype=float)
+    if not 0 < slew_v_per_s <= MAX_SLEW_V_PER_S:
+        raise SafetyError(
+            f"refused a held frame with a slew bound of {slew_v_per_s!r} V/s: give "
+            f"0 < bound <= {MAX_SLEW_V_PER_S:g} V/s",
+            "This is a bug in the caller; nothing was written to the device.",
+        )
+    if start.shape != (len(data),) or not np.isfinite(start).all():
+        raise SafetyError(
+            "refused a held frame: the level the outputs hold now is not known",
+            "Drive the outputs to 0 V first; nothing was written to the device.",
+        )
+    first = np.abs(data[:, 0] - start)
+    steps = np.maximum(first, np.abs(np.diff(data, axis=1)).max(axis=1))
+    allowed = slew_v_per_s / fs + RANGE_TOLERANCE
+    bad = np.flatnonzero(steps > allowed)
+    if bad.size:
+        i = int(bad[0])
+        where = "from the level it holds" if first[i] > allowed else "between two samples"
+        raise SafetyError(
+            f"refused a held frame: {names[i]} would move {steps[i]:.6g} V {where} "
+            f"({steps[i] * fs:.6g} V/s), more than the {slew_v_per_s:g} V/s allowed",
+            "Nothing was written to the device. Move levels in smaller steps.",
         )
     return data

@@ -40,7 +40,7 @@ class InstantDevice(Device):
     def describe(self) -> dict:
         return {"kind": self.kind}
 
-    def set_zero(self) -> None:
+    def _set_zero(self) -> None:
         pass
 
     def _open(self) -> None:

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from backend.characterise.iv import measure_iv, sweep_batches
 from backend.characterise.ivconfig import SweepSettings
-from backend.characterise.panel import DevicePanel, PanelSettings, frame_inputs
+from backend.characterise.panel import DevicePanel
+from backend.characterise.panelwave import PanelSettings, PanelSignal
 from backend.config import SamplingConfig
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken
-from backend.safety import RANGE_TOLERANCE, check_batch
+from backend.safety import MAX_SLEW_V_PER_S, RANGE_TOLERANCE, check_batch, check_held
 
 BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,45 +55,66 @@ def test_every_sweep_batch_stays_in_range_and_starts_and_ends_at_zero(r, points,
         assert np.flatnonzero(data.any(axis=1)).tolist() in ([k], [])
 
 
+settings_strategy = st.builds(
+    PanelSettings,
+    frame_s=st.just(0.02),
+    slew_v_per_s=st.floats(0.01, 10),
+    wave_amplitude_v=st.one_of(st.just(0.0), st.floats(0, 2)),
+    wave_frequency_hz=st.floats(0.1, 100),
+).filter(lambda s: not s.problems(1000.0))
+
+
 @BOUNDED
 @given(
     r=ranges(),
-    targets=st.lists(st.floats(-5, 5, allow_nan=False), min_size=7, max_size=7),
-    start=st.lists(st.floats(0, 1), min_size=7, max_size=7),
-    amplitude=st.floats(0, 3),
-    frequency=st.floats(0.1, 100),
-    slew=st.floats(0.01, 10),
-    t0=st.floats(0, 1e4),
+    steps=st.lists(
+        st.tuples(
+            st.lists(st.floats(-5, 5, allow_nan=False), min_size=7, max_size=7),
+            settings_strategy,
+            st.integers(2, 120),
+            st.booleans(),  # the outputs were ramped to 0 V before this frame (a pause)
+        ),
+        min_size=1,
+        max_size=12,
+    ),
 )
-def test_no_panel_setting_leaves_a_range(r, targets, start, amplitude, frequency, slew, t0):
-    device = SpyDevice(config_with(r))
-    panel = DevicePanel(device, PanelSettings(0.05, slew, amplitude, frequency))
-    used = panel.set_levels(np.array(targets))
-    assert (used >= r[:, 0]).all() and (used <= r[:, 1]).all()
-    begin = r[:, 0] + np.array(start) * (r[:, 1] - r[:, 0])  # any level reached so far
-    t = t0 + np.arange(50) / 1000
-    x, levels = frame_inputs(begin, used, panel.ranges, t, 1000.0, panel.settings)
-    assert (x >= r[:, :1] - RANGE_TOLERANCE).all() and (x <= r[:, 1:] + RANGE_TOLERANCE).all()
-    steps = np.abs(np.diff(np.concatenate([begin[:, None], x], axis=1), axis=1))
-    if amplitude == 0:  # the level itself never moves faster than the slew rate
-        assert steps.max() <= slew / 1000 * (1 + 1e-9) + 1e-12
-    assert (np.abs(levels - used) <= np.abs(begin - used) + 1e-12).all()
+def test_no_sequence_of_panel_settings_leaves_a_range_or_the_slew_bound(r, steps):
+    signal = PanelSignal(r, 1000.0, MAX_SLEW_V_PER_S)
+    held = np.zeros(7)  # what the outputs hold: where each frame must start from
+    waves = False
+    for targets, wanted, points, paused in steps:
+        if paused:
+            signal.reset()
+            held = np.zeros(7)
+        waves |= wanted.wave_amplitude_v > 0
+        data = signal.next(np.array(targets), wanted, points)
+        assert (data >= r[:, :1] - RANGE_TOLERANCE).all() and (
+            data <= r[:, 1:] + RANGE_TOLERANCE
+        ).all()
+        moves = np.abs(np.diff(np.concatenate([held[:, None], data], axis=1), axis=1))
+        assert moves.max() <= MAX_SLEW_V_PER_S / 1000 + RANGE_TOLERANCE
+        if not waves:  # plain levels never move faster than the slew rate asked for
+            assert moves.max() <= wanted.slew_v_per_s / 1000 * (1 + 1e-9) + 1e-12
+        held = data[:, -1]
+        np.testing.assert_array_equal(held, signal.output)
 
 
-def test_the_panel_frames_reach_the_device_checked_and_ramped():
+def test_the_panel_frames_reach_the_device_checked_and_held():
     config = small_config()
     device = SpyDevice(config)
-    panel = DevicePanel(device, PanelSettings(0.05, 2.0, 0.2, 5.0))
+    panel = DevicePanel(device, PanelSettings(0.05, 2.0, 0.2, 5.0), paced=False)
     panel.set_levels(np.array([9, -9, 0.3, -0.3, 0, 0.6, -0.7]))
-    device.open()
-    for _ in range(20):
-        panel.step()
-    device.close()
+    levels = []
+    panel.on_frame = lambda f: levels.append(f.levels)
+    panel.run(max_frames=20)
     ranges = config.voltage_ranges()
+    start = np.zeros(7)
     for data in device.sent:
-        check_batch(data, ranges)
-        assert data.shape[1] == 50 + 2 * config.ramp_points
-    np.testing.assert_allclose(panel.levels, [0.6, -1.2, 0.3, -0.3, 0, 0.3, -0.7])
+        check_held(data, ranges, start, MAX_SLEW_V_PER_S, 1000.0)
+        assert data.shape == (7, 50)
+        start = data[:, -1]
+    np.testing.assert_allclose(levels[-1], [0.6, -1.2, 0.3, -0.3, 0, 0.3, -0.7])
+    assert device.at_zero()
 
 
 @pytest.mark.parametrize("fault", ["timeout@0", "overflow@3", "disconnect@5"])
@@ -103,11 +125,11 @@ def test_device_faults_end_at_zero_in_every_job(fault):
         measure_iv(device, SweepSettings(40))
     assert device.at_zero()
     device = faulty(config, fault)
-    panel = DevicePanel(device, PanelSettings(0.05, 1.0))
+    panel = DevicePanel(device, PanelSettings(0.05, 1.0), paced=False)
     panel.set_level(0, -1.0)
     with pytest.raises(SamplelabError):
         panel.run()
-    assert device.at_zero()
+    assert device.at_zero() and device.largest_step().max() <= MAX_SLEW_V_PER_S / 1000 + 1e-9
 
 
 def test_cancel_ends_at_zero_in_every_job():
@@ -121,7 +143,7 @@ def test_cancel_ends_at_zero_in_every_job():
     token = CancelToken()
     device = SpyDevice(config)
     panel = DevicePanel(
-        device, PanelSettings(0.05), on_frame=lambda f: f.index == 4 and token.cancel()
+        device, PanelSettings(0.05), lambda f: f.index == 4 and token.cancel(), paced=False
     )
     panel.set_level(1, 0.5)
     with pytest.raises(Cancelled):
@@ -138,7 +160,7 @@ def test_a_bug_in_a_listener_never_stops_the_panel_but_a_keyboard_interrupt_zero
             raise KeyboardInterrupt
         raise ValueError("a broken view")
 
-    panel = DevicePanel(device, PanelSettings(0.05), on_frame=broken)
+    panel = DevicePanel(device, PanelSettings(0.05), on_frame=broken, paced=False)
     with pytest.raises(KeyboardInterrupt):
         panel.run()
     assert panel.summary.frames == 2 and device.at_zero()
@@ -152,6 +174,7 @@ def test_bad_panel_settings_are_refused():
         PanelSettings(slew_v_per_s=0),
         PanelSettings(wave_amplitude_v=-1),
         PanelSettings(wave_frequency_hz=400),
+        PanelSettings(slew_v_per_s=5.0, wave_amplitude_v=0.5, wave_frequency_hz=2.0),
     ):
         with pytest.raises(SamplelabError):
             DevicePanel(device, bad)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from backend.errors import SamplelabError
-from backend.fanout import JobSpec, run_jobs, staged_folder
-from backend.fanout.staging import PREFIX
+from backend.fanout import JobSpec, run_jobs
+from backend.postprocess import STAGING_PREFIX as PREFIX
 from backend.postprocess import postprocess
 from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
 
@@ -99,27 +99,37 @@ def test_two_sources_that_would_share_a_folder_are_refused_before_anything_runs(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_failed_job_leaves_no_staging_and_a_retry_starts_clean(tmp_path):
-    out = tmp_path / "result"
-    with pytest.raises(RuntimeError), staged_folder(out, "t1") as stage:
-        (stage / "half.npz").write_bytes(b"partial")
-        raise RuntimeError("worker lost")
-    assert not out.exists() and no_staging_left(tmp_path)
-    # a lost attempt (a killed process runs no cleanup) left its folder: the retry clears it
-    (tmp_path / f"{PREFIX}result-t1").mkdir()
-    (tmp_path / f"{PREFIX}result-t1" / "stale.npz").write_bytes(b"stale")
-    with staged_folder(out, "t1") as stage:
-        (stage / "data.npz").write_bytes(b"whole")
-    assert [p.name for p in out.iterdir()] == ["data.npz"] and no_staging_left(tmp_path)
+def test_a_retried_job_starts_clean_and_the_last_sweep_removes_a_lost_attempt(
+    tmp_path, sources, reference
+):
+    """A killed worker runs no cleanup: its tagged staging folder stays until a retry or
+    the end of the run removes it."""
+    out = tmp_path / "out" / "rec0_postprocessed"
+    lost = out / f"{PREFIX}run-0"
+    lost.mkdir(parents=True)
+    (lost / "postprocessed_data.npz").write_bytes(b"half written")
+    postprocess(sources[0], out, figure=False, staging_tag="run-0")  # the retry
+    assert_same_outputs(out, reference / "rec0_postprocessed")
+    assert no_staging_left(tmp_path)
+    # a job lost for good: the driver's last sweep removes its folder and the empty output
+    empty = tmp_path / "gone"
+    (empty / f"{PREFIX}run-1").mkdir(parents=True)
+    from backend.postprocess_many import sweep_leftovers
+
+    sweep_leftovers([empty], ["run-1"], existed=[False])
+    assert not empty.exists()
 
 
-def test_an_existing_folder_receives_the_files_as_the_peer_writes_beside_io_dat(tmp_path):
-    out = tmp_path / "sampling"
-    out.mkdir()
-    (out / "IO.dat").write_text("kept\n")
-    with staged_folder(out, "t2") as stage:
-        (stage / "postprocessed_data.npz").write_bytes(b"new")
-    assert sorted(p.name for p in out.iterdir()) == ["IO.dat", "postprocessed_data.npz"]
+def test_an_existing_sampling_folder_receives_the_files_beside_io_dat(tmp_path, bspysmg_folder):
+    import shutil as sh
+
+    folder = tmp_path / "sampling"
+    sh.copytree(bspysmg_folder, folder)
+    for name in ("postprocessed_data.npz", "charging_signal.npz", "reference_batch.npz"):
+        (folder / name).unlink()
+    outcomes = postprocess_each([folder], None, OPTIONS)
+    assert outcomes[0].ok and outcomes[0].result["out_dir"] == str(folder)
+    assert (folder / "IO.dat").is_file() and (folder / "postprocessed_data.npz").is_file()
     assert no_staging_left(tmp_path)
 
 
@@ -209,7 +219,7 @@ def test_a_worker_killed_mid_job_still_ends_with_every_output_correct(tmp_path, 
         killed = None
         deadline = time.monotonic() + 60
         while killed is None and time.monotonic() < deadline:
-            if list(tmp_path.glob(f"{PREFIX}got-*")):
+            if list((tmp_path / "got").glob(f"{PREFIX}*")):
                 busy = [w for w, keys in client.processing().items() if keys]
                 if busy:
                     killed = pids[busy[0]]

@@ -6,17 +6,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from chartools import LIFECYCLE, SpyDevice
+from chartools import LIFECYCLE, SpyDevice, faulty
 from conftest import BSPYSMG_FIXTURES, small_config
-from guitools import click, make_window, settings_dir, show_page, type_into, window, write_config
+from guitools import (
+    click,
+    make_window,
+    settings_dir,
+    show_page,
+    type_into,
+    wait_for_dialog,
+    window,
+    write_config,
+)
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionSlider
 
 from app.pages.device.setup import DeviceRequest
 from backend.config import save_config
 from backend.recording import Recording
+from backend.safety import MAX_SLEW_V_PER_S
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
+
+STEP = MAX_SLEW_V_PER_S / 1000 + 1e-9  # the largest step a held session allows (V)
 
 
 @pytest.fixture
@@ -57,6 +69,11 @@ def test_an_iv_sweep_by_clicking_with_curves_as_they_come(qtbot, tmp_path, windo
     assert tool.grid.panels_with_data() == list(range(7))
     assert "Done; outputs at 0 V" in tool.controls.state.text()
     assert devices[-1].at_zero()
+    plots = list(tool.grid.plots)
+    click(qtbot, tool.controls.start_button)  # again on the same wiring: panels reused
+    assert tool.result is None and tool.grid.panels_with_data() == []
+    qtbot.waitUntil(lambda: tool.result is not None, timeout=20_000)
+    assert tool.grid.plots == plots and tool.grid.panels_with_data() == list(range(7))
     npz = Path(tool.result["iv_curves.npz"])
     assert npz.is_file() and npz.parent.parent == tmp_path / "results"
     curves = np.load(npz)
@@ -141,6 +158,12 @@ def slider_handle(slider) -> QPoint:
     return rect.center()
 
 
+def held_between_frames(device: SpyDevice, first: int) -> None:
+    """Every frame from `first` on starts where the one before ended: no return to 0 V."""
+    for before, after in zip(device.sent[first:], device.sent[first + 1 :]):
+        assert np.abs(after[:, 0] - before[:, -1]).max() <= STEP
+
+
 def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, window, devices):
     page = open_page(qtbot, window, tmp_path, write_config(tmp_path))
     page.tools.setCurrentWidget(page.live)
@@ -148,8 +171,11 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     tool = page.live
     levels = tool.levels
     assert len(levels.sliders) == 7 and levels.spins[5].maximum() == 0.3
+    type_into(qtbot, tool.slew.lineEdit(), "5")
+    qtbot.keyClick(tool.slew, Qt.Key.Key_Return)
     click(qtbot, tool.controls.start_button)
     qtbot.waitUntil(lambda: tool.busy and tool.panel is not None, timeout=10_000)
+    assert tool.panel.settings.slew_v_per_s == 5.0 and tool.panel.settings.frame_s == 0.1
 
     slider = levels.sliders[0]  # [-1.2, 0.6] V: drag the handle to the far right
     start = slider_handle(slider)
@@ -170,8 +196,20 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     assert levels.sliders[5].value() == -500
     qtbot.waitUntil(lambda: tool.panel.targets[5] == pytest.approx(-0.5), timeout=5_000)
     qtbot.waitUntil(lambda: tool.panel.levels[5] == pytest.approx(-0.5), timeout=10_000)
+    qtbot.waitUntil(lambda: tool.panel.levels[0] == pytest.approx(0.6), timeout=10_000)
     qtbot.waitUntil(lambda: "nA" in tool.readout.text(), timeout=5_000)
     qtbot.waitUntil(lambda: levels.reached[5].text() == "-0.500 V", timeout=5_000)
+
+    # the levels are held: frame after frame at 0.6 V and -0.5 V, never back to 0 V between
+    device = devices[-1]
+    reached = len(device.sent)
+    qtbot.waitUntil(lambda: len(device.sent) >= reached + 4, timeout=5_000)
+    held_between_frames(device, 0)
+    for frame in device.sent[reached:]:
+        assert (frame[0] == 0.6).all() and (frame[5] == -0.5).all()
+    assert not device.moves  # nothing but frames so far: no ramp to 0 V and back
+    buffer = tool.buffer
+    assert buffer.total >= 100 * len(device.sent[reached:])  # the current, read continuously
 
     click(qtbot, tool.record)
     qtbot.waitUntil(lambda: tool.panel.recording_path is not None, timeout=10_000)
@@ -179,24 +217,76 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     click(qtbot, tool.record)
     qtbot.waitUntil(lambda: tool.panel.recording_path is None, timeout=10_000)
 
-    device = devices[-1]
-    click(qtbot, tool.pause)  # pausing: 0 V, nothing sent until Resume
+    click(qtbot, tool.pause)  # pausing: ramped to 0 V, nothing sent until Resume
     qtbot.waitUntil(lambda: tool.panel.levels[5] == 0.0 and not device.output_voltages.any())
+    ramp = device.moves[-1]
+    assert ramp[0, 0] == pytest.approx(0.6, abs=STEP) and not ramp[:, -1].any()
     frames = len(device.sent)
     qtbot.wait(300)
     assert len(device.sent) == frames
     click(qtbot, tool.pause)
-    qtbot.waitUntil(lambda: len(device.sent) > frames, timeout=5_000)
+    qtbot.waitUntil(lambda: len(device.sent) > frames + 2, timeout=5_000)
+    held_between_frames(device, frames)
+    assert device.sent[frames][0, 0] == pytest.approx(0.005)  # slewing up from 0 V again
 
-    sent = np.concatenate([d.T for d in device.sent])
+    scope = device.scope()
     ranges = device.ranges
-    assert (sent >= ranges[:, 0] - 1e-9).all() and (sent <= ranges[:, 1] + 1e-9).all()
+    assert (scope >= ranges[:, :1] - 1e-9).all() and (scope <= ranges[:, 1:] + 1e-9).all()
 
-    show_page(qtbot, window, "sampling")  # leaving the page stops the panel: 0 V
+    show_page(qtbot, window, "sampling")  # leaving the page: ramped to 0 V, device closed
     qtbot.waitUntil(lambda: not tool.busy, timeout=10_000)
-    assert device.at_zero()
+    assert device.at_zero() and not device.moves[-1][:, -1].any()
+    assert device.largest_step().max() <= STEP
+    assert tool.controls.state.text() == "Stopped; outputs ramped to 0 V"
     (path,) = tool.recordings
     with Recording(path) as rec:
         assert rec.status == "complete" and rec.batches_done == rec.batches_planned >= 1
         assert rec.config.data_name == "device_panel"
     assert tool.open_button.isEnabled()
+
+
+def test_closing_the_window_while_live_ramps_the_held_levels_to_zero(
+    qtbot, tmp_path, make_window, devices, monkeypatch
+):
+    window = make_window()
+    page = open_page(qtbot, window, tmp_path, write_config(tmp_path))
+    page.tools.setCurrentWidget(page.live)
+    tool = page.live
+    spin = tool.levels.spins[1]  # [-1.2, 0.6] V
+    type_into(qtbot, spin.lineEdit(), "-0.8")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    type_into(qtbot, tool.slew.lineEdit(), "10")
+    qtbot.keyClick(tool.slew, Qt.Key.Key_Return)
+    click(qtbot, tool.controls.start_button)
+    qtbot.waitUntil(lambda: tool.busy and tool.panel is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: tool.panel.levels[1] == pytest.approx(-0.8), timeout=10_000)
+    device = devices[-1]
+    monkeypatch.setattr("app.dialogs.confirm", lambda *args: True)  # "Stop and close?" Yes
+    window.close()
+    assert not tool.busy and device.at_zero()
+    ramp = device.moves[-1]
+    assert ramp[1, 0] == pytest.approx(-0.8, abs=STEP) and not ramp[:, -1].any()
+    assert device.largest_step().max() <= STEP
+
+
+def test_a_device_error_while_live_ramps_down_and_says_so(qtbot, tmp_path, window, monkeypatch):
+    made: list[SpyDevice] = []
+
+    def make(request, config):
+        made.append(faulty(config, "timeout@8", realtime=True))
+        return made[-1]
+
+    monkeypatch.setattr(DeviceRequest, "make", make)
+    page = open_page(qtbot, window, tmp_path, write_config(tmp_path))
+    page.tools.setCurrentWidget(page.live)
+    tool = page.live
+    qtbot.mouseClick(tool.levels.sliders[3], Qt.MouseButton.LeftButton)  # a click on the track
+    assert tool.levels.spins[3].value() != 0.0
+    click(qtbot, tool.controls.start_button)
+    dialog = wait_for_dialog(qtbot)
+    assert "timed out" in dialog.message and "ramped to 0 V" in dialog.hint
+    qtbot.waitUntil(lambda: not tool.busy, timeout=10_000)
+    device = made[-1]
+    assert tool.controls.state.text() == "Failed; outputs ramped to 0 V"
+    assert device.at_zero() and device.moves and not device.moves[-1][:, -1].any()
+    assert device.largest_step().max() <= STEP

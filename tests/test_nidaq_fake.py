@@ -222,3 +222,35 @@ def test_an_aborted_generation_leaves_the_outputs_where_it_stopped(monkeypatch):
         ao.stop()
         assert ao.out_stream.total_samp_per_chan_generated == 3
     assert daq.levels == {"cDAQ1Mod3/ao0": 0.4}
+
+
+@pytest.mark.parametrize("idle", ["default", "zero", "set to keep", "not settable"])
+def test_a_finished_generation_holds_its_last_sample_unless_idle_is_zero(monkeypatch, idle):
+    import nidaqmx
+    from nidaqmx.constants import AOIdleOutputBehavior
+    from nidaqmx.stream_writers import AnalogMultiChannelWriter
+
+    daq = install_fake(monkeypatch)
+    module = daq.devices["cDAQ1Mod3"]
+    module.ao_idle = {"zero": AOIdleOutputBehavior.ZERO_VOLTS.value, "not settable": None,
+                      "set to keep": AOIdleOutputBehavior.ZERO_VOLTS.value}.get(
+        idle, module.ao_idle)  # fmt: skip
+    with nidaqmx.Task() as ao:
+        channel = ao.ao_channels.add_ao_voltage_chan("cDAQ1Mod3/ao0", min_val=-1.0, max_val=1.0)
+        keep = AOIdleOutputBehavior.MAINTAIN_EXISTING_VALUE
+        if idle == "set to keep":
+            channel.ao_idle_output_behavior = keep
+        if idle == "not settable":
+            with pytest.raises(DaqError) as refused:
+                channel.ao_idle_output_behavior = keep
+            assert refused.value.error_code == -200452
+        ao.timing.cfg_samp_clk_timing(1000, sample_mode=AcquisitionType.FINITE, samps_per_chan=3)
+        AnalogMultiChannelWriter(ao.out_stream).write_many_sample(np.array([[0.1, 0.2, 0.3]]))
+        ao.start()
+        ao.wait_until_done(timeout=1.0)
+        ao.stop()
+    dropped = idle == "zero"
+    assert daq.levels["cDAQ1Mod3/ao0"] == (0.0 if dropped else 0.3)
+    scope = [0.0, 0.1, 0.2, 0.3, 0.0] if dropped else [0.0, 0.1, 0.2, 0.3]
+    assert daq.scope_of("cDAQ1Mod3/ao0").tolist() == scope
+    assert daq.largest_step(["cDAQ1Mod3/ao0"]) == pytest.approx(0.3 if dropped else 0.1)

@@ -8,7 +8,8 @@ device-iv-*.png: the `dnpu-7x1-sawtooth` wiring swept on the simulated device.
 device-check-*.png: a short recording of the simulated device, postprocessed,
 checked on the same device shifted by 12 nA (so the verdict reads "drifted"),
 or unchanged (consistent). device-panel-*.png: the live panel with a few
-levels set and a small wave, paced like hardware.
+levels set and a small wave, paced like hardware: the levels slew up and are
+held, then one moves to a new level.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             window.grab().save(str(out / name))
             written.append(name)
             page.live.stop()
-            wait(lambda: not page.live.busy, 20)
+            wait(lambda: not page.tools_running(), 60)  # a finished job's worker too
     finally:
         page.shutdown(30)
         window._closing = True
@@ -166,12 +167,22 @@ def _panel(page, folder: Path, theme: str) -> None:
     live.amplitude.setValue(0.05)
     live.frequency.setValue(3.0)
     live.controls.start_button.click()
-    wait(lambda: live.busy and live.panel is not None, 20)
+    try:
+        wait(lambda: live.busy and live.panel is not None, 20)
+    except RuntimeError:
+        raise RuntimeError(
+            f"the live panel did not start: {live.controls.state.text()!r} "
+            f"{page.window().statusBar().currentMessage()!r}"
+        ) from None
     levels = np.array([0.4, -0.6, 0.0, -1.0, 0.2, -0.3, 0.25])
     live.levels.set_levels(levels)
     for k, v in enumerate(levels):
         live.panel.set_level(k, v)
-    pump(4.0)
+    pump(4.0)  # the levels slew there and are held
+    levels[3] = -0.4  # then one level moves: a ramp at the slew rate to a new held level
+    live.levels.set_levels(levels)
+    live.panel.set_level(3, levels[3])
+    pump(2.5)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,14 @@ class CurveGrid(pg.GraphicsLayoutWidget):
         """Empty panels with these titles under one heading: 'y_label against x_label'.
 
         The axes carry no labels of their own, so small panels keep room for data.
+        The same panels again are only emptied, not rebuilt: rebuilding removes
+        pyqtgraph items from the scene, and a repaint soon after can crash pyqtgraph
+        0.14 (seen as a segfault in GraphicsView.paintEvent after a second sweep).
         """
+        same = (list(titles), (x_label, y_label), columns or self.columns)
+        if self.plots and same == (self.titles, self._labels, self.columns):
+            self.clear_curves()
+            return
         self.clear()
         self.columns = columns or self.columns
         self.plots, self.titles, self._lines = [], list(titles), {}

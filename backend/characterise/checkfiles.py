@@ -25,7 +25,7 @@ import numpy as np
 from backend.characterise import figures
 from backend.characterise.consistency import ConsistencyResult
 from backend.errors import FileFormatError
-from backend.postprocess import _Staging
+from backend.postprocess import Staging
 
 RESULTS_NPZ = "consistency_results.npz"
 VERDICT_JSON = "consistency_verdict.json"
@@ -61,7 +61,7 @@ def write_consistency(
     if not len(result.deviation_chargeup):
         plots.remove("deviations_while_charging_up.png")
     names = (RESULTS_NPZ, VERDICT_JSON, *plots)
-    staging = _Staging(Path(out_dir), names)
+    staging = Staging(Path(out_dir), names)
     try:
         arrays = {
             "results": result.results,

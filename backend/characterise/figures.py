@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.characterise.ivconfig import DeviceGroup
-from backend.formats.figures import _figure, _save
+from backend.formats.figures import new_figure, save_png
 
 
 def iv_png(
@@ -28,7 +28,7 @@ def iv_png(
     ]
     cols = min(4, max(len(g.electrodes) for g in groups))
     rows_per = [-(-len(g.electrodes) // cols) for g in groups]
-    fig = _figure(3.0 * cols, 2.5 * sum(rows_per) + 0.4 * len(groups))
+    fig = new_figure(3.0 * cols, 2.5 * sum(rows_per) + 0.4 * len(groups))
     grid = fig.add_gridspec(sum(rows_per), cols)
     row = 0
     for group, n_rows in zip(groups, rows_per):
@@ -47,14 +47,14 @@ def iv_png(
                 ax.legend(fontsize=6)
         row += n_rows
     fig.suptitle("I-V curves")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def first_batch_png(
     stored: np.ndarray, measured: np.ndarray, path: str | os.PathLike, model: np.ndarray | None
 ) -> Path:
     """The first charging batch: the stored output against the one measured now."""
-    fig = _figure(6.4, 4.8)
+    fig = new_figure(6.4, 4.8)
     ax = fig.add_subplot()
     ax.plot(stored, label="Original output", alpha=0.6)
     ax.plot(measured, label="Measured output", alpha=0.6)
@@ -64,13 +64,13 @@ def first_batch_png(
     ax.set_xlabel("Time points")
     ax.set_ylabel("Output (nA)")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def consistency_png(results: np.ndarray, reference: np.ndarray, path: str | os.PathLike) -> Path:
     """The reference against the mean +- std over repetitions."""
     mean, std = results.mean(axis=0), results.std(axis=0)
-    fig = _figure(8.0, 4.8)
+    fig = new_figure(8.0, 4.8)
     ax = fig.add_subplot()
     ax.plot(reference, "r", label="reference signal", alpha=0.5)
     ax.plot(mean, "k", label="mean over repetitions", alpha=0.5)
@@ -80,24 +80,24 @@ def consistency_png(results: np.ndarray, reference: np.ndarray, path: str | os.P
     ax.set_xlabel("Time points")
     ax.set_ylabel("Output (nA)")
     _dedup_legend(ax)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def difference_png(results: np.ndarray, reference: np.ndarray, path: str | os.PathLike) -> Path:
     """Histogram of |mean - reference| per point: where the device answers differently."""
     diff = np.abs(results.mean(axis=0) - reference).reshape(-1)
-    fig = _figure(6.4, 4.8)
+    fig = new_figure(6.4, 4.8)
     ax = fig.add_subplot()
     ax.hist(diff, bins=50)
     ax.set_title("|mean - reference| per point (nA)")
     ax.set_xlabel("Deviation (nA)")
     ax.set_ylabel("Counts")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def deviations_png(deviations: np.ndarray, path: str | os.PathLike, limit: float | None) -> Path:
     """Histogram of the RMSE of each repetition against the reference, with the limit."""
-    fig = _figure(6.4, 4.8)
+    fig = new_figure(6.4, 4.8)
     ax = fig.add_subplot()
     ax.hist(deviations, bins=max(5, min(30, len(deviations))), alpha=0.7)
     if limit is not None:
@@ -106,14 +106,14 @@ def deviations_png(deviations: np.ndarray, path: str | os.PathLike, limit: float
     ax.set_title("RMSE deviations from the reference signal (nA)")
     ax.set_xlabel("RMSE (nA)")
     ax.set_ylabel("Repetitions")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def chargeup_png(
     deviation_chargeup: np.ndarray, path: str | os.PathLike, model: np.ndarray | None = None
 ) -> Path:
     """RMSE of each charging batch against the stored one: does the device settle?"""
-    fig = _figure(6.4, 4.8)
+    fig = new_figure(6.4, 4.8)
     ax = fig.add_subplot()
     ax.plot(np.arange(1, len(deviation_chargeup) + 1), deviation_chargeup, "o-", label="Device")
     if model is not None:
@@ -122,7 +122,7 @@ def chargeup_png(
     ax.set_title("RMSE deviations (nA) while charging up")
     ax.set_xlabel("Charging batch")
     ax.set_ylabel("RMSE (nA)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _dedup_legend(ax) -> None:

@@ -30,8 +30,8 @@ from backend.characterise.ivconfig import DeviceGroup, SweepSettings
 from backend.config import SamplingConfig
 from backend.errors import FileFormatError
 from backend.formats.hdf5files import hdf5_format
-from backend.postprocess import _Staging
-from backend.recording import _provenance
+from backend.postprocess import Staging
+from backend.recording import provenance
 
 IV_FORMAT = "samplelab-iv"
 IV_FORMAT_VERSION = 1
@@ -86,7 +86,7 @@ def _arrays(curves: IVCurves) -> dict[str, np.ndarray]:
 
 def write_iv(curves: IVCurves, out_dir: str | os.PathLike, config: SamplingConfig) -> dict:
     """Write the npz, HDF5 and PNG of `curves` into `out_dir`; returns name -> path."""
-    staging = _Staging(Path(out_dir), IV_NAMES)
+    staging = Staging(Path(out_dir), IV_NAMES)
     try:
         arrays = _arrays(curves)
         np.savez(staging.dir / IV_NPZ, **arrays)
@@ -105,7 +105,7 @@ def write_iv(curves: IVCurves, out_dir: str | os.PathLike, config: SamplingConfi
                     "settings_json": json.dumps(
                         {"points": settings.points, "up": settings.up, "shape": settings.shape}
                     ),
-                    "provenance_json": json.dumps(_provenance()),
+                    "provenance_json": json.dumps(provenance()),
                 }
             )
         iv_png(

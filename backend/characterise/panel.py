@@ -1,18 +1,19 @@
 """The live device panel: DC levels (or a small wave) per electrode, read back continuously.
 
-The panel drives the device frame by frame, and every frame is an ordinary
-sampling batch: the sampler's ramp from 0 V, the batch part, the ramp back to
-0 V, checked by the sampling safety check inside `Device.sample`. In the
-batch part each electrode moves from its last level towards the level the
-user asked for, at most `slew_v_per_s` (so a slider jump becomes a gentle
-ramp over a few frames), and holds it; an optional small sine rides on the
-level, shrunk near the ends of the range so that no sample can leave it. A
-level asked for outside an electrode's range is clamped to the range.
+The panel drives the device in a held session (`backend.devices.held`): frame
+after frame (0.1 s by default) continues from the level the outputs hold, so
+an electrode set to 0.4 V stays at 0.4 V while its current is read, without
+returning to 0 V in between. What each frame sends comes from `PanelSignal`
+(`panelwave`): levels moved towards the levels asked for at the slew rate, an
+optional small sine on them, every sample inside its electrode's range and no
+step above the held session's bound; the session and the device check every
+frame again before a driver sees it.
 
-Between frames, on pause, cancel, error or exit the outputs are at 0 V: the
-frame in flight ends there by construction, and `driven` sets 0 V and closes
-the device when the run ends. Nothing is written unless `record()` is asked
-for; the recorded frames then form an ordinary recording (one batch per
+The session starts from 0 V and always ends there, ramped: on stop, cancel,
+error, Ctrl+C, exit and `pause()` the outputs move to 0 V at the slew rate
+(never slower than the config's own ramps), and the device itself ramps down
+from wherever a failed frame stopped. Nothing is written unless `record()` is
+asked for; the recorded frames then form an ordinary recording (one batch per
 frame), which is closed with its batch count as the planned count, so it is
 never offered for resuming (its inputs are not a config's waves).
 """
@@ -33,52 +34,25 @@ import h5py
 import numpy as np
 
 from backend.characterise.device import driven
-from backend.config import GLOBAL_VOLTAGE_LIMIT, SamplingConfig
+from backend.characterise.panelwave import PanelSettings, PanelSignal
+from backend.config import SamplingConfig
 from backend.devices import Device
+from backend.devices.held import HeldOutputs
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
 from backend.recording import RecordingWriter, default_recording_path
-from backend.waves import RampedBatch, ramped, wave_time
+from backend.safety import MAX_SLEW_V_PER_S
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FRAME_S = 0.2
-DEFAULT_SLEW_V_PER_S = 1.0
-#: No setting may move a level faster than this (V/s).
-MAX_SLEW_V_PER_S = 10.0
-#: The wave's frequency must stay well below the DAC rate: at most fs / this.
-MIN_POINTS_PER_PERIOD = 10
 PANEL_DATA_NAME = "device_panel"
 #: Planned batches of a panel recording while it is written (set to the real count at the end).
 _OPEN_ENDED_BATCHES = 10**9
 
 
 @dataclass(frozen=True)
-class PanelSettings:
-    """Frame length (batch part, s), level slew rate (V/s), wave amplitude (V) and frequency."""
-
-    frame_s: float = DEFAULT_FRAME_S
-    slew_v_per_s: float = DEFAULT_SLEW_V_PER_S
-    wave_amplitude_v: float = 0.0
-    wave_frequency_hz: float = 1.0
-
-    def problems(self, fs: float) -> list[str]:
-        out = []
-        if not (math.isfinite(self.frame_s) and round(self.frame_s * fs) >= 2):
-            out.append(f"frame of {self.frame_s} s: needs at least 2 points at {fs:g} Hz")
-        if not (math.isfinite(self.slew_v_per_s) and 0 < self.slew_v_per_s <= MAX_SLEW_V_PER_S):
-            out.append(f"slew rate {self.slew_v_per_s} V/s: give 0 < rate <= {MAX_SLEW_V_PER_S}")
-        if not (math.isfinite(self.wave_amplitude_v) and self.wave_amplitude_v >= 0):
-            out.append(f"wave amplitude {self.wave_amplitude_v} V: give a number >= 0")
-        f = self.wave_frequency_hz
-        if not (math.isfinite(f) and 0 < f <= fs / MIN_POINTS_PER_PERIOD):
-            out.append(f"wave frequency {f} Hz: give 0 < f <= {fs / MIN_POINTS_PER_PERIOD:g} Hz")
-        return out
-
-
-@dataclass(frozen=True)
 class PanelFrame:
-    """One frame as measured: the batch part's inputs (V) and outputs (nA)."""
+    """One frame as measured: its inputs (V) and outputs (nA), all of it read back."""
 
     index: int
     t0: float
@@ -94,57 +68,32 @@ class PanelSummary:
     recordings: list[str] = field(default_factory=list)
 
 
-def safe_ranges(ranges: np.ndarray) -> np.ndarray:
-    """Electrode ranges cut to the global activation limit."""
-    ranges = np.asarray(ranges, dtype=float)
-    lo = np.maximum(ranges[:, 0], -GLOBAL_VOLTAGE_LIMIT)
-    hi = np.minimum(ranges[:, 1], GLOBAL_VOLTAGE_LIMIT)
-    return np.stack([lo, hi], axis=1)
-
-
-def frame_inputs(
-    start: np.ndarray,
-    targets: np.ndarray,
-    ranges: np.ndarray,
-    t: np.ndarray,
-    fs: float,
-    settings: PanelSettings,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs (n, points), levels at the end): levels slewed towards targets, plus the wave.
-
-    `start` and `targets` must lie inside `ranges`; then so does every sample.
-    """
-    steps = settings.slew_v_per_s / fs * np.arange(1, len(t) + 1)
-    path = start[:, None] + np.clip((targets - start)[:, None], -steps, steps)
-    levels = path[:, -1].copy()
-    if settings.wave_amplitude_v > 0:
-        lo, hi = ranges[:, :1], ranges[:, 1:]
-        room = np.clip(np.minimum(path - lo, hi - path), 0.0, settings.wave_amplitude_v)
-        n = len(start)
-        phase = 2 * np.pi * np.arange(n)[:, None] / max(n, 1)
-        path = path + room * np.sin(2 * np.pi * settings.wave_frequency_hz * t + phase)
-    return np.clip(path, ranges[:, :1], ranges[:, 1:]), levels
-
-
 class DevicePanel:
-    """Live levels on a device; setters are thread-safe, `run` belongs to one worker thread."""
+    """Live levels on a device; setters are thread-safe, `run` belongs to one worker thread.
+
+    `paced` (default) keeps frames to their real duration on devices that run
+    faster (a simulated device without real-time pacing), so the live view runs in
+    real time.
+    """
 
     def __init__(
         self,
         device: Device,
         settings: PanelSettings | None = None,
         on_frame: Callable[[PanelFrame], None] | None = None,
+        paced: bool = True,
     ) -> None:
         self.device = device
         self.config: SamplingConfig = device.config
         self.fs = float(self.config.fs)
-        self.ranges = safe_ranges(device.ranges)
         self.on_frame = on_frame
+        self.paced = paced
+        self.signal = PanelSignal(device.ranges, self.fs, MAX_SLEW_V_PER_S)
+        self.ranges = self.signal.ranges
         self._lock = threading.Lock()
         self._settings = self._checked(settings or PanelSettings())
-        n = device.n_inputs
-        self._targets = np.zeros(n)
-        self._levels = np.zeros(n)
+        self._targets = np.zeros(device.n_inputs)
+        self._levels = np.zeros(device.n_inputs)
         self._running = threading.Event()
         self._running.set()
         self._record_to: Path | None = None
@@ -153,6 +102,7 @@ class DevicePanel:
         self._recorded = 0
         self.frames = 0
         self.summary = PanelSummary()
+        self.held: HeldOutputs | None = None
 
     # --- settings (any thread) ----------------------------------------------------------
     def _checked(self, settings: PanelSettings) -> PanelSettings:
@@ -199,12 +149,13 @@ class DevicePanel:
 
     @property
     def levels(self) -> np.ndarray:
-        """The levels the electrodes reached at the end of the last frame."""
+        """The DC levels the electrodes reached at the end of the last frame."""
         with self._lock:
             return self._levels.copy()
 
     def pause(self) -> None:
-        """After the frame in flight: outputs at 0 V until `resume` (levels restart at 0 V)."""
+        """After the frame in flight: outputs ramped to 0 V until `resume` (levels restart
+        from 0 V)."""
         self._running.clear()
 
     def resume(self) -> None:
@@ -233,25 +184,34 @@ class DevicePanel:
         return str(writer.path) if writer is not None else None
 
     # --- the run (one worker thread) --------------------------------------------------------
-    def run(self, progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> None:
-        """Frames until cancelled (raises Cancelled); 0 V and closed however it ends.
-
-        `summary` tells how many frames ran and which recordings were written.
-        """
+    def run(
+        self,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+        max_frames: int | None = None,
+    ) -> PanelSummary:
+        """Frames until cancelled (raises Cancelled) or `max_frames` ran; 0 V, ramped, and
+        the device closed however it ends."""
         control = JobControl.of(progress, cancel)
         summary = self.summary = PanelSummary()
         status, message = "complete", ""
         try:
-            with driven(self.device):
-                while True:
-                    control.check()
-                    if not self._running.is_set():
-                        self._hold_zero(cancel)
-                        continue
-                    self._recording_requests(summary)
-                    self.step()
-                    summary.frames += 1
-                    control.report("live", summary.frames, 0)
+            with driven(self.device), HeldOutputs(self.device, MAX_SLEW_V_PER_S) as held:
+                self.held = held
+                try:
+                    while max_frames is None or summary.frames < max_frames:
+                        control.check()
+                        if not self._running.is_set():
+                            self._hold_zero(held, cancel)
+                            continue
+                        self._recording_requests(summary)
+                        began = time.monotonic()
+                        self._step(held)
+                        summary.frames += 1
+                        control.report("live", summary.frames, 0)
+                        self._pace(began, cancel)
+                finally:
+                    self._to_zero(held)
         except Cancelled:
             status = "cancelled"
             raise
@@ -259,42 +219,68 @@ class DevicePanel:
             status, message = "failed", str(exc) or type(exc).__name__
             raise
         finally:
+            self.held = None
             self._close_recording("complete" if status == "cancelled" else status, message)
+        return summary
 
-    def _hold_zero(self, cancel: CancelToken | None) -> None:
-        """Paused: 0 V now, levels restart from 0 V; wait for resume or cancel."""
-        self.device.set_zero()
-        with self._lock:
-            self._levels[:] = 0.0
+    def end_slew(self) -> float:
+        """How fast the outputs go to 0 V: the slew rate, but never slower than the config's
+        own ramps (from the level held now), and never above the held session's bound."""
+        level = float(np.max(np.abs(self.signal.output), initial=0.0))
+        ramp = level / self.config.input_data.ramp_time
+        return min(max(self.settings.slew_v_per_s, ramp), MAX_SLEW_V_PER_S)
+
+    def _to_zero(self, held: HeldOutputs) -> None:
+        """Ramp to 0 V at `end_slew`; if that fails the session and device ramp at their pace."""
+        try:
+            held.to_zero(self.end_slew())
+        except Exception as exc:
+            log.error("could not ramp the panel's outputs to 0 V: %s", exc)
+        finally:
+            self.signal.reset()
+            with self._lock:
+                self._levels = np.zeros_like(self._levels)
+
+    def _hold_zero(self, held: HeldOutputs, cancel: CancelToken | None) -> None:
+        """Paused: ramp to 0 V now, levels restart from 0 V; wait for resume or cancel."""
+        self._to_zero(held)
+        self.device.set_zero()  # every configured output, as a sampling pause does
         while not self._running.wait(0.05):
             if cancel is not None and cancel.cancelled:
                 return
 
-    def step(self) -> PanelFrame:
-        """Measure one frame on the (open) device and publish it."""
+    def _pace(self, began: float, cancel: CancelToken | None) -> None:
+        if not self.paced:
+            return
+        remaining = round(self.settings.frame_s * self.fs) / self.fs - (time.monotonic() - began)
+        if remaining > 0:
+            if cancel is not None:
+                cancel.wait(remaining)
+            else:
+                time.sleep(remaining)
+
+    def _step(self, held: HeldOutputs) -> PanelFrame:
+        """Measure one frame in the held session and publish it."""
         with self._lock:
-            settings, start, targets = self._settings, self._levels.copy(), self._targets.copy()
-        bp = round(settings.frame_s * self.fs)
-        t = wave_time(self.frames, bp, self.fs)
-        x, levels = frame_inputs(start, targets, self.ranges, t, self.fs, settings)
-        data = ramped(x, self.config.ramp_points)
-        batch = RampedBatch(
-            self.frames, data, self.config.ramp_points, bp, np.zeros(len(x)), float(t[0])
-        )
+            settings, targets = self._settings, self._targets.copy()
+        points = round(settings.frame_s * self.fs)
+        self.signal.output = held.level  # the frame starts where the outputs are
+        data = self.signal.next(targets, settings, points)
+        t0 = self.frames * points / self.fs
         wall, began = time.time(), time.monotonic()
-        outputs = self.device.sample(batch)
+        outputs = held.frame(data, self.frames, t0)
+        levels = self.signal.level.copy()
         with self._lock:
             self._levels = levels
+        inputs = data.T
         writer = self._writer
         if writer is not None:
             writer.append(
-                self._recorded, batch.inputs, outputs, batch.phases, batch.t0, wall,
+                self._recorded, inputs, outputs, np.zeros(len(data)), t0, wall,
                 time.monotonic() - began,
             )  # fmt: skip
             self._recorded += 1
-        frame = PanelFrame(
-            self.frames, batch.t0, batch.inputs, outputs, levels, self.recording_path
-        )
+        frame = PanelFrame(self.frames, t0, inputs, outputs, levels, self.recording_path)
         self.frames += 1
         if self.on_frame is not None:
             try:

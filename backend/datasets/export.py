@@ -164,7 +164,7 @@ def export_dataset(
     readers = [open_reader(s, trust_pickle=trust_pickle) for s in sources]
     try:
         configs = [source_config(r, trust_pickle) for r in readers]
-        n_in = _check_sources(readers, configs)
+        n_in = check_sources(readers, configs)
         clips = [source_clipping(c) for c in configs]
         mixed = clipping_mix([r.path for r in readers], clips)
         if mixed and not mix_clipping:
@@ -223,7 +223,7 @@ def export_dataset(
             r.close()
 
 
-def _check_sources(readers: list[Reader], configs: list[dict]) -> int:
+def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     """Number of input channels; every source must match the first."""
     from backend.formats.bspysmg import config_facts
 

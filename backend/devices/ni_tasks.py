@@ -1,9 +1,15 @@
-"""NI-DAQmx tasks built from an `NIPlan`: the batch pair, the 0 V write, the ramp down.
+"""NI-DAQmx tasks built from an `NIPlan`: the batch pair, the 0 V write, ramps.
 
 Every write to an AO task goes through `write_checked`, which repeats the safety
 check right before the driver call, so no refactor can put an unchecked sample
 on a device. Tasks are closed on every way out; closing logs, never masks, the
 error already on its way.
+
+Timed AO channels are asked to keep their last value when no generation runs
+(`ao_idle_output_behavior`): a finite task then holds its last sample once it
+is done, which held levels rely on, and a ramp down after an aborted batch
+starts where the outputs really are. Modules without the property hold their
+last value anyway.
 """
 
 from __future__ import annotations
@@ -30,9 +36,18 @@ from backend.devices.ni_plan import (
     start_trigger_terminal,
 )
 from backend.errors import DeviceError, DriverNotFoundError, SafetyError, SampleClockError
-from backend.safety import check_batch, check_levels
+from backend.safety import check_batch, check_held, check_levels
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HeldStart:
+    """What a held write continues from: the electrodes' level now (V) and the bound."""
+
+    level: np.ndarray  # (n_electrodes,) the first rows of the AO task
+    slew_v_per_s: float
+    fs: float
 
 
 def write_checked(
@@ -42,12 +57,25 @@ def write_checked(
     names: tuple[str, ...],
     timeout: float,
     from_level: bool = False,
+    held: HeldStart | None = None,
 ) -> None:
     """The only path from samples to an AO task: check every sample, then write.
 
-    A batch must start and end at 0 V; a ramp down (`from_level`) must end there.
+    A batch must start and end at 0 V; a ramp down (`from_level`) must end there;
+    a held frame or ramp (`held`) must continue from the electrodes' level within
+    the slew bound, and any row after the electrodes (the sync output) must start
+    and end at 0 V.
     """
-    if from_level:
+    if held is not None:
+        n = len(held.level)
+        check_levels(data, ranges, GLOBAL_VOLTAGE_LIMIT, names)
+        check_held(
+            data[:n], ranges[:n], held.level, held.slew_v_per_s, held.fs,
+            GLOBAL_VOLTAGE_LIMIT, names[:n],
+        )  # fmt: skip
+        if np.any(data[n:, 0] != 0.0) or np.any(data[n:, -1] != 0.0):
+            raise SafetyError("refused a held frame whose sync output does not rest at 0 V")
+    elif from_level:
         check_levels(data, ranges, GLOBAL_VOLTAGE_LIMIT, names)
         if np.any(data[:, -1] != 0.0):
             raise SafetyError("refused a ramp down that does not end at 0 V")
@@ -78,21 +106,29 @@ class BatchTasks:
     timeout: float  # seconds for one write, read or wait
     rates: tuple[float, float] = (0.0, 0.0)  # sample clocks read back after commit (Hz)
 
-    def stop_failed(self) -> np.ndarray | None:
-        """Stop a batch cut short; the AO level it left per channel (V), None if unknown."""
+    def stop_failed(
+        self, before: np.ndarray | None = None, started: bool = True
+    ) -> np.ndarray | None:
+        """Stop a run cut short; the AO level it left per channel (V), None if unknown.
+
+        `before` is the level the outputs held before its first sample (0 V for a batch);
+        `started` False: the AO task of this run never started, so they are still there.
+        """
         for task in (self.ai, self.ao):
             try:
                 task.stop()
             except Exception as exc:
                 log.warning("could not stop an NI-DAQmx task after a failed batch: %s", exc)
+        if not started:
+            return np.zeros(len(self.write_buffer)) if before is None else before.copy()
         try:
             generated = int(self.ao.out_stream.total_samp_per_chan_generated)
         except Exception as exc:
             log.warning("cannot tell where the outputs stopped: %s", exc)
             return None
-        if generated <= 0 or generated >= self.write_buffer.shape[1]:
-            return np.zeros(self.write_buffer.shape[0])  # before the first, or after the last 0 V
-        return self.write_buffer[:, generated - 1].copy()
+        if generated <= 0:
+            return np.zeros(len(self.write_buffer)) if before is None else before.copy()
+        return self.write_buffer[:, min(generated, self.write_buffer.shape[1]) - 1].copy()
 
     def close(self) -> None:
         """Stop and clear both tasks; log (not raise) what fails: we may be unwinding."""
@@ -104,9 +140,27 @@ class BatchTasks:
                     log.warning("NI-DAQmx task %s failed while closing: %s", step.__name__, exc)
 
 
-def _add_ao(task: Any, channels: tuple[ChannelPlan, ...]) -> None:
+def _add_ao(task: Any, channels: tuple[ChannelPlan, ...], ni: ModuleType | None = None) -> None:
+    """The AO channels; with `ni` (a timed task) each keeps its last value when idle."""
     for c in channels:
-        task.ao_channels.add_ao_voltage_chan(c.name, min_val=c.min_v, max_val=c.max_v)
+        channel = task.ao_channels.add_ao_voltage_chan(c.name, min_val=c.min_v, max_val=c.max_v)
+        if ni is not None:
+            _keep_last_value(ni, channel)
+
+
+#: What DAQmx answers when a module has no idle-output-behaviour setting.
+_NOT_SETTABLE = ("ATTRIBUTE_NOT_SUPPORTED_IN_TASK_CONTEXT", "ATTRIBUTE_NOT_SUPPORTED_UNLESS_HWTSP")
+
+
+def _keep_last_value(ni: ModuleType, channel: Any) -> None:
+    """Ask an AO channel to hold its last sample while no generation runs (not 0 V)."""
+    try:
+        channel.ao_idle_output_behavior = ni.constants.AOIdleOutputBehavior.MAINTAIN_EXISTING_VALUE
+    except ni.errors.DaqError as exc:
+        codes = {getattr(ni.error_codes.DAQmxErrors, n).value for n in _NOT_SETTABLE}
+        if exc.error_code not in codes:
+            raise
+        log.debug("%s has no idle output setting; it holds its last value", channel.name)
 
 
 def _add_ai(task: Any, channels: tuple[ChannelPlan, ...]) -> None:
@@ -128,7 +182,7 @@ def create_batch_tasks(ni: ModuleType, plan: NIPlan, points: int, margin_s: floa
         with translated("setting up the NI-DAQmx tasks"):
             ao = ni.Task()
             created.append(ao)
-            _add_ao(ao, plan.activation.channels)
+            _add_ao(ao, plan.activation.channels, ni)
             ao.timing.cfg_samp_clk_timing(
                 plan.activation.rate_hz, sample_mode=finite, samps_per_chan=write_points
             )
@@ -201,16 +255,37 @@ def ramp_outputs_down(
     """
     points = max(2, int(ramp_points))
     data = np.ascontiguousarray(np.asarray(level, dtype=float)[:, None] * np.linspace(1, 0, points))
+    generate_checked(ni, channels, data, ranges, rate_hz, margin_s, from_level=True)
+
+
+def generate_checked(
+    ni: ModuleType,
+    channels: tuple[ChannelPlan, ...],
+    data: np.ndarray,
+    ranges: np.ndarray,
+    rate_hz: float,
+    margin_s: float,
+    from_level: bool = False,
+    held: HeldStart | None = None,
+) -> None:
+    """One finite generation of `data` (channels, points) on a fresh task, nothing read.
+
+    A ramp: down after a cut-short batch (`from_level`) or between held levels
+    (`held`); written through `write_checked` with that rule. The channels keep
+    the last sample afterwards.
+    """
+    points = data.shape[1]
     names = tuple(c.name for c in channels)
     timeout = batch_timeout_s(points, rate_hz, margin_s)
     finite = ni.constants.AcquisitionType.FINITE
-    with translated("ramping the outputs down to 0 V"):
+    what = "ramping the outputs down to 0 V" if from_level else "ramping the held outputs"
+    with translated(what):
         task = ni.Task()
         try:
-            _add_ao(task, channels)
+            _add_ao(task, channels, ni)
             task.timing.cfg_samp_clk_timing(rate_hz, sample_mode=finite, samps_per_chan=points)
             writer = ni.stream_writers.AnalogMultiChannelWriter(task.out_stream)
-            write_checked(writer, data, ranges, names, timeout, from_level=True)
+            write_checked(writer, data, ranges, names, timeout, from_level, held)
             task.start()
             task.wait_until_done(timeout=timeout)
             task.stop()

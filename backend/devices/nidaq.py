@@ -18,6 +18,12 @@ Opening commits both tasks (routes resolved, channels reserved) and refuses
 sample clocks the hardware coerced away from the config. A batch cut short is
 ramped down from where its outputs stopped; every configured AO channel,
 masked ones included, goes to 0 V on pause, stop, error and exit.
+
+Held frames (`backend.devices.held`) run on the same task pair: the AO task
+starts at the level the outputs hold (the lead-in of `cdaq_to_nidaq` too) and
+its channels keep the frame's last sample once it is done. Ramps between held
+levels run on a fresh AO task, nothing read. A held frame whose sync spike is
+missed is ramped back to where it started before it runs again.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 
 from backend.config import SamplingConfig
 from backend.devices.base import Device
+from backend.devices.held import HeldFrame, slewed_ramp
 from backend.devices.ni_driver import (
     DEFAULT_TIMEOUT_MARGIN_S,
     driver_version,
@@ -43,12 +50,15 @@ from backend.devices.ni_plan import (
 from backend.devices.ni_sync import SyncStats, averaged, cut_and_average, find_sync_edge
 from backend.devices.ni_tasks import (
     BatchTasks,
+    HeldStart,
     create_batch_tasks,
+    generate_checked,
     ramp_outputs_down,
     write_checked,
     zero_outputs,
 )
 from backend.errors import DeviceError, SafetyError
+from backend.safety import MAX_SLEW_V_PER_S
 from backend.waves import RampedBatch
 
 log = logging.getLogger(__name__)
@@ -58,6 +68,7 @@ class NIDevice(Device):
     """A DNPU wired to NI-DAQmx hardware as a bspysmg config describes it."""
 
     kind = "nidaq"
+    holds_levels = True
 
     def __init__(
         self,
@@ -99,6 +110,9 @@ class NIDevice(Device):
         self.rates: tuple[float, float] | None = None  # read back when the tasks commit
         self.ramps_down = 0  # batches cut short and ramped down
         self._tasks: BatchTasks | None = None
+        self._stopped: np.ndarray | None = None  # where the last cut-short held run stopped
+        self._run_from: np.ndarray | None = None  # AO levels before the held run in flight
+        self._ao_started = False  # whether that run's AO task started
 
     def _check_sync_channels(self) -> None:
         """Config validation refuses this first; a hand-built config still cannot pass."""
@@ -156,7 +170,7 @@ class NIDevice(Device):
     def _close(self) -> None:
         self._release_tasks()
 
-    def set_zero(self) -> None:
+    def _set_zero(self) -> None:
         """0 V on every configured AO channel (masked and sync too); works after a failure."""
         self._release_tasks()  # batch tasks hold (reserve) their channels
         self.last_zero = ()
@@ -176,6 +190,71 @@ class NIDevice(Device):
             self._abandon(tasks)
             raise
         return volts[:, batch.batch_slice].T * self.gain
+
+    # --- held levels -------------------------------------------------------------------
+    def _held_start(self, level: np.ndarray) -> HeldStart:
+        return HeldStart(level.copy(), self.held_slew or MAX_SLEW_V_PER_S, float(self.fs))
+
+    def _all_rows(self, electrodes: np.ndarray) -> np.ndarray:
+        """Electrode rows (n, ...) plus the sync output's row at 0 V, as the AO task has them."""
+        out = np.zeros((len(self.ao_names), *electrodes.shape[1:]))
+        out[: len(electrodes)] = electrodes
+        return out
+
+    def _sample_held(self, frame: HeldFrame) -> np.ndarray:
+        data = np.asarray(frame.data, dtype=np.float64)
+        start = self.held.copy()
+        tasks = self._tasks_for(data.shape[1])
+        self._stopped, self._run_from, self._ao_started = None, self._all_rows(start), False
+        try:
+            with translated(f"reading held frame {frame.index}"):
+                if self.sync:
+                    volts = self._synchronised_readout(tasks, data, frame.index, start)
+                else:
+                    volts = self._triggered_readout(tasks, data, self._held_start(start))
+        except BaseException:
+            self._stopped = tasks.stop_failed(self._run_from, self._ao_started)
+            self._release_tasks()  # a failed task is not reused; the ramp needs its channels
+            raise
+        return volts.T * self.gain
+
+    def _move(self, data: np.ndarray) -> None:
+        """A ramp between held levels on a fresh AO task (the batch tasks reserve the lines)."""
+        self._release_tasks()
+        self._stopped = None
+        generate_checked(
+            self._ni,
+            self.plan.activation.channels,
+            self._all_rows(data),
+            self.write_ranges,
+            self.fs,
+            self.timeout_margin_s,
+            held=self._held_start(self.held),
+        )
+
+    def _stopped_level(self, data: np.ndarray) -> np.ndarray | None:
+        return None if self._stopped is None else self._stopped[: self.n_inputs]
+
+    def _ramp_back(self, tasks: BatchTasks, level: np.ndarray, start: np.ndarray) -> None:
+        """AO only, on the frame's own task: from `level` back to `start`, then held there.
+
+        The frame went from `start` to `level` within the slew bound, so the way back
+        fits into the task's length at that bound.
+        """
+        self._run_from, self._ao_started = self._all_rows(level), False  # where they are now
+        rule = self._held_start(level)
+        ramp = slewed_ramp(level, start, rule.slew_v_per_s, rule.fs)
+        buffer = tasks.write_buffer
+        buffer[...] = 0.0
+        buffer[: len(start)] = start[:, None]
+        buffer[: len(start), : ramp.shape[1]] = ramp
+        write_checked(tasks.writer, buffer, self.write_ranges, self.ao_names, tasks.timeout,
+                      held=rule)  # fmt: skip
+        tasks.ao.start()
+        self._ao_started = True
+        tasks.ao.wait_until_done(timeout=tasks.timeout)
+        tasks.ao.stop()
+        self._run_from = self._all_rows(start)
 
     def _abandon(self, tasks: BatchTasks) -> None:
         """A failed batch: stop, note where the outputs stopped, clear, ramp down from there."""
@@ -198,24 +277,34 @@ class NIDevice(Device):
             log.error("could not ramp the outputs down after a failed batch: %s", exc)
 
     # --- one batch -------------------------------------------------------------------
-    def _triggered_readout(self, tasks: BatchTasks, data: np.ndarray) -> np.ndarray:
+    def _triggered_readout(
+        self, tasks: BatchTasks, data: np.ndarray, held: HeldStart | None = None
+    ) -> np.ndarray:
         """cdaq_to_cdaq: (n_readouts, points) averaged volts, first AI point dropped."""
         tasks.write_buffer[...] = data
-        raw = self._run(tasks)
+        raw = self._run(tasks, held)
         return averaged(raw[:, self.plan.dropped_first :], self.io_points)
 
-    def _synchronised_readout(self, tasks: BatchTasks, data: np.ndarray, index: int) -> np.ndarray:
-        """cdaq_to_nidaq: zeros, spike, batch; the raw readout cut at the spike's edge."""
+    def _synchronised_readout(
+        self, tasks: BatchTasks, data: np.ndarray, index: int, start: np.ndarray | None = None
+    ) -> np.ndarray:
+        """cdaq_to_nidaq: lead-in (0 V, or the held `start`), spike, batch; the raw
+        readout cut at the spike's edge."""
         n, points, lead = data.shape[0], data.shape[1], self.lead_points
         frame = tasks.write_buffer
-        frame[...] = 0.0
-        frame[:n, lead:] = data
-        frame[n, lead] = SYNC_SPIKE_V
         needed = points * self.io_points
         stats = self.sync_stats
         reason = ""
         for attempt in range(1, self.sync_attempts + 1):
-            raw = self._run(tasks)
+            if attempt > 1 and start is not None:
+                self._ramp_back(tasks, data[:, -1], start)  # the last try left it there
+            frame[...] = 0.0
+            if start is not None:
+                frame[:n, :lead] = start[:, None]
+            frame[:n, lead:] = data
+            frame[n, lead] = SYNC_SPIKE_V
+            held = None if start is None else self._held_start(start)
+            raw = self._run(tasks, held)
             found = find_sync_edge(raw[-1], self.io_points, needed)
             if found.edge is not None:
                 stats.batches += 1
@@ -241,12 +330,15 @@ class NIDevice(Device):
             "then resume the recording.",
         )
 
-    def _run(self, tasks: BatchTasks) -> np.ndarray:
+    def _run(self, tasks: BatchTasks, held: HeldStart | None = None) -> np.ndarray:
         """Write the prepared frame, run both finite tasks once, return the raw readings."""
+        self._ao_started = False
         write_checked(
-            tasks.writer, tasks.write_buffer, self.write_ranges, self.ao_names, tasks.timeout
-        )
+            tasks.writer, tasks.write_buffer, self.write_ranges, self.ao_names, tasks.timeout,
+            held=held,
+        )  # fmt: skip
         tasks.ao.start()  # armed: it waits for the AI start trigger (cdaq) or runs (nidaq)
+        self._ao_started = True
         tasks.ai.start()
         samples = tasks.read_buffer.shape[1]
         tasks.reader.read_many_sample(

@@ -9,6 +9,10 @@ With a trained surrogate as its model the device is a digital twin: by
 default its recorded points scatter by the model's test RMSE (brains-py's
 noise convention) and it does not drift; the recording names the model file
 and its sha256, and resuming refuses a model file that changed since.
+
+Held frames (`backend.devices.held`) behave as on NI hardware: the outputs keep
+the last sample of a frame until the next one, and a fault stops a frame
+halfway, from where the device ramps down.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 
 from backend.config import ADC_LIMIT_V, SamplingConfig
 from backend.devices.base import Device
+from backend.devices.held import HeldFrame
 from backend.errors import (
     DeviceDisconnectedError,
     DeviceError,
@@ -82,6 +87,7 @@ class SimulatedDevice(Device):
     """A DNPU stand-in; `realtime=True` paces batches to their real duration."""
 
     kind = "simulated"
+    holds_levels = True
 
     def __init__(
         self,
@@ -188,7 +194,7 @@ class SimulatedDevice(Device):
     def _close(self) -> None:
         pass
 
-    def set_zero(self) -> None:
+    def _set_zero(self) -> None:
         self.output_voltages = np.zeros(self.n_inputs)
         self.zeroed += 1
         self.last_zero = tuple(self.activation_channels)
@@ -212,28 +218,50 @@ class SimulatedDevice(Device):
 
     def _sample(self, batch: RampedBatch) -> np.ndarray:
         started = time.monotonic()
+        out = self._run(batch.index, batch.data, batch.inputs, batch.t0, 0x5A3)
+        self._pace(batch.data.shape[1], started)
+        return out
+
+    def _sample_held(self, frame: HeldFrame) -> np.ndarray:
+        started = time.monotonic()
+        out = self._run(frame.index, frame.data, frame.inputs, frame.t0, 0x4E1D)
+        self._pace(frame.points, started)
+        return out
+
+    def _move(self, data: np.ndarray) -> None:
+        started = time.monotonic()
+        self.output_voltages = data[:, -1].copy()
+        self._pace(data.shape[1], started)
+
+    def _stopped_level(self, data: np.ndarray) -> np.ndarray:
+        return self.output_voltages.copy()
+
+    def _run(self, index: int, data: np.ndarray, x: np.ndarray, t0: float, stream: int):
+        """The readout of `x` (rows, n_inputs) from the activation `data` (n, points) sent."""
         try:
-            self.faults.check(batch.index)
+            self.faults.check(index)
         except DeviceError:
             # A real DAQ stops mid-waveform: leave the outputs where a fault would.
-            self.output_voltages = batch.data[:, batch.data.shape[1] // 2].copy()
+            self.output_voltages = data[:, data.shape[1] // 2].copy()
             raise
-        x = batch.inputs
-        rng = np.random.default_rng([self.seed, 0x5A3, batch.index])
-        noise = rng.standard_normal((batch.batch_points, self.n_outputs))
+        points = len(x)
+        rng = np.random.default_rng([self.seed, stream, index])
+        noise = rng.standard_normal((points, self.n_outputs))
         noise *= self.noise_nA / np.sqrt(self.io_points)
-        current = self.model(x) + self.batch_drift(batch.t0, batch.batch_points) + noise
+        current = self.model(x) + self.batch_drift(t0, points) + noise
         sign = -1.0 if self.amplifier_inverts else 1.0
         reading = np.clip(sign * current / self.amplification, -ADC_LIMIT_V, ADC_LIMIT_V)
         out = reading * self.amplification * (-1.0 if self.inverted_output else 1.0)
-        self.output_voltages = batch.data[:, -1].copy()
+        self.output_voltages = data[:, -1].copy()
         self.batches_sampled += 1
+        return out
+
+    def _pace(self, points: int, started: float) -> None:
+        """With `realtime`, take as long as the points take at the DAC rate."""
         if self.realtime:
-            duration = batch.data.shape[1] / self.fs
-            remaining = duration - (time.monotonic() - started)
+            remaining = points / self.fs - (time.monotonic() - started)
             if remaining > 0:
                 time.sleep(remaining)
-        return out
 
 
 def simulated_options(description: dict) -> dict:

@@ -185,7 +185,7 @@ def load_training_data(
     cancel: CancelToken | None = None,
 ) -> TrainingData:
     """Every row of the datasets named, in memory, with config and provenance."""
-    from backend.datasets.export import _check_sources, source_config
+    from backend.datasets.export import check_sources, source_config
     from backend.formats.loaders import open_reader
 
     control = JobControl.of(progress, cancel)
@@ -196,7 +196,7 @@ def load_training_data(
             reader = open_reader(path, trust_pickle=trust_pickle)
             readers.append(reader)
             configs.append(source_config(reader, trust_pickle))
-        n_in = _check_sources(readers, configs)
+        n_in = check_sources(readers, configs)
         total = sum(r.n_rows for r in readers)
         done = [0]
         xs, ys, sources = [], [], []

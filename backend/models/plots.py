@@ -16,21 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.formats.figures import _save
+from backend.formats.figures import new_figure, save_png
 
 MAX_SCATTER = 50_000
 HIST_BINS = 200
 
 
+MARGINS = {"left": 0.12, "right": 0.96, "bottom": 0.11, "top": 0.88}
+
+
 def _figure(width: float, height: float, **margins: float):
     """An Agg figure with fixed margins (constrained layout costs ~0.5 s a figure)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    fig.subplots_adjust(**{"left": 0.12, "right": 0.96, "bottom": 0.11, "top": 0.88, **margins})
-    return fig
+    return new_figure(width, height, **{**MARGINS, **margins})
 
 
 def _shown(n: int) -> tuple[np.ndarray, str]:
@@ -65,7 +62,7 @@ def training_profile_png(
     ax.set_xlabel("Epoch")
     ax.set_ylabel("RMSE (nA)")
     ax.legend()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def error_png(
@@ -99,7 +96,7 @@ def error_png(
     right.set_xlabel("Error: measured - predicted (nA)")
     right.set_ylabel("Count")
     right.set_title("Error histogram (99.9 % of points)", fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def error_vs_output_png(
@@ -115,4 +112,4 @@ def error_vs_output_png(
     ax.set_title(f"{label} error vs output{note}".strip())
     ax.set_xlabel("Measured output (nA)")
     ax.set_ylabel("Error (nA)")
-    return _save(fig, path)
+    return save_png(fig, path)

@@ -12,8 +12,10 @@ readout is a known linear function of the activation voltages, AO and AI
 voltage offsets, clocks off by some ppm and a readout that starts a real-valued
 number of activation periods late (`ni_signals`), a junk first sample on
 triggered reads, routes resolved at commit/start, channels reserved by committed
-and running tasks, outputs that stop where an aborted generation left them, and
-hooks to inject any DaqError into any call.
+and running tasks, outputs that hold the last sample of a finished generation
+and stop where an aborted one left them (unless a channel's idle behaviour is
+0 V), a scope of every value each output took (`ni_outputs`), and hooks to
+inject any DaqError into any call.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqWriteError
 
 from fakes.ni_hardware import FakeDevice, daq_error, lab_devices
+from fakes.ni_outputs import OutputScope
 from fakes.ni_signals import LabSignals
 from fakes.ni_system import SystemAttributes
 
@@ -67,6 +70,7 @@ class FakeTask:
     fired: bool = False
     generated: int | None = None  # AO samples out; None while generating
     closed: bool = False
+    idle: dict[str, int] = field(default_factory=dict)  # AO idle output behaviour set
 
 
 @dataclass
@@ -78,7 +82,7 @@ class Write:
     timeout: float
 
 
-class FakeDAQ(SystemAttributes, LabSignals):
+class FakeDAQ(SystemAttributes, LabSignals, OutputScope):
     """The fake driver; `interpreter` is the autospec the real nidaqmx code talks to."""
 
     def __init__(self, devices: list[FakeDevice] | None = None, version=(24, 5, 0)) -> None:
@@ -89,6 +93,7 @@ class FakeDAQ(SystemAttributes, LabSignals):
         self.read_timeouts: list[float] = []
         self.wait_timeouts: list[float] = []
         self.levels: dict[str, float] = {}  # what each AO channel is told to output now
+        self.scope: dict[str, list[np.ndarray]] = {}  # every value each AO channel took
         self.gains: dict[str, dict[str, float]] = {}  # ai <- {ao: V/V}
         self.bias: dict[str, float] = {}
         self.wires: dict[str, str] = {}  # ai <- ao, copied 1:1 (the sync cable)
@@ -325,7 +330,7 @@ class FakeDAQ(SystemAttributes, LabSignals):
         self.writes.append(Write(task, tuple(t.ao), write_array.copy(), auto_start, timeout))
         t.frame = frame.copy()
         if auto_start and t.samples is None:  # on-demand: the outputs change now
-            self.levels.update({name: float(v) for name, v in zip(t.ao, frame[:, -1])})
+            self._drive(t.ao, frame[:, -1:])
         return num_samps_per_chan
 
     def _h_start_task(self, task):
@@ -359,9 +364,9 @@ class FakeDAQ(SystemAttributes, LabSignals):
         self.wait_timeouts.append(time_to_wait)
         if not (t.started and (t.fired or not t.ao)):
             raise daq_error(DAQmxErrors.WAIT_UNTIL_DONE_DOES_NOT_INDICATE_DONE)
-        if t.ao and t.frame is not None:
+        if t.ao and t.frame is not None and t.generated is None:
             t.generated = t.samples
-            self.levels.update({name: float(v) for name, v in zip(t.ao, t.frame[:, -1])})
+            self._generation_ended(t, t.samples)
 
     def _h_stop_task(self, task):
         t = self._task(task)
@@ -370,8 +375,7 @@ class FakeDAQ(SystemAttributes, LabSignals):
             out = 0 if not t.fired else self.abort_generated
             out = t.frame.shape[1] // 2 if out is None else min(int(out), t.frame.shape[1])
             t.generated = out
-            if out > 0:
-                self.levels.update({n: float(v) for n, v in zip(t.ao, t.frame[:, out - 1])})
+            self._generation_ended(t, out)
         t.started = False
 
     def _h_clear_task(self, task):

@@ -9,13 +9,15 @@
   committed or started, not when it is configured.
 - Each clock runs off by some ppm, and each channel has a small voltage offset
   (set on the FakeDAQ).
+- AO channels keep their last value when no generation runs, unless their idle
+  output behaviour is 0 V (`ao_idle`; `fakes.ni_outputs`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nidaqmx.constants import ProductCategory
+from nidaqmx.constants import AOIdleOutputBehavior, ProductCategory
 from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqError, DaqReadError, DaqWriteError
 
@@ -39,6 +41,9 @@ class FakeDevice:
     timebase_hz: float = 80e6  # sample clock = timebase / integer divisor
     rates: tuple[float, ...] = ()  # or only these (delta-sigma), coerced up
     terminals: tuple[str, ...] = ()
+    #: AO channels when no generation runs: this behaviour unless a task sets another;
+    #: None: no such setting (refused), the last value is kept.
+    ao_idle: int | None = AOIdleOutputBehavior.MAINTAIN_EXISTING_VALUE.value
 
     def channels(self, kind: str) -> list[str]:
         return [f"{self.name}/{kind}{i}" for i in range(getattr(self, kind))]

@@ -1,10 +1,11 @@
 """The live device panel: a level per electrode (slider + spin box), the current read back live.
 
-The backend `DevicePanel` runs frame after frame on a worker; this widget only
-passes the user's levels and settings to it (thread-safe setters) and draws
-what the frames put into a live buffer, on a timer. Stop, leaving the page,
-closing the window and errors all end with the outputs at 0 V; Record makes
-the frames an ordinary recording until pressed again.
+The backend `DevicePanel` holds the levels on the device and reads it frame
+after frame on a worker; this widget only passes the user's levels and
+settings to it (thread-safe setters) and draws what the frames put into a live
+buffer, on a timer. The outputs keep their levels between frames; Stop, Pause,
+leaving the page, closing the window and errors all ramp them to 0 V. Record
+makes the frames an ordinary recording until pressed again.
 """
 
 from __future__ import annotations
@@ -29,15 +30,10 @@ from app.pages.device.common import RunControls, open_in_recordings
 from app.pages.device.setup import DeviceSetup
 from app.theme import LIGHT, Theme
 from app.workers import Worker
-from backend.characterise.panel import (
-    DEFAULT_FRAME_S,
-    DEFAULT_SLEW_V_PER_S,
-    MAX_SLEW_V_PER_S,
-    DevicePanel,
-    PanelFrame,
-    PanelSettings,
-)
+from backend.characterise.panel import DevicePanel, PanelFrame
+from backend.characterise.panelwave import DEFAULT_FRAME_S, DEFAULT_SLEW_V_PER_S, PanelSettings
 from backend.livebuffer import LiveBuffer
+from backend.safety import MAX_SLEW_V_PER_S
 from widgets.levelcontrols import LevelControls
 from widgets.waveplot import WavePlot
 
@@ -76,13 +72,23 @@ class PanelTool(QWidget):
         self.theme: Theme = LIGHT
         self._last_levels: np.ndarray | None = None
         self._recording_now: str | None = None
-        frame_tip = "Length of each frame's readout (between its ramps from and to 0 V)"
-        slew_tip = "How fast a level may move towards the value asked for"
-        self.frame = _spin("panel_frame", 0.01, 5.0, DEFAULT_FRAME_S, " s", frame_tip)
+        frame_tip = (
+            "How often the levels and wave are updated and the current is read; the outputs "
+            "hold their levels from one frame to the next"
+        )
+        slew_tip = (
+            "How fast a level (or the wave's amplitude) may move; Stop, Pause and leaving "
+            "the page ramp the outputs to 0 V at this rate (never slower than the config's "
+            f"ramps). Every output moves at most {MAX_SLEW_V_PER_S:g} V/s, wave included"
+        )
+        self.frame = _spin("panel_frame", 0.02, 2.0, DEFAULT_FRAME_S, " s", frame_tip)
         self.slew = _spin(
             "panel_slew", 0.01, MAX_SLEW_V_PER_S, DEFAULT_SLEW_V_PER_S, " V/s", slew_tip
         )
-        wave_tip = "A small sine on every level (0: plain DC); shrinks near a range's ends"
+        wave_tip = (
+            "A small sine on every level (0: plain DC); shrinks near a range's ends; "
+            "amplitude x frequency is limited by the slew bound"
+        )
         self.amplitude = _spin("panel_wave_amplitude", 0.0, 1.6, 0.0, " V", wave_tip)
         self.frequency = _spin("panel_wave_frequency", 0.01, 500.0, 2.0, " Hz", "Sine frequency")
         self.controls = RunControls("panel", "Start", "Stop", bar=False)
@@ -90,7 +96,10 @@ class PanelTool(QWidget):
         self.pause.setObjectName("panel_pause")
         self.pause.setCheckable(True)
         self.pause.setEnabled(False)
-        self.pause.setToolTip("Outputs at 0 V until pressed again (levels then slew up again)")
+        self.pause.setToolTip(
+            "Ramp the outputs to 0 V and keep them there until pressed again "
+            "(the levels then slew up again)"
+        )
         self.record = QPushButton("Record")
         self.record.setObjectName("panel_record")
         self.record.setCheckable(True)
@@ -214,15 +223,15 @@ class PanelTool(QWidget):
         self.record.setEnabled(True)
         self.pause.setEnabled(True)
         self.controls.set_running(True)
-        self.controls.say("Live; outputs return to 0 V between frames and on Stop")
+        self.controls.say("Live: levels held; Stop, Pause or leaving the page ramps to 0 V")
         self.timer.start()
         self.busy_changed.emit(True)
 
     def stop(self) -> None:
-        """Stop after the frame in flight: outputs at 0 V, any recording closed."""
+        """Stop after the frame in flight: outputs ramped to 0 V, any recording closed."""
         if self.worker is not None and self.busy:
             self.worker.cancel()
-            self.controls.say("Stopping after the frame in flight…")
+            self.controls.say("Stopping: ramping the outputs to 0 V…")
 
     def _on_frame(self, frame: PanelFrame) -> None:
         """On the panel's thread: only copy into the live buffer (never waits for the GUI)."""
@@ -280,7 +289,7 @@ class PanelTool(QWidget):
             return
         if on:
             panel.pause()
-            self.controls.say("Paused: outputs at 0 V")
+            self.controls.say("Paused: outputs ramped to 0 V")
         else:
             panel.resume()
             self.controls.say("Live again; levels slew up from 0 V")
@@ -304,11 +313,13 @@ class PanelTool(QWidget):
         self.busy_changed.emit(False)
 
     def _on_stopped(self) -> None:
-        self._ended("Stopped; outputs at 0 V")
+        self._ended("Stopped; outputs ramped to 0 V")
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._ended("Failed; outputs at 0 V")
-        self.ctx.show_error(exc, "The outputs were set to 0 V; recorded frames are kept.")
+        self._ended("Failed; outputs ramped to 0 V")
+        self.ctx.show_error(
+            exc, "The outputs were ramped to 0 V from where they stopped; recorded frames are kept."
+        )
 
     def open_result(self) -> None:
         if self.recordings:
