@@ -18,7 +18,12 @@ BETAS = (0.9, 0.75)
 
 
 def make_optimizer(net: SurrogateNetwork, learning_rate: float) -> torch.optim.Adam:
-    """Adam as brainspy-smg builds it; its state dict is what the checkpoint stores."""
+    """Adam as brainspy-smg builds it; its state dict is what the checkpoint stores.
+
+    torch's default (single-tensor) implementation on purpose: the fused one is
+    ~20 % faster per step on the CPU but rounds differently, and over 150 epochs
+    of a small fixture that moves the test RMSE from the peer's 0.585 nA to 0.712.
+    """
     return torch.optim.Adam(net.parameters(), lr=learning_rate, betas=BETAS)
 
 
