@@ -19,6 +19,7 @@ from typing import Any
 
 from backend.errors import SamplelabError
 from backend.fanout import JobOutcome, JobSpec, run_jobs
+from backend.fanout.executor import UpdateFn
 from backend.files import discard
 from backend.jobs import CancelToken, ProgressFn
 
@@ -58,9 +59,16 @@ def output_folders(
     return outs
 
 
-def postprocess_job(source: str, out: str, options: PostprocessOptions, tag: str) -> dict:
+def postprocess_job(
+    source: str,
+    out: str,
+    options: PostprocessOptions,
+    tag: str,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> dict:
     """One source into `out`, staged under `tag`: a plain dict of what it did (it crosses
-    processes)."""
+    processes). `progress`/`cancel` only when it runs in the caller's process."""
     from backend.postprocess import postprocess
 
     result = postprocess(
@@ -71,6 +79,8 @@ def postprocess_job(source: str, out: str, options: PostprocessOptions, tag: str
         reference_batches=options.reference_batches,
         figure=options.figure,
         staging_tag=tag,
+        on_progress=progress,
+        cancelled=None if cancel is None else (lambda: cancel.cancelled),
     )
     files = sorted(p.name for p in result.files.values())
     s = result.summary
@@ -93,10 +103,13 @@ def postprocess_each(
     workers: int | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    on_update: UpdateFn | None = None,
 ) -> list[JobOutcome]:
     """Every source postprocessed on its own; one outcome per source, in order.
 
     `outs` names each source's output folder (default: `output_folders(sources, None)`).
+    `on_update` hears of each source (`backend.fanout.JobUpdate`: its progress when it
+    runs here, its outcome). A cancel keeps the finished outputs and leaves no staging.
     """
     options = options or PostprocessOptions()
     outs = output_folders(sources, None) if outs is None else [Path(o) for o in outs]
@@ -110,12 +123,18 @@ def postprocess_each(
             label=str(source),
             fn=postprocess_job,
             args=(str(source), str(out), options, f"{run_id}-{i}"),
+            reports=True,
         )
         for i, (source, out) in enumerate(zip(sources, outs))
     ]
     try:
         return run_jobs(
-            specs, scheduler=scheduler, workers=workers, progress=progress, cancel=cancel
+            specs,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+            cancel=cancel,
+            on_update=on_update,
         )
     finally:
         sweep_leftovers(outs, [spec.args[3] for spec in specs], existed)

@@ -8,6 +8,6 @@ stage them (e.g. `backend.postprocess.Staging` with a tag), so a lost worker
 leaves no partial output and a retried job writes the same files.
 """
 
-from backend.fanout.executor import JobOutcome, JobSpec, run_jobs
+from backend.fanout.executor import JobOutcome, JobSpec, JobUpdate, run_jobs
 
-__all__ = ["JobOutcome", "JobSpec", "run_jobs"]
+__all__ = ["JobOutcome", "JobSpec", "JobUpdate", "run_jobs"]

@@ -8,18 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import Cancelled, SamplelabError
-from backend.jobs import CancelToken, JobControl, ProgressFn
+from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job: `fn(*args, **kwargs)`, importable by name so a Dask worker can run it."""
+    """One job: `fn(*args, **kwargs)`, importable by name so a Dask worker can run it.
+
+    `reports`: `fn` also takes `progress=` and `cancel=` (the `backend.jobs` contract);
+    they are passed when the job runs here, so it reports within itself and a cancel
+    stops it between chunks (a Dask worker cannot call back into this process).
+    """
 
     key: str  # unique in a run; names the job's staging folder and its Dask task
     label: str  # what the user calls it (a source path, a run name)
     fn: Callable[..., Any]
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    reports: bool = False
 
 
 @dataclass
@@ -38,6 +44,20 @@ class JobOutcome:
         return self.status == "ok"
 
 
+@dataclass(frozen=True)
+class JobUpdate:
+    """News of one job (by its index in the specs), for a caller that shows each job:
+    it started here, how far it is (`progress`, jobs with `reports` run here), or how
+    it ended (`outcome`). Jobs on a cluster only end."""
+
+    index: int
+    progress: JobProgress | None = None
+    outcome: JobOutcome | None = None
+
+
+UpdateFn = Callable[[JobUpdate], None]
+
+
 def run_jobs(
     specs: Sequence[JobSpec],
     *,
@@ -46,22 +66,28 @@ def run_jobs(
     retries: int = 0,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    on_update: UpdateFn | None = None,
 ) -> list[JobOutcome]:
-    """Run every job; outcomes in the order of `specs`. Progress counts finished jobs.
+    """Run every job; outcomes in the order of `specs`. Progress counts finished jobs;
+    `on_update` hears of each job (`JobUpdate`), from the thread that called.
 
     Without `scheduler` or `workers` the jobs run here, one after another. A job's
     `SamplelabError` (or any other exception, reported as a bug) fails that job only.
+    A cancel raises `Cancelled`: here the running job stops between its chunks (with
+    `reports`), on a cluster the jobs not started yet are dropped; outcomes already
+    told through `on_update` stand.
     """
     keys = [s.key for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError("job keys must be unique")
     ctl = JobControl.of(progress, cancel)
+    tell = on_update or (lambda _update: None)
     if scheduler is None and workers is None:
-        return _run_here(specs, ctl)
+        return _run_here(specs, ctl, cancel, tell)
     from backend.fanout.cluster import dask_client
 
     with dask_client(scheduler, workers) as client:
-        return _run_on(client, specs, retries, ctl, cancel)
+        return _run_on(client, specs, retries, ctl, cancel, tell)
 
 
 def _message(exc: BaseException) -> str:
@@ -70,13 +96,19 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc} (a bug in samplelab; please report it)"
 
 
-def _run_here(specs: Sequence[JobSpec], ctl: JobControl) -> list[JobOutcome]:
+def _run_here(
+    specs: Sequence[JobSpec], ctl: JobControl, cancel: CancelToken | None, tell: UpdateFn
+) -> list[JobOutcome]:
     outcomes = []
     for done, spec in enumerate(specs):
         ctl.report("jobs", done, len(specs))
+        tell(JobUpdate(done))
+        kwargs = dict(spec.kwargs)
+        if spec.reports:
+            kwargs.update(progress=lambda p, i=done: tell(JobUpdate(i, p)), cancel=cancel)
         start = time.perf_counter()
         try:
-            result = spec.fn(*spec.args, **spec.kwargs)
+            result = spec.fn(*spec.args, **kwargs)
         except Cancelled:
             raise
         except Exception as exc:
@@ -85,6 +117,7 @@ def _run_here(specs: Sequence[JobSpec], ctl: JobControl) -> list[JobOutcome]:
             outcome = JobOutcome(spec.key, spec.label, "ok", result)
         outcome.seconds = time.perf_counter() - start
         outcomes.append(outcome)
+        tell(JobUpdate(done, outcome=outcome))
     ctl.report("jobs", len(specs), len(specs))
     return outcomes
 
@@ -95,6 +128,7 @@ def _run_on(
     retries: int,
     ctl: JobControl,
     cancel: CancelToken | None,
+    tell: UpdateFn,
 ) -> list[JobOutcome]:
     from dask.distributed import as_completed
 
@@ -105,6 +139,7 @@ def _run_on(
     }
     if cancel is not None:
         cancel.on_cancel(lambda: client.cancel(list(futures)))
+    index = {s.key: i for i, s in enumerate(specs)}
     outcomes: dict[str, JobOutcome] = {}
     ctl.report("jobs", 0, len(specs))
     for future in as_completed(futures):
@@ -118,8 +153,9 @@ def _run_on(
             outcomes[spec.key] = JobOutcome(
                 spec.key, spec.label, "failed", error=_message(future.exception())
             )
-        if spec.key in outcomes and outcomes[spec.key].seconds == 0.0:
+        if outcomes[spec.key].seconds == 0.0:
             outcomes[spec.key].seconds = time.perf_counter() - start
+        tell(JobUpdate(index[spec.key], outcome=outcomes[spec.key]))
         if cancel is None or not cancel.cancelled:
             ctl.report("jobs", len(outcomes), len(specs))
     ctl.check()
