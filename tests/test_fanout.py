@@ -235,3 +235,17 @@ def test_cli_cluster_options_without_the_extra_name_it(tmp_path, capsys, sources
     err = capsys.readouterr().err
     assert code == 1 and "pip install 'samplelab[distributed]'" in err
     assert "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.timeout(120)
+def test_cli_on_local_workers_a_failing_source_prints_no_worker_traceback(tmp_path, capfd):
+    """The worker processes write to this process's stderr: a failed job is our table's
+    line, not Dask's 'Compute Failed' with a traceback."""
+    from app.cli import main
+
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"junk")
+    code = main(["postprocess", str(bad), "--workers", "1", "--out", str(tmp_path / "o"), "-q"])
+    out, err = capfd.readouterr()
+    assert code == 1 and "failed: " in out and "bad.h5" in out
+    assert "Traceback" not in err and "Compute Failed" not in err

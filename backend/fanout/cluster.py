@@ -50,10 +50,15 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if workers is None or workers < 1:
         raise SamplelabError(f"--workers must be >= 1 (got {workers})")
     # Dask logs every worker's start and stop, and warns when it has to kill a worker
-    # that is slow to exit at shutdown; each job's outcome is reported by us instead.
+    # that is slow to exit at shutdown; its workers log a failed job with its traceback.
+    # Each job's outcome is reported by us instead.
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
     )
     with cluster, distributed.Client(cluster) as client:
         yield client
