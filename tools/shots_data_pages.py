@@ -1,6 +1,7 @@
 """Screenshots of the data pages at several window sizes, light and dark.
 
-The Postprocess page (two sources, custom limits, results), the Dataset
+The Postprocess page (two sources, custom limits, results; and three sources,
+one damaged, each on its own on a local Dask cluster), the Dataset
 export dialog, the Recordings page (a recording zoomed in with the cursor,
 and the whole span with channels stacked) and the Streams page following a
 paced session, each at every size and theme asked for:
@@ -111,6 +112,30 @@ def postprocess_shots(shooter: Shooter, sources: list[Path], work: Path) -> None
     dialog.close()
 
 
+def postprocess_each_shots(shooter: Shooter, sources: list[Path], work: Path) -> None:
+    """Each source on its own (one damaged) on a local 2-process Dask cluster when the
+    extra is installed (else here): the per-source table after the run."""
+    window = shooter.window
+    page = window.pages["postprocess"]
+    window.tabs.setCurrentWidget(page)
+    page.fanout.each_radio.setChecked(True)
+    if page.fanout.missing is None:
+        page.fanout.where_combo.setCurrentIndex(1)  # a local cluster
+        page.fanout.workers.setValue(2)
+    damaged = sources[0].with_name("damaged_run.h5")
+    damaged.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 200)
+    page.inputs.remove_sources(list(page.inputs.paths))
+    page.inputs.add_sources([str(sources[0]), str(damaged), *map(str, sources[1:])])
+    _wait(lambda: page.inputs.preview is not None and not page.inputs.checking, 60, "the scan")
+    page.clip.set_mode("default")
+    page.out_edit.setText(str(work / "each"))
+    pump(0.3)
+    page.run()
+    _wait(lambda: page.each_run.worker is None, 180, "postprocessing each source")
+    page.each_results.table.selectRow(0)
+    shooter.shoot("postprocess-each")
+
+
 def recordings_shots(shooter: Shooter, path: Path) -> None:
     window = shooter.window
     page = window.pages["recordings"]
@@ -167,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--sizes", default="1024x700,1920x1080")
     parser.add_argument("--themes", default="light,dark")
-    parser.add_argument("--pages", default="postprocess,recordings,streams")
+    parser.add_argument("--pages", default="postprocess,postprocess-each,recordings,streams")
     args = parser.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -198,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
             first = _record(folder, "quick_demo_a", "quick-demo", 12, 7)
             second = _record(folder, "quick_demo_b", "quick-demo", 8, 8)
             postprocess_shots(shooter, [first, second], work)
+        if "postprocess-each" in pages:
+            sources = [
+                _record(folder, f"day{i}", "quick-demo", 6 + 2 * i, 20 + i) for i in range(3)
+            ]
+            postprocess_each_shots(shooter, sources, work)
         if "recordings" in pages:
             recordings_shots(shooter, _record(folder, "dnpu_sine", "dnpu-7x1-sine", 40, 11))
         if "streams" in pages:

@@ -5,7 +5,8 @@ Left: the sources and the clipping choice with its live preview
 Run/Cancel (`backend.postprocess` on a worker; a cancelled run leaves the
 folder as it was). Right: the results (`ResultsView`) and their exports
 (`Exporter`). The dataset export dialog opens from here and from
-File > Export dataset….
+File > Export dataset…. "Each on its own" (`postprocess_fanout`) runs every
+source into its own folder, here or on Dask, and shows a table instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +36,8 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.postprocess_exports import Exporter
+from app.pages.postprocess_fanout import EachResults, EachRun, FanoutOptions
+from app.pages.postprocess_fanout_jobs import EachRequest
 from app.pages.postprocess_jobs import (
     RunOutcome,
     RunRequest,
@@ -97,6 +101,12 @@ class PostprocessPage(Page):
         self.dataset_button = QPushButton("Dataset export…")
         self.dataset_button.setObjectName("button_dataset_export")
         self.results = ResultsView()
+        self.fanout = FanoutOptions()
+        self.each_results = EachResults(ctx)
+        self.each_run = EachRun(ctx, self.each_results, self)
+        self.right = QStackedWidget()
+        self.right.addWidget(self.results)
+        self.right.addWidget(self.each_results)
         self.exporter = Exporter(self)
         self.dataset_action = QAction("Export &dataset…", self)
         self.dataset_action.setObjectName("action_export_dataset")
@@ -132,6 +142,7 @@ class PostprocessPage(Page):
         column = QVBoxLayout(form_page)
         column.setContentsMargins(0, 0, 4, 0)
         column.addWidget(self.inputs, 1)
+        column.addWidget(self.fanout)
         column.addWidget(out_box)
         scroll = QScrollArea()
         scroll.setObjectName("postprocess_form")
@@ -149,7 +160,7 @@ class PostprocessPage(Page):
         splitter.setObjectName("postprocess_splitter")
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
-        splitter.addWidget(self.results)
+        splitter.addWidget(self.right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([440, 960])
         layout = QHBoxLayout(self)
@@ -166,6 +177,8 @@ class PostprocessPage(Page):
         self.cancel_button.clicked.connect(self.cancel)
         self.dataset_button.clicked.connect(self.open_dataset_dialog)
         self.dataset_action.triggered.connect(self.open_dataset_dialog)
+        self.fanout.changed.connect(self._on_fanout_changed)
+        self.each_run.ended.connect(lambda: self._set_running(False))
 
     def menu_actions(self) -> dict[str, list[QAction | None]]:
         return {"File": [None, self.dataset_action]}
@@ -190,9 +203,29 @@ class PostprocessPage(Page):
             self.inputs.info is not None
             and not self.inputs.checking
             and self.run_worker is None
+            and self.each_run.worker is None
             and not self.exporter.busy
             and self.inputs.clip.is_valid()
+            and self.fanout.problem() is None
         )
+
+    def each_request(self) -> EachRequest:
+        """What Run does with 'each on its own': every source into its own folder."""
+        text = self.out_edit.text().strip()
+        return EachRequest(
+            list(self.inputs.paths),
+            Path(text) if text else None,
+            self.inputs.clip_spec(),
+            self.charging.value(),
+            self.reference.value(),
+            self.fanout.where(),
+        )
+
+    def _on_fanout_changed(self) -> None:
+        each = self.fanout.each()
+        self.right.setCurrentWidget(self.each_results if each else self.results)
+        self.inputs.set_each(each)
+        self._on_inputs_changed()
 
     def current_request(self) -> RunRequest | None:
         """What Run would do now (None: the sources are not usable yet)."""
@@ -209,6 +242,10 @@ class PostprocessPage(Page):
 
     def run(self) -> None:
         if not self.can_run():
+            return
+        if self.fanout.each():
+            if self.each_run.start(self.each_request(), self.progress, self):
+                self._set_running(True)
             return
         request = self.current_request()
         assert request is not None
@@ -239,6 +276,7 @@ class PostprocessPage(Page):
         if self.run_worker is not None:
             self.run_worker.cancel()
             self.progress.setFormat("Cancelling…")
+        self.each_run.cancel()
 
     def _on_run_progress(self, p: Any) -> None:
         self.progress.setValue(round(1000 * p.fraction))
@@ -277,6 +315,7 @@ class PostprocessPage(Page):
     def _set_running(self, running: bool) -> None:
         if not running:
             self.run_worker = None
+        self.fanout.set_running(running)
         for widget in (self.charging, self.reference, self.out_edit, self.out_browse):
             widget.setEnabled(not running)
         self.results.set_locked(running)
@@ -284,14 +323,18 @@ class PostprocessPage(Page):
 
     def _on_inputs_changed(self) -> None:
         info = self.inputs.info
-        self.out_edit.setPlaceholderText(
-            f"Default: {info.default_out}" if info else "Default: beside the first source"
-        )
+        if self.fanout.each():
+            text = "Default: each source's own folder (a folder per source inside if given)"
+        else:
+            text = f"Default: {info.default_out}" if info else "Default: beside the first source"
+        self.out_edit.setPlaceholderText(text)
         self.update_actions()
 
     def update_actions(self) -> None:
         self.run_button.setEnabled(self.can_run())
-        self.cancel_button.setEnabled(self.run_worker is not None)
+        self.cancel_button.setEnabled(
+            self.run_worker is not None or self.each_run.worker is not None
+        )
         if not self.inputs.checking:  # a list being opened is judged once it is
             self.results.set_stale(stale_note(self.outcome, self.current_request()))
         info = None if self.inputs.checking else self.inputs.info
@@ -320,7 +363,7 @@ class PostprocessPage(Page):
 
     # --- window integration -----------------------------------------------------------
     def busy_reason(self) -> str | None:
-        if self.run_worker is not None:
+        if self.run_worker is not None or self.each_run.worker is not None:
             return "postprocessing is running"
         if self.exporter.busy:
             return "an export is running"
@@ -330,7 +373,8 @@ class PostprocessPage(Page):
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Cancel what runs (nothing half-written stays) and wait for it."""
-        workers = [self.run_worker, self.exporter.worker, self.inputs.scan_worker]
+        workers = [self.run_worker, self.each_run.worker, self.exporter.worker]
+        workers.append(self.inputs.scan_worker)
         if self.dataset_dialog is not None:
             workers.append(self.dataset_dialog.worker)
         for worker in workers:
@@ -344,6 +388,7 @@ class PostprocessPage(Page):
         self.theme = theme
         self.inputs.set_theme(theme)
         self.results.set_theme(theme)
+        self.each_results.set_theme(theme)
         if self.dataset_dialog is not None:
             self.dataset_dialog.set_theme(theme)
 
@@ -351,9 +396,11 @@ class PostprocessPage(Page):
         settings.set_value("postprocess/charging_batches", self.charging.value())
         settings.set_value("postprocess/reference_batches", self.reference.value())
         self.inputs.save_state(settings)
+        self.fanout.save_state(settings)
 
     def _restore(self) -> None:
         s = self.ctx.settings
         self.charging.setValue(s.value("postprocess/charging_batches", 40, int))
         self.reference.setValue(s.value("postprocess/reference_batches", 15, int))
         self.inputs.restore(s)
+        self.fanout.restore(s)

@@ -7,6 +7,11 @@ and its reason is shown). An accepted list is scanned once on another worker
 from then on the number of rows a clip range drops is `RowMeans.dropped(lo, hi)`:
 exact (what the run drops) and instant, so it follows every keystroke and
 every drag of the limit lines.
+
+With `set_each(True)` (each source processed on its own) every source is opened
+alone (`postprocess_fanout_jobs.inspect_each`): sources need not merge, and one
+that cannot be opened stays listed with its reason (its run fails alone). The
+preview then covers the readable sources together when they merge.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QVBoxLayout, QWidget
 
 from app import dialogs
 from app.pages import AppContext
+from app.pages.postprocess_fanout_jobs import EachInfo, inspect_each
 from app.pages.postprocess_jobs import (
     SourcesInfo,
     drop_text,
@@ -38,6 +44,7 @@ SOURCE_FILTER = (
     "Recordings and sampling files (*.h5 *.hdf5 IO.dat sampler_configs.json);;All files (*)"
 )
 PREVIEW_TITLE = "Mean output per row (all rows)"
+TITLES = {False: "Sources (merged in this order)", True: "Sources (each on its own)"}
 
 
 def _reason(exc: BaseException) -> str:
@@ -63,13 +70,14 @@ class SourcesPanel(QWidget):
         self._checking = 0  # generation of the check in flight (0: none)
         self._generation = 0
         self._running = False
+        self.each = False  # each source on its own (not merged)
         self.sources = SourceList()
         self.clip = ClipRange()
         self.preview_plot = HistogramPlot(PREVIEW_TITLE, "Row mean", "nA")
         self.preview_plot.setObjectName("plot_clip_preview")
         self.preview_plot.setMinimumHeight(170)
         self.preview_plot.setToolTip("Drag the red lines to set custom limits")
-        sources_box = QGroupBox("Sources (merged in this order)")
+        sources_box = self.sources_box = QGroupBox(TITLES[False])
         QVBoxLayout(sources_box).addWidget(self.sources)
         clip_box = QGroupBox("Clipping (drag the red lines)")
         clip_box.setToolTip(
@@ -97,6 +105,14 @@ class SourcesPanel(QWidget):
     def checking(self) -> bool:
         """Whether a new list of sources is being opened (Run waits for it)."""
         return bool(self._checking)
+
+    def set_each(self, each: bool) -> None:
+        """Merge the sources (False) or take each on its own; the list is checked again."""
+        if each == self.each:
+            return
+        self.each = each
+        self.sources_box.setTitle(TITLES[each])
+        self._check(self.paths, [])
 
     # --- choosing sources -------------------------------------------------------------
     def last_folder(self) -> str:
@@ -140,8 +156,9 @@ class SourcesPanel(QWidget):
         self.sources.set_entries([SourceEntry(p, f"{Path(p).name} — checking…") for p in paths])
         self.sources.set_note("Checking the sources…")
         self.changed.emit()
+        inspect = inspect_each if self.each else inspect_sources
         self.ctx.workers.run(
-            lambda _report, _token: inspect_sources(paths),
+            lambda _report, _token: inspect(paths),
             "inspect sources",
             on_result=lambda info: self._on_inspected(gen, info),
             on_error=lambda exc: self._on_inspect_failed(gen, paths, added, exc),
@@ -152,7 +169,9 @@ class SourcesPanel(QWidget):
             return
         self._checking = 0
         self._accept(info.paths, info)
-        self._start_scan(gen, info.paths)
+        readable = [f.path for f in info.sources]
+        if readable:
+            self._start_scan(gen, readable)
 
     def _on_inspect_failed(
         self, gen: int, paths: list[str], added: list[str], exc: BaseException
@@ -179,7 +198,11 @@ class SourcesPanel(QWidget):
 
     def _accept(self, paths: list[str], info: SourcesInfo | None) -> None:
         self.paths, self.info = list(paths), info
-        if info is not None:
+        if isinstance(info, EachInfo):
+            entries, notes = _each_entries(info)
+            self.clip.set_default_text(_default_text(info.default_clip, "each source's own"))
+            self.sources.set_note("; ".join(notes), self.theme.warning if notes else "")
+        elif info is not None:
             entries = [SourceEntry(f.path, f.describe(), f.path) for f in info.sources]
             notes = [f"{Path(f.path).name}: {f.note}" for f in info.sources if f.note]
             lo, hi = info.default_clip or (None, None)
@@ -242,6 +265,9 @@ class SourcesPanel(QWidget):
         if gen != self._generation:
             return
         self.scan_worker = None
+        if self.each:  # sources that do not merge are previewed only together
+            self.clip.set_estimate(f"No preview of these sources together: {_reason(exc)}")
+            return
         self.clip.set_estimate(f"No preview: {_reason(exc)}")
         self.ctx.show_error(exc, "The preview of clipping is not available.")
 
@@ -258,6 +284,10 @@ class SourcesPanel(QWidget):
         from backend.electrodes import clipping_value
 
         if self.info is None or not self.clip.is_valid():
+            return None
+        if isinstance(self.info, EachInfo) and self.clip_spec() == "default":
+            return self.info.default_clip  # None: the sources' defaults differ
+        if not self.info.amplification:
             return None
         return clipping_value(self.clip_spec(), self.info.amplification)
 
@@ -311,3 +341,28 @@ class SourcesPanel(QWidget):
         )
         mode = settings.value("postprocess/clip_mode", "default", str)
         self.clip.set_mode(mode if mode in ClipRange.MODES else "default")
+
+
+def _default_text(clip: list[float] | None, otherwise: str) -> str:
+    return f"{clip[0]:.5g} … {clip[1]:.5g} nA" if clip else otherwise
+
+
+def _each_entries(info: EachInfo) -> tuple[list[SourceEntry], list[str]]:
+    """Every listed source: what it holds, or why it cannot be opened (it fails alone)."""
+    facts = {f.path: f for f in info.sources}
+    entries, notes = [], []
+    for path in info.paths:
+        name = Path(path).name
+        if path in facts:
+            entries.append(SourceEntry(path, facts[path].describe(), path))
+            if facts[path].note:
+                notes.append(f"{name}: {facts[path].note}")
+        else:
+            entries.append(SourceEntry(path, f"{name} — cannot be opened: {info.problems[path]}"))
+    if info.problems:
+        n = len(info.problems)
+        them = "each" if n > 1 else "it"
+        notes.insert(
+            0, f"{n} source{'s' * (n != 1)} cannot be opened; Run reports {them} as failed"
+        )
+    return entries, notes
