@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from fanouttools import assert_same_outputs, big_recording, no_staging_left
-from guitools import click, make_recording, make_window, settings_dir, show_page, window
+from guitools import (
+    click,
+    make_recording,
+    make_window,
+    settings_dir,
+    show_page,
+    type_into,
+    window,
+)
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QProgressBar
 
@@ -212,3 +220,41 @@ def test_on_a_local_cluster_of_two_processes_the_outputs_equal_the_cli(
     page.save_state(window.settings)
     assert window.settings.value("postprocess/run_on", "", str) == "local"
     assert window.settings.value("postprocess/each", False, bool)
+
+
+@pytest.mark.timeout(180)
+def test_on_a_scheduler_whose_address_the_settings_keep(
+    qtbot, monkeypatch, tmp_path, make_window, settings_dir
+):
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    rec = big_recording(tmp_path / "s.h5", batches=6, seed=4)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        window = make_window()
+        page = show_page(qtbot, window, "postprocess")
+        click_radio(qtbot, page.fanout.each_radio)
+        add_files(qtbot, monkeypatch, page, rec)
+        choose_where(qtbot, page, "scheduler")
+        assert not page.run_button.isEnabled()  # no address yet: the hint says what to enter
+        assert "scheduler's address" in page.fanout.hint.text()
+        type_into(qtbot, page.fanout.address, cluster.scheduler_address)
+        assert page.run_button.isEnabled() and not page.fanout.hint.isVisible()
+        run_each(qtbot, page, timeout=120_000)
+        assert statuses(page)[0].startswith("ok (")
+        assert (
+            f"on the Dask cluster at {cluster.scheduler_address}" in page.each_results.title.text()
+        )
+        want = tmp_path / "want"
+        from backend.postprocess import postprocess
+
+        postprocess(rec, want)
+        assert_same_outputs(tmp_path / "s_postprocessed", want)
+        page.save_state(window.settings)
+        window.settings.sync()
+    # the next start offers the same choice and address
+    again = show_page(qtbot, make_window(), "postprocess")
+    assert again.fanout.each() and again.fanout.where().kind == "scheduler"
+    assert again.fanout.address.text() == cluster.scheduler_address
