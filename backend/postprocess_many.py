@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.errors import SamplelabError
+from backend.errors import Cancelled, SamplelabError
 from backend.fanout import JobOutcome, JobSpec, run_jobs
 from backend.fanout.executor import UpdateFn
 from backend.files import discard
@@ -65,11 +65,15 @@ def postprocess_job(
     options: PostprocessOptions,
     tag: str,
     progress: ProgressFn | None = None,
-    cancel: CancelToken | None = None,
+    cancel: Any = None,
 ) -> dict:
     """One source into `out`, staged under `tag`: a plain dict of what it did (it crosses
-    processes). `progress`/`cancel` only when it runs in the caller's process."""
+    processes). `progress` only when it runs in the caller's process; `cancel` there
+    and on Dask (`backend.fanout.cluster.RemoteCancel`)."""
     from backend.postprocess import postprocess
+
+    if cancel is not None and cancel.cancelled:  # cancelled before it started: not opened
+        raise Cancelled()
 
     result = postprocess(
         source,

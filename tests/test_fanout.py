@@ -238,14 +238,20 @@ def test_cli_cluster_options_without_the_extra_name_it(tmp_path, capsys, sources
 
 
 @pytest.mark.timeout(120)
-def test_cli_on_local_workers_a_failing_source_prints_no_worker_traceback(tmp_path, capfd):
+def test_cli_on_local_workers_a_failing_source_prints_no_worker_traceback(tmp_path, capfd, cluster):
     """The worker processes write to this process's stderr: a failed job is our table's
-    line, not Dask's 'Compute Failed' with a traceback."""
+    line, not Dask's 'Compute Failed' with a traceback; and a second cluster (the
+    module's runs) starts without a warning about the dashboard's port."""
+    import warnings
+
     from app.cli import main
 
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"junk")
-    code = main(["postprocess", str(bad), "--workers", "1", "--out", str(tmp_path / "o"), "-q"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["postprocess", str(bad), "--workers", "1", "--out", str(tmp_path / "o"), "-q"])
     out, err = capfd.readouterr()
     assert code == 1 and "failed: " in out and "bad.h5" in out
     assert "Traceback" not in err and "Compute Failed" not in err
+    assert not [w for w in caught if "already in use" in str(w.message)]

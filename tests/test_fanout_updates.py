@@ -67,3 +67,37 @@ def test_a_cancel_in_a_running_job_stops_it_and_keeps_the_finished_ones(tmp_path
     assert_same_outputs(outs[0], want)
     assert not outs[1].exists() and not outs[2].exists()
     assert no_staging_left(tmp_path)
+
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+@pytest.mark.timeout(180)
+def test_a_cancel_on_a_cluster_waits_for_the_running_jobs_to_stop_cleanly(tmp_path, recordings):
+    """The running jobs read the cancel between their chunks and clean up themselves, so the
+    cluster is shut only once nothing is being written: no partial folder, the finished
+    source's folder complete."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    bigs = [big_recording(tmp_path / f"big{i}.h5", batches=300, seed=9 + i) for i in range(2)]
+    listed = [recordings[0], *bigs, recordings[1]]
+    outs = output_folders(listed, tmp_path / "out")
+    token = CancelToken()
+    updates = []
+
+    def on_update(update):
+        updates.append(update)
+        if update.outcome is not None and update.outcome.ok:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        postprocess_each(listed, outs, OPTIONS, workers=2, cancel=token, on_update=on_update)
+    ended = {u.index: u.outcome.status for u in updates}
+    assert ended[0] == "ok" and set(ended) == {0, 1, 2, 3}
+    assert list(ended.values()).count("ok") == 1, ended  # the others stopped, not finished
+    want = tmp_path / "want"
+    postprocess(recordings[0], want, figure=False)
+    assert_same_outputs(outs[0], want)
+    assert not any(out.exists() for out in outs[1:])
+    assert no_staging_left(tmp_path)

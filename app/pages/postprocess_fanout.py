@@ -8,7 +8,7 @@ disabled and say which extra to install. `EachResults` is the table (source,
 rows, kept, output, status) with a progress bar per running source, and opens
 a result on the Recordings page or its folder. `EachRun` runs
 `postprocess_fanout_jobs.run_each` on the page's worker pool: Cancel stops the
-pending jobs (here, the running one too, between chunks); finished folders stay.
+running jobs between chunks (on Dask too) and the pending ones; finished folders stay.
 """
 
 from __future__ import annotations

@@ -57,8 +57,29 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: a second run never warns about 8787
         silence_logs=logging.CRITICAL,
     )
     with cluster, distributed.Client(cluster) as client:
         yield client
+
+
+class RemoteCancel:
+    """A cancel token a job on a Dask worker reads: a named `distributed.Event` that the
+    caller sets. The job stops between its chunks and cleans up as it does here, so a
+    cancelled run waits for it instead of tearing the files away under it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._event: Any = None
+
+    def __getstate__(self) -> dict:
+        return {"name": self.name, "_event": None}  # the Event is bound to a client
+
+    @property
+    def cancelled(self) -> bool:
+        if self._event is None:
+            from dask.distributed import Event
+
+            self._event = Event(self.name)
+        return bool(self._event.is_set())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +16,10 @@ from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
 class JobSpec:
     """One job: `fn(*args, **kwargs)`, importable by name so a Dask worker can run it.
 
-    `reports`: `fn` also takes `progress=` and `cancel=` (the `backend.jobs` contract);
-    they are passed when the job runs here, so it reports within itself and a cancel
-    stops it between chunks (a Dask worker cannot call back into this process).
+    `reports`: `fn` also takes `progress=` and `cancel=` (the `backend.jobs` contract).
+    Here both are passed, so it reports within itself; on Dask only `cancel` (a
+    `RemoteCancel`: a worker cannot call back into this process). Either way a
+    cancel stops it between chunks and it leaves nothing behind.
     """
 
     key: str  # unique in a run; names the job's staging folder and its Dask task
@@ -73,9 +75,9 @@ def run_jobs(
 
     Without `scheduler` or `workers` the jobs run here, one after another. A job's
     `SamplelabError` (or any other exception, reported as a bug) fails that job only.
-    A cancel raises `Cancelled`: here the running job stops between its chunks (with
-    `reports`), on a cluster the jobs not started yet are dropped; outcomes already
-    told through `on_update` stand.
+    A cancel raises `Cancelled` once the running jobs have stopped (between their
+    chunks, with `reports`; without, a cluster drops the jobs not started); the
+    outcomes already told through `on_update` stand.
     """
     keys = [s.key for s in specs]
     if len(set(keys)) != len(keys):
@@ -130,15 +132,23 @@ def _run_on(
     cancel: CancelToken | None,
     tell: UpdateFn,
 ) -> list[JobOutcome]:
-    from dask.distributed import as_completed
+    from dask.distributed import Event, as_completed
+
+    from backend.fanout.cluster import RemoteCancel
 
     start = time.perf_counter()
-    futures = {
-        client.submit(_timed, s.fn, s.args, s.kwargs, key=s.key, pure=False, retries=retries): s
-        for s in specs
-    }
+    stop = Event(f"samplelab-cancel-{uuid.uuid4().hex}", client=client)
+    remote = RemoteCancel(stop.name)
+
+    def submit(s: JobSpec) -> Any:
+        kwargs = {**s.kwargs, "cancel": remote} if s.reports else s.kwargs
+        return client.submit(_timed, s.fn, s.args, kwargs, key=s.key, pure=False, retries=retries)
+
+    futures = {submit(s): s for s in specs}
     if cancel is not None:
-        cancel.on_cancel(lambda: client.cancel(list(futures)))
+        # Jobs that read the event stop by themselves (and are waited for); others
+        # that have not started are dropped.
+        cancel.on_cancel(lambda: (stop.set(), client.cancel(_deaf(futures))))
     index = {s.key: i for i, s in enumerate(specs)}
     outcomes: dict[str, JobOutcome] = {}
     ctl.report("jobs", 0, len(specs))
@@ -147,7 +157,7 @@ def _run_on(
         if future.status == "finished":
             result, seconds = future.result()
             outcomes[spec.key] = JobOutcome(spec.key, spec.label, "ok", result, seconds=seconds)
-        elif future.status == "cancelled":
+        elif future.status == "cancelled" or isinstance(future.exception(), Cancelled):
             outcomes[spec.key] = JobOutcome(spec.key, spec.label, "cancelled", error="cancelled")
         else:
             outcomes[spec.key] = JobOutcome(
@@ -160,6 +170,11 @@ def _run_on(
             ctl.report("jobs", len(outcomes), len(specs))
     ctl.check()
     return [outcomes[s.key] for s in specs]
+
+
+def _deaf(futures: dict[Any, JobSpec]) -> list[Any]:
+    """The futures of jobs that cannot hear a cancel (no `reports`)."""
+    return [f for f, s in futures.items() if not s.reports]
 
 
 def _timed(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, float]:
