@@ -106,14 +106,14 @@ def cli_outputs(tmp_path, *sources) -> Path:
 def test_each_source_on_its_own_fails_alone_and_equals_the_cli(
     qtbot, monkeypatch, tmp_path, window, damaged
 ):
-    rec = big_recording(tmp_path / "rec.h5", batches=40)
+    rec = big_recording(tmp_path / "rec.h5", batches=150)  # long enough to be seen running
     page = show_page(qtbot, window, "postprocess")
     click_radio(qtbot, page.fanout.each_radio)
     assert page.inputs.sources_box.title() == "Sources (each on its own)"
     assert page.right.currentWidget() is page.each_results
     add_files(qtbot, monkeypatch, page, rec, damaged)
     texts = page.sources.texts()
-    assert texts[0].startswith("rec.h5 — recording, 40 ×")
+    assert texts[0].startswith("rec.h5 — recording, 150 ×")
     assert texts[1].startswith("damaged.h5 — cannot be opened:")
     assert "cannot be opened; Run reports it as failed" in page.sources.note.text()
     choose_output(qtbot, monkeypatch, page, tmp_path / "out")

@@ -151,8 +151,8 @@ class SourceRow:
     def status_text(self) -> str:
         if self.state == "ok":
             return f"ok ({self.seconds:.1f} s)"
-        if self.state == "failed":
-            return f"failed: {self.error}"
+        if self.state == "failed":  # the row names the source: its name is enough
+            return f"failed: {self.error.replace(self.source, Path(self.source).name)}"
         if self.state == "cancelled":
             return "cancelled: nothing written"
         if self.state == "running":

@@ -358,7 +358,8 @@ def _each_entries(info: EachInfo) -> tuple[list[SourceEntry], list[str]]:
             if facts[path].note:
                 notes.append(f"{name}: {facts[path].note}")
         else:
-            entries.append(SourceEntry(path, f"{name} — cannot be opened: {info.problems[path]}"))
+            why = info.problems[path].replace(path, name)  # the entry names it already
+            entries.append(SourceEntry(path, f"{name} — cannot be opened: {why}", path))
     if info.problems:
         n = len(info.problems)
         them = "each" if n > 1 else "it"
