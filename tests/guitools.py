@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import small_config
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import dialogs
@@ -86,6 +86,27 @@ def window(make_window):
 
 def click(qtbot, widget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def click_radio(qtbot, button) -> None:
+    """Click a radio button on its indicator (a wide one is empty in the middle)."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
+
+
+def add_files(qtbot, monkeypatch, page, *paths) -> None:
+    """Add files to a page's source list with its Add files… button (the dialog answered)."""
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(p) for p in paths], ""))
+    )
+    click(qtbot, page.sources.add_files)
+
+
+def choose_output(qtbot, monkeypatch, page, folder) -> None:
+    """Choose a page's output folder with its Browse… button (the dialog answered)."""
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
+    )
+    click(qtbot, page.out_browse)
 
 
 def type_into(qtbot, line_edit, text: str) -> None:

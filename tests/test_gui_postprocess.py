@@ -11,8 +11,11 @@ import pytest
 from conftest import small_config
 from guiinput import click_menu_entry, drag, plot_point, window_shows
 from guitools import (
+    add_files,
     answer_questions,
+    choose_output,
     click,
+    click_radio,
     copy_fixture,
     hold_until,
     make_recording,
@@ -23,7 +26,7 @@ from guitools import (
     window,
     write_config,
 )
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
@@ -57,34 +60,15 @@ def saturating_recording(path, seed=2, amplification=20.0, **input_data):
     return Path(session.run().path)
 
 
-def click_radio(qtbot, button):
-    """Click a radio button on its indicator (a wide one is empty in the middle)."""
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
-
-
 def show_page(window):
     page = window.pages["postprocess"]
     window.tabs.setCurrentWidget(page)
     return page
 
 
-def add_files(qtbot, monkeypatch, page, *paths):
-    monkeypatch.setattr(
-        QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(p) for p in paths], ""))
-    )
-    click(qtbot, page.sources.add_files)
-
-
 def add_folder(qtbot, monkeypatch, page, folder):
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: folder))
     click(qtbot, page.sources.add_folder)
-
-
-def choose_output(qtbot, monkeypatch, page, folder):
-    monkeypatch.setattr(
-        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
-    )
-    click(qtbot, page.out_browse)
 
 
 def wait_scanned(qtbot, page):

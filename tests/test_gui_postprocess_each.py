@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import guitools
 import pytest
 from fanouttools import assert_same_outputs, big_recording, no_staging_left
 from guitools import (
+    choose_output,
     click,
+    click_radio,
     make_recording,
     make_window,
     settings_dir,
@@ -15,32 +18,17 @@ from guitools import (
     type_into,
     window,
 )
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QProgressBar
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressBar
 
 from app import dialogs
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
 
-def click_radio(qtbot, button):
-    """Click a radio button on its indicator (a wide one is empty in the middle)."""
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
-
-
 def add_files(qtbot, monkeypatch, page, *paths):
-    monkeypatch.setattr(
-        QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(p) for p in paths], ""))
-    )
-    click(qtbot, page.sources.add_files)
+    guitools.add_files(qtbot, monkeypatch, page, *paths)
     qtbot.waitUntil(lambda: not page.inputs.checking, timeout=20_000)
-
-
-def choose_output(qtbot, monkeypatch, page, folder):
-    monkeypatch.setattr(
-        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
-    )
-    click(qtbot, page.out_browse)
 
 
 def choose_where(qtbot, page, kind: str):
