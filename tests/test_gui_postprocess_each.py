@@ -137,6 +137,17 @@ def test_each_source_on_its_own_fails_alone_and_equals_the_cli(
     assert window.tabs.currentWidget() is recordings
     assert recordings.path == str(out / "postprocessed_data.h5")
 
+    # back to merging: the list cannot merge, which the note says (no dialog); Run waits
+    window.tabs.setCurrentWidget(page)
+    click_radio(qtbot, page.fanout.merge)
+    qtbot.waitUntil(lambda: not page.inputs.checking, timeout=20_000)
+    assert page.inputs.sources_box.title() == "Sources (merged in this order)"
+    assert "damaged.h5" in page.sources.note.text() and not dialogs.open_error_dialogs()
+    assert not page.run_button.isEnabled() and page.right.currentWidget() is page.results
+    click_radio(qtbot, page.fanout.each_radio)
+    qtbot.waitUntil(lambda: not page.inputs.checking, timeout=20_000)
+    assert page.run_button.isEnabled() and len(page.sources.texts()) == 2
+
 
 def test_cancel_stops_the_running_source_and_keeps_the_finished_one(
     qtbot, monkeypatch, tmp_path, window

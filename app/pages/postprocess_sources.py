@@ -112,7 +112,7 @@ class SourcesPanel(QWidget):
             return
         self.each = each
         self.sources_box.setTitle(TITLES[each])
-        self._check(self.paths, [])
+        self._check(self.paths, [], quiet=True)  # a list that cannot merge: said in red
 
     # --- choosing sources -------------------------------------------------------------
     def last_folder(self) -> str:
@@ -144,7 +144,7 @@ class SourcesPanel(QWidget):
         if paths:
             self._check([p for p in self.paths if p not in paths], [])
 
-    def _check(self, paths: list[str], added: list[str]) -> None:
+    def _check(self, paths: list[str], added: list[str], quiet: bool = False) -> None:
         self._generation += 1
         gen = self._generation
         self.cancel_scan()
@@ -161,7 +161,7 @@ class SourcesPanel(QWidget):
             lambda _report, _token: inspect(paths),
             "inspect sources",
             on_result=lambda info: self._on_inspected(gen, info),
-            on_error=lambda exc: self._on_inspect_failed(gen, paths, added, exc),
+            on_error=lambda exc: self._on_inspect_failed(gen, paths, added, exc, quiet),
         )
 
     def _on_inspected(self, gen: int, info: SourcesInfo) -> None:
@@ -174,7 +174,7 @@ class SourcesPanel(QWidget):
             self._start_scan(gen, readable)
 
     def _on_inspect_failed(
-        self, gen: int, paths: list[str], added: list[str], exc: BaseException
+        self, gen: int, paths: list[str], added: list[str], exc: BaseException, quiet: bool
     ) -> None:
         if gen != self._generation:
             return
@@ -194,7 +194,8 @@ class SourcesPanel(QWidget):
         else:  # what is left after a removal cannot be read any more
             self._accept(paths, None)
             self.sources.set_note(_reason(exc), self.theme.error)
-            self.ctx.show_error(exc)
+            if not quiet:
+                self.ctx.show_error(exc)
 
     def _accept(self, paths: list[str], info: SourcesInfo | None) -> None:
         self.paths, self.info = list(paths), info
