@@ -20,8 +20,8 @@ import h5py
 import numpy as np
 
 from backend.errors import SamplelabError
-from backend.h5open import acquire
 from backend.formats.loaders import detect_kind, open_reader
+from backend.h5open import acquire
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]
