@@ -230,10 +230,24 @@ def open_file(path: str | os.PathLike, **options: Any) -> h5py.File:
                 raise FileFormatError(f"{path} is not a readable HDF5 file ({exc})") from None
             time.sleep(0.05)
             sb = read_superblock(path)
-    if not (sb.flags & SWMR_WRITE_ACCESS) or not writer_alive(f.attrs.get(WRITER_ATTR)):
+    try:
+        with reading(path, "file's header"):
+            stamp = f.attrs.get(WRITER_ATTR)
+    except FileFormatError:
+        _close(f)
+        raise
+    if not (sb.flags & SWMR_WRITE_ACCESS) or not writer_alive(stamp):
         return f  # its writer is gone (or unknown): the view is the file as left
-    f.close()
+    _close(f)
     return _h5(path, lambda: h5py.File(path, "r", swmr=True, **options))
+
+
+def _close(f: h5py.File) -> None:
+    """Close `f` and the view it reads through, if any."""
+    view = getattr(f, "_samplelab_view", None)
+    f.close()
+    if view is not None:
+        view.close()
 
 
 def _h5(path: Any, opener: Any) -> h5py.File:
@@ -242,6 +256,23 @@ def _h5(path: Any, opener: Any) -> h5py.File:
     except (OSError, RuntimeError, ValueError) as exc:
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise FileFormatError(f"{path} is not a readable HDF5 file ({text})") from None
+
+
+def settled(path: str | os.PathLike, load: Any) -> Any:
+    """`load()`, retried for up to SETTLE_S while a writer's flush leaves the file torn.
+
+    A reader of a live file can meet metadata half written (HDF5 then reports a
+    bad header or checksum); the same read a moment later succeeds. A file not
+    being written gets no second try: its damage is reported at once.
+    """
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        try:
+            return load()
+        except FileFormatError:
+            if time.monotonic() > deadline or not read_superblock(path).writing:
+                raise
+            time.sleep(0.05)
 
 
 def is_live(f: h5py.File) -> bool:
@@ -254,7 +285,7 @@ def reading(path: Any, what: str = "data") -> Iterator[None]:
     """Turn HDF5's read failures (checksum, damaged chunk index) into a clear error."""
     try:
         yield
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, KeyError) as exc:  # h5py's KeyError: a damaged object
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         checksum = "checksum" in text.lower() or "filter" in text.lower()
         cause = "fails its checksum" if checksum else f"cannot be read ({text})"
@@ -272,6 +303,7 @@ class SharedFile:
     def __init__(self, entry: _Entry) -> None:
         self._entry = entry
         self.file = entry.file
+        self.lock = entry.lock  # held while refreshing and counting: one view of the file
         self.released = False
 
     def dataset(self, name: str) -> h5py.Dataset:
@@ -288,6 +320,7 @@ class _Entry:
     def __init__(self, key: tuple[int, int], file: h5py.File) -> None:
         self.key, self.file, self.count = key, file, 0
         self.datasets: dict[str, h5py.Dataset] = {}
+        self.lock = threading.RLock()
 
     def dataset(self, name: str) -> h5py.Dataset:
         with _lock:
@@ -332,10 +365,7 @@ def _release(entry: _Entry) -> None:
         if _open.get(entry.key) is entry:
             del _open[entry.key]
         entry.datasets.clear()
-        view = getattr(entry.file, "_samplelab_view", None)
-        entry.file.close()
-        if view is not None:
-            view.close()
+        _close(entry.file)
 
 
 def open_count(path: str | os.PathLike) -> int:

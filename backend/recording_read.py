@@ -21,7 +21,7 @@ import numpy as np
 
 from backend.config import parse_config
 from backend.errors import ConfigError, FileFormatError, RecordingError
-from backend.h5open import WRITER_ATTR, acquire, reading, writer_alive
+from backend.h5open import WRITER_ATTR, SharedFile, acquire, reading, settled, writer_alive
 from backend.recording import FORMAT_NAME, FORMAT_VERSION, NOTES_ATTR, _decode
 from backend.runnotes import notes_from_json
 
@@ -55,21 +55,23 @@ class Recording:
         if not self.path.is_file():
             raise RecordingError(f"recording not found: {self.path}")
         try:
-            self._share = acquire(self.path)
+            self._share = settled(self.path, self._open)
         except FileFormatError as exc:
             hint = exc.hint or "Choose a samplelab recording (.h5)."
             raise RecordingError(exc.message, hint) from None
+
+    def _open(self) -> SharedFile:
+        share = acquire(self.path)
         try:
             with reading(self.path, "file's header"):
-                self._load()
-        except FileFormatError as exc:
-            self._share.release()
-            raise RecordingError(exc.message, exc.hint) from None
+                self._load(share)
         except BaseException:
-            self._share.release()
+            share.release()
             raise
+        return share
 
-    def _load(self) -> None:
+    def _load(self, share: SharedFile) -> None:
+        self._share = share
         self._f = self._share.file
         attrs = self._f.attrs
         if _decode(attrs.get("format", "")) != FORMAT_NAME:
@@ -115,7 +117,9 @@ class Recording:
         self.output_names = self._names(self.outputs)
         self.input_units = _decode(self.inputs.attrs.get("units", "V"))
         self.output_units = _decode(self.outputs.attrs.get("units", "nA"))
-        self._count()
+        self.batches_done_seen = 0
+        with share.lock:
+            self._count()
 
     def _json(self, name: str) -> dict:
         """A JSON attribute that must hold an object; a clear error when it does not."""
@@ -149,27 +153,37 @@ class Recording:
 
     def _count(self) -> None:
         done = int(self._batches.shape[0])
-        rows = 0
-        if done:
-            last = self._batches[done - 1]
-            rows = int(last["first_row"]) + int(last["rows"])
         held = min(int(self.inputs.shape[0]), int(self.outputs.shape[0]))
-        if rows < 0 or rows > held or (done and int(last["rows"]) < 0):
+        rows = self._end(done)
+        # A live file's datasets become visible one by one: a new batch-table row can
+        # show before its data's extent does. Such batches are counted next time.
+        while self.live and done and rows > held and done > self.batches_done_seen:
+            done -= 1
+            rows = self._end(done)
+        if rows < 0 or rows > held:
             raise RecordingError(
                 f"{self.path} is damaged: its batch table claims {rows:,} rows but the file "
                 f"holds {held:,}",
                 "Export the rows it holds with --key inputs / --key outputs.",
             )
         self.batches_done, self.n_rows = done, rows
+        self.batches_done_seen = done
+
+    def _end(self, done: int) -> int:
+        """The row after the first `done` batches, as the table says."""
+        if not done:
+            return 0
+        last = self._batches[done - 1]
+        first, rows = int(last["first_row"]), int(last["rows"])
+        return first + rows if rows >= 0 and first >= 0 else -1
 
     def refresh(self) -> int:
         """Pick up batches a live writer appended; returns the new row count."""
-        if self._f.swmr_mode:
-            with reading(self.path, "file's header"):
-                for ds in (self._batches, self.inputs, self.outputs, self._status_ds):
-                    ds.refresh()
         try:
-            with reading(self.path, "batch table"):
+            with self._share.lock, reading(self.path, "batch table"):
+                if self._f.swmr_mode:
+                    for ds in (self._batches, self.inputs, self.outputs, self._status_ds):
+                        ds.refresh()
                 self._count()
         except FileFormatError as exc:
             raise RecordingError(exc.message, exc.hint) from None
