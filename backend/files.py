@@ -156,6 +156,15 @@ def open_regular(path: str | os.PathLike, what: str = "input file") -> BinaryIO:
         raise
 
 
+def is_regular(path: str | os.PathLike) -> bool:
+    """Whether `path` is a regular file (never blocks, as `open_regular`)."""
+    try:
+        open_regular(path).close()
+    except FileFormatError:
+        return False
+    return True
+
+
 def check_regular(path: str | os.PathLike, what: str = "input file") -> Path:
     """`path` if it is a regular file (see `open_regular`), else one FileFormatError."""
     open_regular(path, what).close()

@@ -24,6 +24,7 @@ from backend.config import (
     read_config_dict,
 )
 from backend.errors import ConfigError, FileFormatError, Problem, RecordingError
+from backend.files import check_regular
 from backend.formats.iodat import (
     DEFAULT_CHUNK_ROWS,
     IODAT_NAME,
@@ -158,6 +159,8 @@ class BspysmgFolder(SamplingSource):
         self.iodat_path = folder / IODAT_NAME
         self.config_path = folder / CONFIG_NAME
         for needed in (self.config_path, self.iodat_path):
+            if os.path.lexists(needed):  # a FIFO or device in its place: say so, never block
+                check_regular(needed, needed.name)
             if not needed.is_file():
                 raise FileFormatError(
                     f"{folder} has no {needed.name}",
