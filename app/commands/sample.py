@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from backend.config import load_config
+    from backend.config import load_config, parse_config
     from backend.devices.simulated import FaultPlan
     from backend.recording import Recording
     from backend.runnotes import run_notes
@@ -81,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.config:
             return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
-        config = load_config(config_argument(args.config))
-        if args.batches is not None:
-            config = config.model_copy(deep=True)
-            config.input_data.number_batches = args.batches
+        source = config_argument(args.config)
+        config = load_config(source)
+        if args.batches is not None:  # checked like the file's own value (session size)
+            data = config.to_bspysmg()
+            data["input_data"]["number_batches"] = args.batches
+            config = parse_config(data, f"{source} with --batches {args.batches}")
         notes = run_notes(args.sample_id, args.operator, args.notes)
         session = start_session(
             config, args.device, out_dir=args.out, seed=args.seed, notes=notes, **options
