@@ -16,7 +16,9 @@ mode, so a reader can follow it live and a crash loses at most one batch.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import platform
 import socket
@@ -30,10 +32,19 @@ import numpy as np
 
 from backend import __version__
 from backend.config import SamplingConfig, parse_config
-from backend.errors import ConfigError, RecordingError
-from backend.h5clear import clear_consistency_flags
+from backend.errors import ConfigError, DiskFullError, RecordingError
+from backend.files import describe_bytes, discard, free_bytes, publish_new, replace_file, temp_path
+from backend.h5clear import set_consistency_flags
+from backend.recording_guard import (
+    RESERVE_BYTES,
+    check_room,
+    confined_target,
+    disk_full,
+    is_disk_full,
+)
 from backend.runnotes import notes_from_json
 
+log = logging.getLogger(__name__)
 FORMAT_NAME = "samplelab-recording"
 FORMAT_VERSION = 1
 RECORDING_SUFFIX = ".h5"
@@ -126,6 +137,10 @@ class RecordingWriter:
         self._row = np.zeros(1, dtype=self._batches.dtype)
         # Building the compound memory type costs more than writing the row: do it once.
         self._row_type = h5py.h5t.py_create(self._row.dtype)
+        self._row_bytes = self._inputs.dtype.itemsize * (
+            self._inputs.shape[1] + self._outputs.shape[1]
+        )
+        self._failed = False  # a write failed: the file's state is HDF5's last flush
         self.closed = False
 
     # --- opening ------------------------------------------------------------
@@ -138,28 +153,54 @@ class RecordingWriter:
         seed: int,
         overwrite: bool = False,
         notes: dict[str, str] | None = None,
+        folder: str | os.PathLike | None = None,
     ) -> RecordingWriter:
-        """A new recording; `notes` (sample ID, operator, free text...) go into its attributes."""
-        path = Path(path)
-        if path.exists() and not overwrite:
+        """A new recording directly in `folder` (default: `path`'s own folder).
+
+        The file is laid out under a temporary name and only then given its name, so a
+        crash never leaves a half-made recording; that name must be new (exclusive
+        create: nothing existing is opened for writing) unless `overwrite`, which
+        replaces the old file whole instead of truncating it. `notes` (sample ID,
+        operator, free text...) go into its attributes.
+        """
+        path = confined_target(path, folder)
+        if os.path.lexists(path) and not overwrite:
             raise RecordingError(
                 f"{path} already exists", "Choose another output folder or file name."
             )
+        tmp = temp_path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            f = _open_h5(path, "w")
-        except OSError as exc:
+            discard(tmp)  # left by a crash during an earlier layout of this name
+            f = _open_h5(tmp, "x")
+        except (OSError, RuntimeError) as exc:
             raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         try:
-            cls._lay_out(f, config, device, seed)
-            if notes:
-                f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
-            cls._start_writing(f)
+            try:
+                cls._lay_out(f, config, device, seed)
+                if notes:
+                    f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
+                _claim(f)
+            finally:
+                f.close()
+            (replace_file if overwrite else publish_new)(tmp, path)
+        except FileExistsError:
+            raise RecordingError(
+                f"{path} already exists", "Choose another output folder or file name."
+            ) from None
+        except (OSError, RuntimeError) as exc:
+            discard(tmp)
+            if is_disk_full(exc):
+                free = describe_bytes(free_bytes(path.parent) or 0)
+                raise DiskFullError(
+                    f"cannot create the recording {path}: disk full ({free} free)",
+                    "Free some space or choose another output folder.",
+                ) from None
+            raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         except BaseException:
-            f.close()
-            path.unlink(missing_ok=True)
+            discard(tmp)
             raise
-        return cls(path, f, config)
+        return cls._open_for_writing(path, config)
 
     @staticmethod
     def _lay_out(f: h5py.File, config: SamplingConfig, device: dict, seed: int) -> None:
@@ -201,23 +242,37 @@ class RecordingWriter:
         session.create_dataset("message", data=np.bytes_(""), dtype="S4096")
         session.create_dataset("ended", data=np.nan, dtype="<f8")
 
-    @staticmethod
-    def _start_writing(f: h5py.File) -> None:
-        f.attrs["writer_json"] = json.dumps(
-            {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        )
-        f.flush()
-        f.swmr_mode = True
+    @classmethod
+    def _open_for_writing(cls, path: Path, config: SamplingConfig) -> RecordingWriter:
+        """Open a laid-out recording as this process's SWMR writer."""
+        try:
+            f = _open_h5(path, "r+")
+        except (OSError, RuntimeError) as exc:
+            raise RecordingError(f"cannot open {path} for writing: {exc}") from None
+        try:
+            _claim(f)
+            f.flush()
+            f.swmr_mode = True
+        except BaseException:
+            _close_quietly(f)
+            raise
+        return cls(path, f, config)
 
     @classmethod
     def resume(cls, path: str | os.PathLike) -> RecordingWriter:
-        """Reopen an interrupted recording and drop any batch that did not complete."""
+        """Reopen an interrupted recording and drop any batch that did not complete.
+
+        Refused before anything is touched when the disk lacks room for a batch; if
+        reopening fails anyway, the file's consistency flags are put back as found,
+        so it stays exactly as readable (and resumable) as before.
+        """
         path = Path(path)
         with Recording(path) as rec:
-            config, status = rec.config, rec.status
-            if rec.batches_done >= rec.batches_planned:
+            config = rec.config
+            done, planned = rec.batches_done, rec.batches_planned
+            if done >= planned:
                 raise RecordingError(
-                    f"{path} is already complete ({rec.batches_done} batches)",
+                    f"{path} is already complete ({done} batches)",
                     "Nothing to resume; start a new recording instead.",
                 )
             if rec.writer_alive():
@@ -225,30 +280,37 @@ class RecordingWriter:
                     f"{path} is still being written by another process",
                     "Stop that session first, or wait until it ends.",
                 )
-        del status
+        _check_resume_room(path, config, done, planned)
         try:
-            clear_consistency_flags(path)
+            flags = set_consistency_flags(path, 0)
         except (ValueError, OSError) as exc:
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         try:
             f = _open_h5(path, "r+")
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
+            _restore_flags(path, flags)
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
+        found = _session_state(f)
         try:
-            done = f["batches"].shape[0]
-            rows = (
-                int(f["batches"][done - 1]["first_row"] + f["batches"][done - 1]["rows"])
-                if done
-                else 0
-            )
+            rows = _complete_rows(f["batches"])
             f["inputs"].resize(rows, axis=0)
             f["outputs"].resize(rows, axis=0)
-            f["session/status"][()] = np.bytes_("running")
-            f["session/message"][()] = np.bytes_("")
-            f["session/ended"][()] = np.nan
-            cls._start_writing(f)
-        except BaseException:
-            f.close()
+            _set_session_state(f, (np.bytes_("running"), np.bytes_(""), np.nan, None))
+            _claim(f)
+            f.flush()
+            f.swmr_mode = True
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # the rows past the last batch stay dropped
+                _set_session_state(f, found)
+            _close_quietly(f)
+            _restore_flags(path, flags)
+            if isinstance(exc, (OSError, RuntimeError)):
+                if is_disk_full(exc):
+                    need = _batch_bytes(config) + RESERVE_BYTES
+                    raise disk_full(
+                        path, need, free_bytes(path.parent), done, planned, True
+                    ) from None
+                raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
             raise
         return cls(path, f, config)
 
@@ -263,35 +325,60 @@ class RecordingWriter:
         started: float,
         duration: float,
     ) -> None:
-        """Write one complete batch and flush, data first, then its table row."""
+        """Write one complete batch and flush, data first, then its table row.
+
+        Stops with a DiskFullError before writing when the disk lacks room for the
+        batch and the reserve; any write error leaves the earlier batches readable.
+        """
         n = len(inputs)
         if len(outputs) != n:
             raise RecordingError(f"batch {index}: {n} input rows but {len(outputs)} output rows")
+        needed = n * self._row_bytes + self._row.itemsize
+        check_room(self.path, needed, self.batches_done, self.config.number_batches)
         start, stop = self.rows, self.rows + n
-        _append_rows(self._inputs, start, inputs)
-        _append_rows(self._outputs, start, outputs)
-        row = self._row
-        row["index"], row["first_row"], row["rows"] = index, start, n
-        row["t0"], row["started"], row["duration"] = t0, started, duration
-        row["phases"][0] = phases
-        _append_rows(self._batches, self.batches_done, row, self._row_type)
-        self._f.flush()
+        try:
+            _append_rows(self._inputs, start, inputs)
+            _append_rows(self._outputs, start, outputs)
+            row = self._row
+            row["index"], row["first_row"], row["rows"] = index, start, n
+            row["t0"], row["started"], row["duration"] = t0, started, duration
+            row["phases"][0] = phases
+            _append_rows(self._batches, self.batches_done, row, self._row_type)
+            self._f.flush()
+        except (OSError, RuntimeError) as exc:
+            self._failed = True
+            if is_disk_full(exc):
+                raise disk_full(
+                    self.path,
+                    needed,
+                    free_bytes(self.path.parent),
+                    self.batches_done,
+                    self.config.number_batches,
+                ) from None
+            raise RecordingError(f"cannot write batch {index} to {self.path}: {exc}") from None
         self.rows = stop
         self.batches_done += 1
 
     def close(self, status: str = "complete", message: str = "") -> None:
-        """Record how the session ended and close the file; safe to call twice."""
+        """Record how the session ended and close the file; safe to call twice.
+
+        After a failed write (a full disk) the status is not written: the file keeps
+        its last complete batch and reads as interrupted, ready to resume.
+        """
         if self.closed:
             return
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         try:
-            self._status[()] = np.bytes_(status)
-            self._message[()] = np.bytes_(message.encode("utf-8")[:4096])
-            self._ended[()] = time.time()
-            self._f.flush()
+            if not self._failed and self._f.id.valid:
+                self._status[()] = np.bytes_(status)
+                self._message[()] = np.bytes_(message.encode("utf-8")[:4096])
+                self._ended[()] = time.time()
+                self._f.flush()
+        except (OSError, RuntimeError) as exc:
+            raise RecordingError(f"could not record how {self.path} ended: {exc}") from None
         finally:
-            self._f.close()
+            _close_quietly(self._f)
             self.closed = True
 
     def __enter__(self) -> RecordingWriter:
@@ -323,6 +410,70 @@ def _append_rows(
     file_space = ds.id.get_space()
     file_space.select_hyperslab((start,) + (0,) * (len(shape) - 1), shape)
     ds.id.write(h5py.h5s.create_simple(shape), file_space, rows, mtype=memory_type)
+
+
+def _claim(f: h5py.File) -> None:
+    """Say which process writes `f`, so readers can tell a live writer from a dead one."""
+    f.attrs["writer_json"] = json.dumps(
+        {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+    )
+
+
+def _close_quietly(f: h5py.File) -> None:
+    """Close `f` even when HDF5 cannot flush it (a full disk): never raise, never keep it open."""
+    try:
+        f.close()
+    except (OSError, RuntimeError, ValueError):
+        with contextlib.suppress(Exception):
+            f.id.close()
+
+
+_SESSION_FIELDS = ("session/status", "session/message", "session/ended")
+
+
+def _session_state(f: h5py.File) -> tuple:
+    """(status, message, ended, writer_json): what a failed resume puts back."""
+    return (*(f[name][()] for name in _SESSION_FIELDS), f.attrs.get("writer_json"))
+
+
+def _set_session_state(f: h5py.File, state: tuple) -> None:
+    for name, value in zip(_SESSION_FIELDS, state[:3]):
+        f[name][()] = value
+    if state[3] is not None:
+        f.attrs["writer_json"] = state[3]
+
+
+def _restore_flags(path: Path, flags: int) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        set_consistency_flags(path, flags)
+
+
+def _complete_rows(batches: h5py.Dataset) -> int:
+    done = batches.shape[0]
+    if not done:
+        return 0
+    last = batches[done - 1]
+    return int(last["first_row"] + last["rows"])
+
+
+def _batch_bytes(config: SamplingConfig) -> int:
+    return 8 * (config.n_inputs + config.n_outputs) * config.batch_points
+
+
+def _check_resume_room(path: Path, config: SamplingConfig, done: int, planned: int) -> None:
+    """Refuse a resume that could not write one batch; warn when the rest will not fit."""
+    batch = _batch_bytes(config)
+    check_room(path, batch, done, planned, resuming=True)
+    free, rest = free_bytes(path.parent), (planned - done) * batch + RESERVE_BYTES
+    if free is not None and free < rest:
+        log.warning(
+            "%s free in %s, the %d remaining batches need %s: the session will stop "
+            "when the disk is full",
+            describe_bytes(free),
+            path.parent,
+            planned - done,
+            describe_bytes(rest),
+        )
 
 
 def _decode(value: Any) -> str:
