@@ -133,7 +133,7 @@ class RecordingWriter:
         self._message = file["session/message"]
         self._ended = file["session/ended"]
         self.batches_done = int(self._batches.shape[0])
-        self.rows = int(self._inputs.shape[0])
+        self.rows = _complete_rows(self._batches)
         self._row = np.zeros(1, dtype=self._batches.dtype)
         # Building the compound memory type costs more than writing the row: do it once.
         self._row_type = h5py.h5t.py_create(self._row.dtype)
@@ -244,18 +244,11 @@ class RecordingWriter:
 
     @classmethod
     def _open_for_writing(cls, path: Path, config: SamplingConfig) -> RecordingWriter:
-        """Open a laid-out recording as this process's SWMR writer."""
+        """Open a laid-out recording (its writer_json already ours) as the SWMR writer."""
         try:
-            f = _open_h5(path, "r+")
+            f = _open_swmr_writer(path)
         except (OSError, RuntimeError) as exc:
             raise RecordingError(f"cannot open {path} for writing: {exc}") from None
-        try:
-            _claim(f)
-            f.flush()
-            f.swmr_mode = True
-        except BaseException:
-            _close_quietly(f)
-            raise
         return cls(path, f, config)
 
     @classmethod
@@ -286,21 +279,18 @@ class RecordingWriter:
         except (ValueError, OSError) as exc:
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         try:
-            f = _open_h5(path, "r+")
+            f = _open_swmr_writer(path)
         except (OSError, RuntimeError) as exc:
             _restore_flags(path, flags)
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
+        # Only SWMR-safe changes: the file is readable (and resumable) at every instant.
+        # Rows past the last complete batch stay until the next append overwrites them.
         found = _session_state(f)
         try:
-            rows = _complete_rows(f["batches"])
-            f["inputs"].resize(rows, axis=0)
-            f["outputs"].resize(rows, axis=0)
-            _set_session_state(f, (np.bytes_("running"), np.bytes_(""), np.nan, None))
-            _claim(f)
+            _set_session_state(f, (np.bytes_("running"), np.bytes_(""), np.nan, _writer_json()))
             f.flush()
-            f.swmr_mode = True
         except BaseException as exc:
-            with contextlib.suppress(Exception):  # the rows past the last batch stay dropped
+            with contextlib.suppress(Exception):
                 _set_session_state(f, found)
             _close_quietly(f)
             _restore_flags(path, flags)
@@ -391,7 +381,7 @@ class RecordingWriter:
 def _append_rows(
     ds: h5py.Dataset, start: int, rows: np.ndarray, memory_type: h5py.h5t.TypeID | None = None
 ) -> None:
-    """Grow `ds` and write `rows` at `start` through h5py's low-level API.
+    """Grow `ds` if needed and write `rows` at `start` through h5py's low-level API.
 
     The high-level `resize` + slice assignment costs ~0.2 ms of Python per call;
     this path is a handful of C calls, which matters once per batch per dataset.
@@ -400,7 +390,8 @@ def _append_rows(
     """
     rows = np.ascontiguousarray(rows, dtype=ds.dtype)
     shape = rows.shape
-    ds.id.set_extent((start + shape[0], *shape[1:]))
+    if ds.id.shape[0] < start + shape[0]:  # a resumed file may hold the crashed batch's rows
+        ds.id.set_extent((start + shape[0], *shape[1:]))
     chunk = ds.chunks[0]
     if memory_type is None and start % chunk == 0 and shape[0] % chunk == 0:
         for first in range(0, shape[0], chunk):
@@ -412,11 +403,29 @@ def _append_rows(
     ds.id.write(h5py.h5s.create_simple(shape), file_space, rows, mtype=memory_type)
 
 
+def _writer_json() -> str:
+    """Which process writes the file, so readers can tell a live writer from a dead one."""
+    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
+
+
 def _claim(f: h5py.File) -> None:
-    """Say which process writes `f`, so readers can tell a live writer from a dead one."""
-    f.attrs["writer_json"] = json.dumps(
-        {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-    )
+    f.attrs["writer_json"] = _writer_json()
+
+
+def _open_swmr_writer(path: Path) -> h5py.File:
+    """Open `path` read-write in SWMR mode in one step.
+
+    HDF5 then sets the superblock's write flags together with the SWMR flag, so a
+    crash at any moment leaves a file that SWMR readers (and a resume) can open;
+    opening 'r+' first and switching to SWMR later would leave a window without it.
+    """
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_WEAK)  # as h5py's own opens, so they can share
+    mdc, nslots, _, w0 = fapl.get_cache()
+    fapl.set_cache(mdc, nslots, _CACHE_BYTES, w0)
+    flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
+    return h5py.File(h5py.h5f.open(os.fsencode(path), flags, fapl=fapl))
 
 
 def _close_quietly(f: h5py.File) -> None:
@@ -440,7 +449,7 @@ def _set_session_state(f: h5py.File, state: tuple) -> None:
     for name, value in zip(_SESSION_FIELDS, state[:3]):
         f[name][()] = value
     if state[3] is not None:
-        f.attrs["writer_json"] = state[3]
+        f.attrs.modify("writer_json", state[3])  # in place: a SWMR writer adds no attributes
 
 
 def _restore_flags(path: Path, flags: int) -> None:

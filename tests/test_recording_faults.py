@@ -14,7 +14,7 @@ from conftest import small_config
 
 import backend.recording_guard as guard
 from app.cli import main
-from app.commands.common import StopSignals
+from app.commands.common import STOP_SIGNALS, StopSignals
 from backend.config import save_config
 from backend.errors import DiskFullError, RecordingError
 from backend.h5clear import set_consistency_flags
@@ -185,7 +185,7 @@ def test_a_resume_that_fails_while_writing_puts_the_flags_back(tmp_path, monkeyp
     def full(*args, **kwargs):
         raise RuntimeError("Can't write data (file write failed: errno = 28, error message)")
 
-    monkeypatch.setattr("backend.recording._claim", full)
+    monkeypatch.setattr("backend.recording._writer_json", full)
     with pytest.raises(DiskFullError, match="cannot resume"):
         RecordingWriter.resume(path)
     assert set_consistency_flags(path, 5) == 5
@@ -233,11 +233,23 @@ def test_an_interrupt_during_shutdown_still_closes_the_recording(tmp_path):
         assert f["session/status"][()] == b"cancelled"
 
 
+@pytest.fixture
+def own_handlers():
+    """Put pytest's signal handlers back: a StopSignals that stopped keeps its own."""
+    saved = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="signals to oneself are POSIX")
-def test_stop_signals_raise_once_before_hold_then_only_ask_for_a_safe_stop():
-    with StopSignals() as signals, pytest.raises(KeyboardInterrupt):
+def test_stop_signals_raise_once_before_hold_then_only_ask_for_a_safe_stop(own_handlers):
+    with StopSignals() as signals:
+        pass
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # no stop: restored
+    with pytest.raises(KeyboardInterrupt), StopSignals():
         os.kill(os.getpid(), signal.SIGTERM)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    os.kill(os.getpid(), signal.SIGTERM)  # the command is ending: a no-op, not a kill
     calls = []
     with StopSignals() as signals:
         signals.hold()

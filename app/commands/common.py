@@ -34,7 +34,8 @@ class StopSignals:
     never interrupts a step: it calls `on_stop` (a session's `cancel`, so the stop
     comes between batches, at 0 V, with the recording closed), or waits for it if
     there is none yet. Any later signal only says the safe stop is under way, so a
-    second Ctrl+C cannot cut short closing the device and the recording.
+    second Ctrl+C cannot cut short closing the device and the recording, nor kill
+    the process while it reports how the session ended.
     """
 
     def __init__(self) -> None:
@@ -50,6 +51,8 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        if self.requested is not None:
+            return  # the command is ending on a stop: later signals stay a polite no-op
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
