@@ -37,6 +37,7 @@ from backend.files import describe_bytes, discard, free_bytes, publish_new, repl
 from backend.h5clear import set_consistency_flags
 from backend.recording_guard import (
     RESERVE_BYTES,
+    Reserve,
     check_room,
     confined_target,
     disk_full,
@@ -141,6 +142,8 @@ class RecordingWriter:
             self._inputs.shape[1] + self._outputs.shape[1]
         )
         self._failed = False  # a write failed: the file's state is HDF5's last flush
+        self._reserve = Reserve(path)
+        self._reserve.take()
         self.closed = False
 
     # --- opening ------------------------------------------------------------
@@ -296,7 +299,7 @@ class RecordingWriter:
             _restore_flags(path, flags)
             if isinstance(exc, (OSError, RuntimeError)):
                 if is_disk_full(exc):
-                    need = _batch_bytes(config) + RESERVE_BYTES
+                    need = _batch_bytes(config) + 2 * RESERVE_BYTES
                     raise disk_full(
                         path, need, free_bytes(path.parent), done, planned, True
                     ) from None
@@ -336,11 +339,11 @@ class RecordingWriter:
             _append_rows(self._batches, self.batches_done, row, self._row_type)
             self._f.flush()
         except (OSError, RuntimeError) as exc:
-            self._failed = True
+            self._failed = not (is_disk_full(exc) and self._flush_into_reserve())
             if is_disk_full(exc):
                 raise disk_full(
                     self.path,
-                    needed,
+                    needed + RESERVE_BYTES,
                     free_bytes(self.path.parent),
                     self.batches_done,
                     self.config.number_batches,
@@ -348,6 +351,19 @@ class RecordingWriter:
             raise RecordingError(f"cannot write batch {index} to {self.path}: {exc}") from None
         self.rows = stop
         self.batches_done += 1
+
+    def _flush_into_reserve(self) -> bool:
+        """After HDF5 hit a full disk mid-batch: give back the reserve, take the batch in
+        flight out of the table (HDF5 may have dropped its data while keeping its row),
+        and flush again; True if the file is consistent now, up to the last batch."""
+        if not self._reserve.release():
+            return False
+        try:
+            self._batches.id.set_extent((self.batches_done,))
+            self._f.flush()
+        except (OSError, RuntimeError):
+            return False
+        return True
 
     def close(self, status: str = "complete", message: str = "") -> None:
         """Record how the session ended and close the file; safe to call twice.
@@ -369,6 +385,7 @@ class RecordingWriter:
             raise RecordingError(f"could not record how {self.path} ended: {exc}") from None
         finally:
             _close_quietly(self._f)
+            self._reserve.release()
             self.closed = True
 
     def __enter__(self) -> RecordingWriter:
@@ -470,10 +487,14 @@ def _batch_bytes(config: SamplingConfig) -> int:
 
 
 def _check_resume_room(path: Path, config: SamplingConfig, done: int, planned: int) -> None:
-    """Refuse a resume that could not write one batch; warn when the rest will not fit."""
-    batch = _batch_bytes(config)
+    """Refuse a resume that could not write one batch; warn when the rest will not fit.
+
+    The writer holds a reserve of its own (see `Reserve`) besides the headroom
+    every batch keeps, so a resume needs a batch and twice the reserve.
+    """
+    batch = _batch_bytes(config) + RESERVE_BYTES
     check_room(path, batch, done, planned, resuming=True)
-    free, rest = free_bytes(path.parent), (planned - done) * batch + RESERVE_BYTES
+    free, rest = free_bytes(path.parent), (planned - done) * batch + 2 * RESERVE_BYTES
     if free is not None and free < rest:
         log.warning(
             "%s free in %s, the %d remaining batches need %s: the session will stop "

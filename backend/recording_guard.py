@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from backend.errors import DiskFullError, RecordingError
-from backend.files import describe_bytes, free_bytes
+from backend.files import describe_bytes, discard, free_bytes
 
 #: Room kept free beyond the next batch: HDF5's metadata updates and the closing status.
 RESERVE_BYTES = 64 << 10
@@ -93,3 +93,33 @@ def check_room(
     free = free_bytes(path.parent)
     if free is not None and free < needed + RESERVE_BYTES:
         raise disk_full(path, needed + RESERVE_BYTES, free, batches_done, planned, resuming)
+
+
+class Reserve:
+    """Disk space held beside a recording (`NAME.h5.reserve`), given back when HDF5 finds
+    the disk full, so the writer can still flush consistent metadata and close the file.
+
+    The free-space check before each batch normally stops a session first; this is
+    for a disk filled by someone else between that check and the write, or a quota
+    the check cannot see.
+    """
+
+    def __init__(self, recording: Path) -> None:
+        self.path = recording.with_name(recording.name + ".reserve")
+
+    def take(self) -> None:
+        """Hold RESERVE_BYTES; quietly none if even that does not fit (the check said so)."""
+        discard(self.path)  # one a killed writer left
+        try:
+            with open(self.path, "xb") as fh:
+                fh.write(os.urandom(RESERVE_BYTES))  # random: no file system compresses it away
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            discard(self.path)
+
+    def release(self) -> bool:
+        """Give the space back; True if there was some to give."""
+        held = self.path.is_file()
+        discard(self.path)
+        return held

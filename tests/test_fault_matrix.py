@@ -270,7 +270,7 @@ def test_disk_full_one_line_then_resume_when_there_is_room(world, tmp_path):
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
     before = _outside(world)
-    with _tmpfs(world["base"] / "out_full", "192k") as out:
+    with _tmpfs(world["base"] / "out_full", "256k") as out:
         code, stdout, stderr = _sample(
             world, str(world["config"]), "--out", str(out), "--seed", str(SEED)
         )
@@ -293,6 +293,25 @@ def test_disk_full_one_line_then_resume_when_there_is_room(world, tmp_path):
         _resume_to_the_end(world, path)
         _downstream_works(path, tmp_path)
     assert _outside(world) == before
+
+
+@pytest.mark.parametrize("size", ["160k", "176k", "192k"])
+def test_a_disk_filled_behind_the_checks_still_leaves_a_closed_file(world, monkeypatch, size):
+    """HDF5 itself meets ENOSPC (another program filled the disk, a quota): the reserve
+    is given back, the metadata flushed, the file closed as failed and resumable."""
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    monkeypatch.setattr("backend.recording.check_room", lambda *args, **kwargs: None)
+    with _tmpfs(world["base"] / f"out_behind_{size}", size) as out:
+        config = load_config(world["config"])
+        result = start_session(config, "simulated", path=out / "rec.h5", seed=SEED).run()
+        assert result.status == "failed" and "disk full" in str(result.error)
+        assert sorted(p.name for p in out.iterdir()) == ["rec.h5"]
+        _assert_closed(out / "rec.h5", "failed")
+        assert 0 < _batches(out / "rec.h5") == result.batches_done < BATCHES
+        _remount(out, "size=8m")
+        monkeypatch.undo()
+        _resume_to_the_end(world, out / "rec.h5")
 
 
 def test_read_only_folders_refuse_cleanly(world, tmp_path, capsys):
