@@ -12,6 +12,7 @@ removed, never left behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -93,6 +94,48 @@ def written_atomically(path: str | os.PathLike) -> Iterator[Path]:
         discard(tmp)
         raise
     replace_file(tmp, path)
+
+
+def publish_new(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Give the finished temporary `src` the name `dst`, which must not exist: never replaces.
+
+    A hard link is exclusive (FileExistsError if `dst` appeared meanwhile); where the
+    file system has none (FAT, some network shares) a rename stands in, exclusive on
+    Windows and checked just before on POSIX. `src` is gone afterwards either way.
+    """
+    src, dst = Path(src), Path(dst)
+    try:
+        try:
+            os.link(src, dst)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system
+            if not _WINDOWS and os.path.lexists(dst):
+                raise FileExistsError(errno.EEXIST, "File exists", str(dst)) from None
+            os.rename(src, dst)  # on Windows, fails if dst exists
+            return dst
+    except BaseException:
+        discard(src)
+        raise
+    discard(src)
+    return dst
+
+
+def free_bytes(folder: str | os.PathLike) -> int | None:
+    """Bytes a writer may still use in `folder`'s file system; None if it cannot tell."""
+    try:
+        return int(shutil.disk_usage(folder).free)
+    except OSError:
+        return None
+
+
+def describe_bytes(size: float) -> str:
+    """'512 bytes', '1.4 MiB': a size as the file managers show it."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
