@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -90,7 +90,8 @@ class FanoutOptions(QGroupBox):
         self.hint = QLabel("")
         self.hint.setObjectName("fanout_hint")
         self.hint.setWordWrap(True)
-        self.hint.setTextInteractionFlags(self.hint.textInteractionFlags() | _selectable())
+        self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._locked = False  # a run is going: the choices wait
         self.missing = distributed_missing()
         if self.missing:  # the cluster entries stay visible, disabled, and say why
             model = self.where_combo.model()
@@ -138,8 +139,6 @@ class FanoutOptions(QGroupBox):
         self.hint.setVisible(bool(hint))
         self.changed.emit()
 
-    _locked = False
-
     def set_running(self, running: bool) -> None:
         self._locked = running
         self.merge.setEnabled(not running)
@@ -161,12 +160,6 @@ class FanoutOptions(QGroupBox):
         (
             self.each_radio if settings.value("postprocess/each", False, bool) else self.merge
         ).setChecked(True)
-
-
-def _selectable() -> Any:
-    from PySide6.QtCore import Qt
-
-    return Qt.TextInteractionFlag.TextSelectableByMouse
 
 
 def job_rows(state: EachState) -> list[JobRow]:
