@@ -44,7 +44,10 @@ SIGNATURE = b"\x89HDF\r\n\x1a\n"
 WRITE_ACCESS, SWMR_WRITE_ACCESS = 0x1, 0x4
 CACHE_BYTES = 4 << 20  # chunk cache per dataset: reads are slices, little is reused
 #: How long a file being written may look torn (a flush in progress) before it is refused.
-SETTLE_S = 1.0
+SETTLE_S = 3.0
+#: How long a read of a live file may keep failing before it counts as damage: a writer
+#: rewrites a partly filled chunk (or the batch table's chunk) in place as it grows.
+LIVE_RETRY_S = 5.0
 _UNDEFINED = 0xFFFFFFFFFFFFFFFF
 
 
@@ -256,6 +259,26 @@ def _h5(path: Any, opener: Any) -> h5py.File:
     except (OSError, RuntimeError, ValueError) as exc:
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise FileFormatError(f"{path} is not a readable HDF5 file ({text})") from None
+
+
+def read_live(path: Any, what: str, live: bool, read: Any) -> Any:
+    """`read()` with HDF5's failures said as `reading` says them.
+
+    For a live file (SWMR), a failure is retried for up to LIVE_RETRY_S: a
+    chunk the writer is rewriting reads torn (its checksum fails) for a moment.
+    A file nobody writes gets no second try.
+    """
+    deadline = None
+    while True:
+        try:
+            with reading(path, what):
+                return read()
+        except FileFormatError:
+            now = time.monotonic()
+            deadline = now + LIVE_RETRY_S if deadline is None else deadline
+            if not live or now > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def settled(path: str | os.PathLike, load: Any) -> Any:
