@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import small_config
 from hypothesis import HealthCheck, given, settings
@@ -175,3 +176,21 @@ def read_superblock_of(data: bytes):
         fh.write(data)
         fh.flush()
         return read_superblock(fh.name)
+
+
+@pytest.mark.parametrize("stamp", [b'"pid"# ', b'"pid": '])
+def test_a_damaged_file_with_an_unreadable_writer_stamp_is_refused_quickly(
+    tmp_path, sources, stamp
+):
+    """Was: a flip in `writer_json` made the writer 'maybe live', so the damaged file went
+    to HDF5's SWMR read, whose metadata retries slept for minutes."""
+    data = sources["killed"].replace(b'"pid": ', stamp, 1)
+    assert read_superblock_of(data).writing
+    rng = np.random.default_rng(11)
+    for trial in range(6):
+        damaged = bytearray(data)
+        for at in rng.integers(48, len(data), 16):
+            damaged[int(at)] ^= 1 << int(rng.integers(8))
+        path = tmp_path / f"d{trial}.h5"
+        path.write_bytes(bytes(damaged))
+        run_readers(path, tmp_path)
