@@ -262,14 +262,19 @@ def test_sample_with_a_fifo_device_or_folder_as_config(tmp_path, capsys):
 # --- defaults: required by bspysmg, logged for ours -----------------------------------
 
 
-def test_bspysmg_config_without_batch_time_is_an_error(tmp_path):
+def test_bspysmg_config_without_batch_time_is_an_error(tmp_path, capsys):
     folder = tmp_path / "run"
     shutil.copytree(BSPYSMG_FIXTURES / "small_sawtooth", folder)
     config = folder / "sampler_configs.json"
+    config.chmod(0o644)
     lines = config.read_text().splitlines(keepends=True)
     config.write_text("".join(ln for ln in lines if "batch_time:" not in ln))
     with pytest.raises(ConfigError, match=r"input_data\.batch_time: is required in a bspysmg"):
         BspysmgFolder(folder)
+    for argv in (["postprocess", "--out", str(tmp_path / "pp")], ["dataset", "--quiet", "--out",
+                 str(tmp_path / "ds")]):  # fmt: skip
+        assert main([*argv, str(folder)]) == 1
+        assert "batch_time: is required in a bspysmg" in capsys.readouterr().err
 
 
 def test_defaults_applied_to_our_yaml_are_logged(tmp_path, caplog):
