@@ -115,23 +115,19 @@ def _write_mutated(path: Path, edits: list[tuple[tuple, Any]]) -> None:
 EDITS = st.lists(st.tuples(st.sampled_from(PATHS), VALUES), min_size=1, max_size=3)
 
 
-@pytest.mark.timeout(120)
-@settings(max_examples=60, **FUZZ)
-@given(edits=EDITS)
-def test_mutated_values(tmp_path, edits):
-    path = tmp_path / "c.yaml"
-    _write_mutated(path, edits)
-    _check(path, tmp_path)
+def _mutated(tmp_path: Path, edits: list[tuple[tuple, Any]]) -> None:
+    _write_mutated(tmp_path / "c.yaml", edits)
+    _check(tmp_path / "c.yaml", tmp_path)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-@settings(max_examples=2000, **FUZZ)
-@given(edits=EDITS)
-def test_mutated_values_many(tmp_path, edits):
-    path = tmp_path / "c.yaml"
-    _write_mutated(path, edits)
-    _check(path, tmp_path)
+def _mutated_test(examples: int, timeout: int) -> Any:
+    """The mutated-values fuzzer with `examples` cases (the slow run takes many more)."""
+    test = settings(max_examples=examples, **FUZZ)(given(edits=EDITS)(_mutated))
+    return pytest.mark.timeout(timeout)(test)
+
+
+test_mutated_values = _mutated_test(60, 120)
+test_mutated_values_many = pytest.mark.slow(_mutated_test(2000, 1200))
 
 
 def _laughs() -> str:

@@ -177,23 +177,20 @@ def _flipped(kind: str, folder: Path, flips: list[tuple[float, int]]) -> Path:
     return path
 
 
-@pytest.mark.filterwarnings("ignore")
-@pytest.mark.timeout(300)
-@settings(max_examples=25, **FUZZ)
-@given(kind=st.sampled_from(KINDS), flips=FLIPS)
-def test_flipped_bytes(tmp_path, kind, flips):
+def _flips_case(tmp_path: Path, kind: str, flips: list[tuple[float, int]]) -> None:
     folder = tmp_path / f"f{time.monotonic_ns()}"
     _survives(_flipped(kind, folder, flips), folder / "ds")
 
 
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore")
-@pytest.mark.timeout(3000)
-@settings(max_examples=1500, **FUZZ)
-@given(kind=st.sampled_from(KINDS), flips=FLIPS)
-def test_flipped_bytes_many(tmp_path, kind, flips):
-    folder = tmp_path / f"f{time.monotonic_ns()}"
-    _survives(_flipped(kind, folder, flips), folder / "ds")
+def _flips_test(examples: int, timeout: int) -> Callable:
+    """The flipped-bytes fuzzer with `examples` cases (the slow run takes many more)."""
+    test = given(kind=st.sampled_from(KINDS), flips=FLIPS)(_flips_case)
+    test = settings(max_examples=examples, **FUZZ)(test)
+    return pytest.mark.filterwarnings("ignore")(pytest.mark.timeout(timeout)(test))
+
+
+test_flipped_bytes = _flips_test(25, 300)
+test_flipped_bytes_many = pytest.mark.slow(_flips_test(1500, 3000))
 
 
 def _npy_bytes(array: np.ndarray, shape: tuple | None = None) -> bytes:
