@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from backend.config.limits import (
+    MAX_CHANNELS,
     MAX_RATE_HZ,
     MAX_WAVE_VALUE,
     duration_problem,
@@ -69,6 +70,13 @@ def _as_list(value: Any) -> Any:
     """numpy arrays (as bspysmg stores amplitude/offset) become plain lists."""
     if isinstance(value, np.ndarray):
         return value.tolist()
+    return value
+
+
+def _unless(why: str | None, value: Any) -> Any:
+    """`value`, or the ValueError pydantic reports for it when `why` says what is wrong."""
+    if why:
+        raise ValueError(why)
     return value
 
 
@@ -180,8 +188,10 @@ class InputData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     input_distribution: Literal["sine", "sawtooth"] = Field("sawtooth", title="Wave shape")
-    activation_electrode_no: PositiveInt = Field(7, title="Number of active electrodes")
-    readout_electrode_no: PositiveInt = Field(1, title="Number of readouts")
+    activation_electrode_no: PositiveInt = Field(
+        7, le=MAX_CHANNELS, title="Number of active electrodes"
+    )
+    readout_electrode_no: PositiveInt = Field(1, le=MAX_CHANNELS, title="Number of readouts")
     input_frequency: list[Number] = Field(
         default_factory=lambda: [2, 3, 5, 7, 13, 17, 19], title="Frequency"
     )
@@ -210,18 +220,12 @@ class InputData(BaseModel):
     @field_validator("ramp_time", "batch_time")
     @classmethod
     def _bounded_duration(cls, value: float) -> float:
-        why = duration_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
+        return _unless(duration_problem(value), value)
 
     @field_validator("input_frequency", "phase", "amplitude", "offset")
     @classmethod
     def _finite_waves(cls, value: list | None) -> list | None:
-        why = None if value is None else finite_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
+        return _unless(None if value is None else finite_problem(value), value)
 
 
 class SamplingConfig(BaseModel):
@@ -231,17 +235,13 @@ class SamplingConfig(BaseModel):
 
     save_directory: str = Field("recordings", title="Output folder")
     data_name: str = Field("sampling", title="Name")
+    driver: Driver = Field(default_factory=Driver)
+    input_data: InputData = Field(default_factory=InputData)
 
     @field_validator("data_name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        why = name_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
-
-    driver: Driver = Field(default_factory=Driver)
-    input_data: InputData = Field(default_factory=InputData)
+        return _unless(name_problem(value), value)
 
     # --- derived quantities -------------------------------------------------
     @property
