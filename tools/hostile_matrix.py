@@ -373,15 +373,14 @@ def main() -> int:
             cases += file_cases(work / "files")
         with ThreadPoolExecutor(args.workers) as pool:
             results = list(pool.map(lambda c: _run(c, args.timeout), cases))
-        if args.only != "files":
-            harmed = _outside_changes(work / "configs")
-            if harmed:
-                print(f"OUTSIDE --out: {harmed}")
-                return 1
+        harmed = _outside_changes(work / "configs") if args.only != "files" else []
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    return _report(cases, results)
+    code = _report(cases, results)
+    if harmed:
+        print(f"CHANGED OUTSIDE --out: {'; '.join(harmed)}")
+    return 1 if harmed else code
 
 
 def _outside_changes(work: Path) -> list[str]:
