@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
+from backend.acquisition.livebuffer import LiveBuffer
 from backend.config import SamplingConfig
-from backend.livebuffer import LiveBuffer
 from backend.streams.device import live_listener
 
 if TYPE_CHECKING:  # loaded when a session starts, not before the window shows (h5py)
     from backend.devices import Device
-    from backend.sampling import SamplingSession, SessionResult
+    from backend.sampling.session import SamplingSession, SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class SessionRunner(QObject):
 
     state_changed = Signal(str)  # starting | running | paused | stopping | idle
     started = Signal(str)  # the recording's path
-    progress = Signal(object)  # backend.sampling.Progress
+    progress = Signal(object)  # backend.sampling.session.Progress
     finished = Signal(object)  # SessionResult (complete, cancelled or failed)
     failed = Signal(object)  # the exception that kept the session from starting
 
@@ -129,7 +129,7 @@ class SessionRunner(QObject):
         report: Callable[[Any], None],
         token: CancelToken,
     ) -> SessionResult:
-        from backend.sampling import start_session
+        from backend.sampling.session import start_session
 
         session = start_session(
             request.config,

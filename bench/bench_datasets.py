@@ -40,7 +40,7 @@ def make_recording(path: Path, rows: int) -> tuple[Path, int]:
     """A recording of about `rows` rows (whole batches) on synthetic data; returns rows."""
     import resources
     from backend.config import load_config
-    from backend.recording import RecordingWriter
+    from backend.recording.format import RecordingWriter
 
     cfg = load_config(resources.preset_paths()["quick-demo"])
     bp = cfg.batch_points
@@ -113,7 +113,7 @@ RSS_CHILD = r"""
 import json, resource, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from backend.batch import BatchProcessor
+from backend.data.chunks import BatchProcessor
 
 def hwm_kb():
     try:

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.batch import BatchProcessor, parse_memory
+from backend.data.chunks import BatchProcessor, parse_memory
+from backend.data.formats.loaders import load_data, open_reader
+from backend.data.formats.raw import sidecar_path, write_raw
+from backend.data.pipeline import BatchPipeline, Step
+from backend.data.reader import ArrayReader
 from backend.errors import Cancelled, SamplelabError
-from backend.formats.loaders import load_data, open_reader
-from backend.formats.raw import sidecar_path, write_raw
-from backend.pipeline import BatchPipeline, Step
-from backend.readers import ArrayReader
 
 # Module-level functions: worker processes import them by name.
 
@@ -243,7 +243,7 @@ def test_pipeline_refuses_to_write_over_its_source(raw_file):
 
 
 def test_recording_source(recording, tmp_path):
-    from backend.recording import Recording
+    from backend.recording.format import Recording
 
     with Recording(recording) as rec:
         _x, y = rec.read()

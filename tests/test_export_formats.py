@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from npztools import PickleBomb
 
+from backend.data.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
+from backend.data.formats.npz import UntrustedPickleError, load_npz
 from backend.errors import SamplelabError
-from backend.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
-from backend.formats.exporters import export
-from backend.formats.npz import UntrustedPickleError, load_npz
-from backend.recording import Recording
+from backend.export.exporters import export
+from backend.recording.format import Recording
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from backend.data.formats.loaders import describe_file, load_data
 from backend.errors import FileFormatError
-from backend.formats.loaders import describe_file, load_data
 
 SUFFIXES = [
     ".h5", ".hdf5", ".mat", ".npy", ".npz", ".csv", ".tsv", ".txt", ".bin", ".dat",

@@ -19,7 +19,7 @@ from guitools import (
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.recording import Recording
+from backend.recording.format import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -181,7 +181,7 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
 
 
 def test_clipped_and_raw_sources_are_not_mixed_without_asking(qtbot, monkeypatch, tmp_path, window):
-    from backend.postprocess import postprocess
+    from backend.postprocess.job import postprocess
 
     rec = make_recording(tmp_path / "rec.h5", seed=4, number_batches=20)
     clipped = postprocess(rec, tmp_path / "pp", clip=[-40, 40], figure=False)

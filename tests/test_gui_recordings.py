@@ -22,12 +22,12 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.decimate import minmax
+from backend.data.formats.loaders import load_data
 from backend.devices import FaultPlan
-from backend.formats.loaders import load_data
-from backend.pyramid import sidecar_path
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.display.decimate import minmax
+from backend.display.pyramid import sidecar_path
+from backend.recording.format import Recording
+from backend.sampling.session import start_session
 from backend.streams import H5StreamWriter
 from widgets.metatree import format_value
 

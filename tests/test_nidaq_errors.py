@@ -26,6 +26,7 @@ from test_nidaq_fake import (
 )
 
 from app.cli import main
+from backend.acquisition.waves import BatchPlan
 from backend.config import save_config
 from backend.devices import make_device
 from backend.devices.ni_driver import DRIVER_MISSING, translated, translated_error
@@ -41,9 +42,8 @@ from backend.errors import (
     SamplelabError,
     UnknownChannelError,
 )
-from backend.recording import Recording
-from backend.sampling import SamplingSession, resume_session, start_session
-from backend.waves import BatchPlan
+from backend.recording.format import Recording
+from backend.sampling.session import SamplingSession, resume_session, start_session
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend" / "devices"
 

@@ -9,15 +9,20 @@ import numpy as np
 import pytest
 from npztools import same
 
-from backend.electrodes import clipping_value, electrode_info, parse_clip, voltage_ranges
+from backend.data.formats.bspysmg import import_bspysmg_folder
+from backend.data.merge import MergeError
+from backend.data.sources import source_from
 from backend.errors import Cancelled, FileFormatError, SamplelabError
-from backend.formats.bspysmg import import_bspysmg_folder
-from backend.merge import MergeError
-from backend.postprocess import default_output_dir, postprocess
-from backend.postprocessed import PostprocessedFile
-from backend.preview import preview_dropped, scan_row_means
-from backend.recording import Recording
-from backend.sources import source_from
+from backend.postprocess.electrodes import (
+    clipping_value,
+    electrode_info,
+    parse_clip,
+    voltage_ranges,
+)
+from backend.postprocess.job import default_output_dir, postprocess
+from backend.postprocess.preview import preview_dropped, scan_row_means
+from backend.postprocess.results import PostprocessedFile
+from backend.recording.format import Recording
 
 NPZ = ("postprocessed_data", "charging_signal", "reference_batch")
 
@@ -232,7 +237,7 @@ def snapshot(folder: Path) -> dict:
 @pytest.mark.timeout(60)
 def test_a_background_write_failure_surfaces_and_writes_nothing(tmp_path, recording, monkeypatch):
     """The kept inputs' writer fails (disk full): the error reaches the caller, no hang."""
-    from backend.formats import npz_write
+    from backend.data.formats import npz_write
 
     writes = []
 
@@ -290,7 +295,7 @@ def test_cancel_writes_nothing_and_progress_is_reported(tmp_path, recording, sta
 
 
 def test_merge_appends_rows_and_marks_mixed_keys(tmp_path, recording, config):
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     sine = config.model_copy(deep=True)
     sine.input_data.input_distribution = "sine"
@@ -317,7 +322,7 @@ def test_merge_appends_rows_and_marks_mixed_keys(tmp_path, recording, config):
 
 
 def test_incompatible_merge_is_refused_with_the_reason(tmp_path, recording, config):
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     louder = config.model_copy(deep=True)
     louder.driver.amplification = [28.5]

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.decimate import minmax
+from backend.data.reader import ArrayReader
+from backend.display.decimate import minmax
+from backend.display.pyramid import Pyramid, sidecar_path
 from backend.errors import Cancelled
-from backend.pyramid import Pyramid, sidecar_path
-from backend.readers import ArrayReader
 from backend.streams import H5StreamWriter
 
 ROWS = 200_003
@@ -171,7 +171,7 @@ def test_recordings_get_a_sidecar_beside_them_and_stay_untouched(recording, tmp_
 def test_the_overview_follows_a_recording_while_it_is_sampled(tmp_path):
     from conftest import small_config
 
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     config = small_config(number_batches=400)
     path = tmp_path / "live.h5"

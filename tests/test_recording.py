@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from conftest import small_config
 
+from backend.acquisition.waves import BatchPlan
 from backend.errors import RecordingError
-from backend.h5clear import clear_consistency_flags, lookup3
-from backend.recording import (
+from backend.recording.format import (
     FORMAT_NAME,
     Recording,
     RecordingWriter,
     default_recording_path,
     is_recording,
 )
-from backend.waves import BatchPlan
+from backend.recording.h5clear import clear_consistency_flags, lookup3
 
 
 def _write(path, batches=3, close=True, status="complete"):

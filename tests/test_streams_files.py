@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from backend.config import load_config
+from backend.data.formats import iodat_blocks
+from backend.data.formats.raw import BinaryReader
 from backend.errors import FileFormatError, RecordingError, SamplelabError
-from backend.formats import iodat_blocks
-from backend.formats.raw import BinaryReader
-from backend.recording import Recording
+from backend.recording.format import Recording
 from backend.streams import (
     FileStream,
     H5StreamWriter,
@@ -250,7 +250,7 @@ def test_random_bytes_give_one_clear_error(tmp_path, name):
 
 
 def test_the_data_layer_opens_stream_files_as_streams_even_while_written(tmp_path):
-    from backend.formats.loaders import describe_file, detect_kind, load_data, open_reader
+    from backend.data.formats.loaders import describe_file, detect_kind, load_data, open_reader
 
     path = tmp_path / "filtered.h5"
     writer = H5StreamWriter(path, 4, fs=250, names=list("abcd"), units=["nA"] * 4)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import app.settings as app_settings
-from backend import pyramid, userdirs
+from backend import userdirs
+from backend.display import pyramid
 
 
 def test_the_overview_cache_and_the_settings_follow_samplelab_home(tmp_path, monkeypatch):

@@ -43,7 +43,7 @@ def _row_range(text: str | None) -> tuple[int, int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.errors import Cancelled
-    from backend.formats.exporters import export
+    from backend.export.exporters import export
 
     try:
         rows = _row_range(args.rows)

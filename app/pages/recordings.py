@@ -41,7 +41,7 @@ from app.pages.recordings_scan import (
 from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
-from backend.sampling import SessionResult
+from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree

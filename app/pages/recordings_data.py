@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from backend.decimate import Envelope, bin_step, minmax
+from backend.data.formats.loaders import detect_kind, open_reader
+from backend.display.decimate import Envelope, bin_step, minmax
+from backend.display.pyramid import Pyramid, sidecar_path
 from backend.errors import SamplelabError
-from backend.formats.loaders import detect_kind, open_reader
-from backend.pyramid import Pyramid, sidecar_path
 
 #: Windows of at most this many values (rows x channels) are decimated from raw rows.
 RAW_LIMIT_VALUES = 1 << 23
@@ -241,10 +241,10 @@ def sampling_facts(reader: Any, rec: Any = None) -> dict[str, Any]:
     """{'batch_rows', 'limits'} of a recording or bspysmg folder (empty for other files).
 
     `limits` holds, per channel, the output currents at which the ADC saturates
-    (`backend.electrodes.saturation_limits`), None for inputs.
+    (`backend.postprocess.electrodes.saturation_limits`), None for inputs.
     """
     from backend.config import parse_config
-    from backend.electrodes import saturation_limits
+    from backend.postprocess.electrodes import saturation_limits
 
     try:
         if rec is not None:
@@ -286,7 +286,7 @@ def flagged_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, values) of a channel's envelope points at the saturation limits, each as a
     short stroke one bin wide (NaN between strokes), to draw over the trace."""
-    from backend.electrodes import at_limit
+    from backend.postprocess.electrodes import at_limit
 
     x, y = env.line(channel)
     hit = np.flatnonzero(at_limit(y, limits))

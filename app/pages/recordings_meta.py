@@ -19,8 +19,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from backend.data.formats.loaders import detect_kind, open_reader
 from backend.errors import SamplelabError
-from backend.formats.loaders import detect_kind, open_reader
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]
@@ -112,7 +112,7 @@ def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
     Reusing the browser's own handle matters: HDF5 fails reads when a second
     handle of a SWMR dataset is open while the first is refreshed (followed).
     """
-    from backend.recording import Recording
+    from backend.recording.format import Recording
 
     if rec is not None:
         return _recording_sections(Path(path), rec)
@@ -121,7 +121,7 @@ def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
 
 
 def _recording_sections(path: Path, rec: Any) -> Sections:
-    from backend.recording import FORMAT_NAME
+    from backend.recording.format import FORMAT_NAME
 
     status = rec.status
     facts: dict[str, Any] = {

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from backend.data.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
+from backend.display.pyramid import OVERVIEW_SUFFIX
 from backend.errors import SamplelabError
-from backend.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
-from backend.pyramid import OVERVIEW_SUFFIX
 
 #: Folders with more entries than this are not scanned for file kinds.
 MAX_SCAN = 2000
@@ -116,7 +116,7 @@ def _status_and_rows(path: Path, kind: str) -> dict[str, Any]:
     """Status and rows where cheap to read; {} when not (the kind is known all the same)."""
     try:
         if kind == "recording":
-            from backend.recording import Recording
+            from backend.recording.format import Recording
 
             with Recording(path) as rec:
                 return {"status": rec.status, "rows": int(rec.n_rows)}

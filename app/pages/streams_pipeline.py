@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from app.pages.streams_stats import PumpStats
+from backend.acquisition.livebuffer import LiveBuffer
 from backend.errors import SamplelabError
-from backend.livebuffer import LiveBuffer
 from backend.streams import (
     DeviceStream,
     LFilter,

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backend.acquisition.safety import check_batch
 from backend.characterise.device import driven, plain_batch
 from backend.characterise.ivconfig import DeviceGroup, SweepSettings, device_groups
 from backend.characterise.sweeps import sweep
 from backend.devices import Device
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
-from backend.safety import check_batch
 
 STAGE = "I-V sweeps"
 

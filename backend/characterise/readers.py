@@ -18,7 +18,7 @@ import numpy as np
 
 from backend.characterise.checkfiles import CHECK_KEYS, read_consistency
 from backend.characterise.ivfiles import IV_FORMAT, IV_KEYS, read_iv
-from backend.readers import ArrayReader
+from backend.data.reader import ArrayReader
 
 IV_KIND, CHECK_KIND = "iv-curves", "consistency"
 KINDS = (IV_KIND, CHECK_KIND)
@@ -26,7 +26,7 @@ KINDS = (IV_KIND, CHECK_KIND)
 
 def npz_kind(path: str | os.PathLike) -> str | None:
     """'iv-curves' or 'consistency' from an npz's member names (headers only), else None."""
-    from backend.formats.npz import npz_keys
+    from backend.data.formats.npz import npz_keys
 
     try:
         keys = set(npz_keys(path))

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from backend.batch import is_cancelled
+from backend.data.chunks import is_cancelled
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import replace_file
 from backend.jobs import JobProgress, ProgressFn

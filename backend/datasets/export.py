@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from backend.batch import is_cancelled, parse_memory
+from backend.data.chunks import is_cancelled, parse_memory
+from backend.data.reader import Reader
 from backend.datasets.splits import (
     SPLIT_NAMES,
     block_split_indices,
@@ -32,12 +33,11 @@ from backend.datasets.splits import (
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
 from backend.jobs import JobProgress, ProgressFn
-from backend.readers import Reader
 
 
 def electrode_info(config: dict) -> dict:
     """The peer's electrode_info for unclipped data (clipping_value None)."""
-    from backend.electrodes import electrode_info as peer_electrode_info
+    from backend.postprocess.electrodes import electrode_info as peer_electrode_info
 
     driver = config["driver"]
     amplification = list(np.atleast_1d(driver["amplification"]).tolist())
@@ -60,7 +60,7 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
         config["electrode_info"] = electrode_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):
-        from backend.formats.npz import read_npz_config
+        from backend.data.formats.npz import read_npz_config
 
         config = read_npz_config(reader.path, trust_pickle=trust_pickle)
         if "electrode_info" not in config:
@@ -147,8 +147,8 @@ def export_dataset(
     states the widest clipping (None once any source is raw) and lists each
     source's clipping in `samplelab_dataset`.
     """
-    from backend.formats.loaders import open_reader
-    from backend.formats.npz_write import NpzWriter
+    from backend.data.formats.loaders import open_reader
+    from backend.data.formats.npz_write import NpzWriter
 
     percentages = check_percentages(split)
     if not sources:
@@ -225,7 +225,7 @@ def export_dataset(
 
 def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     """Number of input channels; every source must match the first."""
-    from backend.formats.bspysmg import config_facts
+    from backend.data.formats.bspysmg import config_facts
 
     facts = [config_facts(c) for c in configs]
     n_in = facts[0]["n_inputs"]

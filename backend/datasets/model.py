@@ -51,7 +51,7 @@ class ModelDataset(Dataset):
         *,
         trust_pickle: bool = False,
     ) -> None:
-        from backend.formats.npz import load_npz
+        from backend.data.formats.npz import load_npz
 
         if not isinstance(steps, int) or steps < 1:
             raise SamplelabError(f"steps must be a whole number >= 1, got {steps!r}")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.livebuffer import LiveBuffer
+from backend.acquisition.livebuffer import LiveBuffer
 from backend.streams.base import Stream, StreamError, sample_count
 
 #: Longest a waiting reader sleeps before looking at the buffer again.

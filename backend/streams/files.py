@@ -1,7 +1,7 @@
 """File streams: thin wrappers that turn a data-layer reader into a seekable stream.
 
 All the format knowledge lives in the data layer's readers
-(`backend.readers.Reader`, opened by `backend.formats.*`): the same objects
+(`backend.data.reader.Reader`, opened by `backend.data.formats.*`): the same objects
 that `load_data`, batch processing, datasets and postprocessing read through.
 A file stream only keeps the position, asks its reader for exactly the rows
 `get` needs, and follows a file that is still growing when asked to.
@@ -17,13 +17,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from backend.data.reader import Reader
 from backend.errors import FileFormatError
-from backend.readers import Reader
 from backend.streams.base import Stream, StreamError
 
 
 class TableReader(Protocol):
-    """What a file stream needs of a reader (every `backend.readers.Reader` has it)."""
+    """What a file stream needs of a reader (every `backend.data.reader.Reader` has it)."""
 
     n_rows: int
     channel_names: list[str]
@@ -125,7 +125,7 @@ class RecordingStream(FileStream):
     """A samplelab recording (inputs then outputs, or one `part`); `follow` a live one."""
 
     def __init__(self, path: str | os.PathLike, part: str = "all", **options: Any) -> None:
-        from backend.formats.loaders import open_reader
+        from backend.data.formats.loaders import open_reader
 
         if part not in ("all", "inputs", "outputs"):
             raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {part!r}")
@@ -140,7 +140,7 @@ class NpyStream(FileStream):
     """A `.npy` file, memory-mapped (`order='channels'` if stored channels x samples)."""
 
     def __init__(self, path: str | os.PathLike, order: str = "samples", **options: Any) -> None:
-        from backend.formats.loaders import open_reader
+        from backend.data.formats.loaders import open_reader
 
         super().__init__(open_reader(path, kind="npy", order=order), **options)
 
@@ -155,7 +155,7 @@ class NpzStream(FileStream):
     def __init__(
         self, path: str | os.PathLike, keys: Sequence[str] | None = None, **options: Any
     ) -> None:
-        from backend.formats.npz import open_npz
+        from backend.data.formats.npz import open_npz
 
         super().__init__(open_npz(path, keys=keys), **options)
 
@@ -164,18 +164,18 @@ class IodatStream(FileStream):
     """A bspysmg sampling folder's `IO.dat` (rate and units from its sampler_configs.json)."""
 
     def __init__(self, path: str | os.PathLike, **options: Any) -> None:
-        from backend.formats.bspysmg import open_bspysmg_folder
+        from backend.data.formats.bspysmg import open_bspysmg_folder
 
         super().__init__(open_bspysmg_folder(path), **options)
 
 
 class RawStream(FileStream):
-    """A raw binary file with a JSON/YAML sidecar (see `backend.formats.raw`)."""
+    """A raw binary file with a JSON/YAML sidecar (see `backend.data.formats.raw`)."""
 
     def __init__(
         self, path: str | os.PathLike, sidecar: str | os.PathLike | None = None, **options: Any
     ) -> None:
-        from backend.formats.raw import open_raw
+        from backend.data.formats.raw import open_raw
 
         super().__init__(open_raw(path, sidecar), **options)
 
@@ -187,7 +187,7 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
     HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset)
     and raw binaries that have a sidecar. Options go to the stream class.
     """
-    from backend.formats.raw import find_sidecar
+    from backend.data.formats.raw import find_sidecar
 
     path = Path(path)
     if not path.exists():
@@ -202,7 +202,7 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
     if suffix == ".npz":
         return NpzStream(path, **options)
     if suffix in (".h5", ".hdf5", ".hdf"):
-        from backend.recording import is_recording
+        from backend.recording.format import is_recording
         from backend.streams.h5stream import HDF5Stream
 
         if is_recording(path) and "dataset" not in options:

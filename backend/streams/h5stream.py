@@ -7,7 +7,7 @@
                 (Hz, float), sampling_rate ("num/den", exact), t0, channel_names
                 and units (JSON lists), created, app_version
 
-A recording (`backend.recording`) needs a sampling config, an input/output
+A recording (`backend.recording.format`) needs a sampling config, an input/output
 split and a batch table; a stream's output (a model's prediction, a filtered
 or resampled signal) has none of those, so it gets this simpler layout. The
 file is written in SWMR mode: a reader (HDF5Stream with follow=True) can read
@@ -28,8 +28,8 @@ import h5py
 import numpy as np
 
 from backend import __version__
+from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader
 from backend.errors import FileFormatError, RecordingError
-from backend.formats.hdf5files import STREAM_FORMAT, HDF5Reader
 from backend.streams.base import Stream, StreamError
 from backend.streams.files import FileStream
 
@@ -155,8 +155,8 @@ class HDF5Stream(FileStream):
     """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
 
     def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
-        from backend.formats.containers import describe_candidates
-        from backend.formats.hdf5files import hdf5_format, list_datasets
+        from backend.data.formats.containers import describe_candidates
+        from backend.data.formats.hdf5files import hdf5_format, list_datasets
 
         if dataset is None and hdf5_format(path) == STREAM_FORMAT:
             reader = StreamFileReader(path)

@@ -1,0 +1,288 @@
+"""Process a recording of any size in batches that fit a memory budget.
+
+`BatchProcessor` cuts the rows of any readable file (see
+`backend.data.formats.loaders`) into batches sized by a budget such as "200MB",
+optionally with an overlap buffer of real neighbouring rows on both sides
+(zeros of the same dtype past the file's ends), over all or some channels
+and a row range. It then:
+
+- `batches()` yields (array, BatchInfo) for your own loop;
+- `map(fn)` collects fn's result per batch; `reduce(fn)` hands each call
+  the previous result (running statistics);
+- `write(fn, output)` writes fn's result as a new raw file + sidecar,
+  optionally on a process pool: the output is preallocated and each worker
+  writes its own slice at its computed offset, so nobody waits on anybody.
+
+The budget covers one batch as read plus the copies made on the way (the
+function's result, a cast, the overlap); a function that builds more
+temporaries needs a larger budget. With `processes=N` each worker holds its
+own batch. Batches are the same whatever N is, so results are too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.data.reader import Reader
+from backend.errors import Cancelled, SamplelabError
+from backend.jobs import JobProgress, ProgressFn
+
+#: Copies of a batch alive at once while processing: read, result, cast, slack.
+WORKING_COPIES = 4
+IF_EXISTS = ("abort", "overwrite", "skip")
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def parse_memory(value: int | float | str) -> int:
+    """Bytes from 123, "200MB" (10^6), "1GiB" (2^30), "1.5 GB", "512KiB"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
+        raise SamplelabError(
+            f"cannot read {value!r} as a memory size",
+            "Give bytes (e.g. 200000000) or a size such as '200MB', '1GiB', '512KiB'.",
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def is_cancelled(cancel: Any) -> bool:
+    """Whether a cancellation token says stop.
+
+    Accepted tokens: a threading.Event (`is_set()`), the GUI's CancelToken
+    (`.cancelled`), or a callable returning bool.
+    """
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    flag = getattr(cancel, "cancelled", None)
+    if flag is not None and not callable(flag):
+        return bool(flag)
+    return bool(cancel())
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """Where a batch sits: `rows` in the source, `local` (the data part) in the array given."""
+
+    index: int
+    n_batches: int
+    rows: slice
+    local: slice
+    channels: tuple[int, ...]
+
+
+class Batches:
+    """The batch plan over one reader; small and picklable so workers can rebuild batches."""
+
+    def __init__(
+        self, reader: Reader, start: int, stop: int, rows: int, buffer: int, channels: np.ndarray
+    ) -> None:
+        self.reader, self.start, self.stop = reader, start, stop
+        self.rows, self.buffer, self.channels = rows, buffer, channels
+
+    def __len__(self) -> int:
+        return -(-(self.stop - self.start) // self.rows) if self.stop > self.start else 0
+
+    def info(self, i: int) -> BatchInfo:
+        a = self.start + i * self.rows
+        b = min(a + self.rows, self.stop)
+        local = slice(self.buffer, self.buffer + b - a)
+        return BatchInfo(i, len(self), slice(a, b), local, tuple(int(c) for c in self.channels))
+
+    def load(self, i: int) -> tuple[np.ndarray, BatchInfo]:
+        info = self.info(i)
+        a, b, buf, n = info.rows.start, info.rows.stop, self.buffer, self.reader.n_rows
+        lo, hi = max(0, a - buf), min(n, b + buf)
+        block = self.reader.read(lo, hi, self.channels)
+        if lo == a - buf and hi == b + buf:
+            return block, info
+        padded = np.zeros((b - a + 2 * buf, len(self.channels)), dtype=block.dtype)
+        padded[lo - (a - buf) : lo - (a - buf) + len(block)] = block
+        return padded, info
+
+
+class BatchProcessor:
+    """Batches of a recording within a memory budget; see the module docstring."""
+
+    def __init__(
+        self,
+        source: str | os.PathLike | Reader,
+        *,
+        max_memory: int | str = "256MiB",
+        buffer: int = 0,
+        channels: Any = None,
+        start: int | None = None,
+        stop: int | None = None,
+        show_progress: bool = False,
+        on_progress: ProgressFn | None = None,
+        cancel: Any = None,
+        **open_options: Any,
+    ) -> None:
+        self._owns_reader = not isinstance(source, Reader)
+        if isinstance(source, Reader):
+            self.reader = source
+        else:
+            from backend.data.formats.loaders import open_reader
+
+            self.reader = open_reader(source, **open_options)
+        self.source_path = self.reader.path
+        n = self.reader.n_rows
+        first = 0 if start is None else max(0, min(int(start), n))
+        last = n if stop is None else max(first, min(int(stop), n))
+        chans = self.reader.channel_index(channels)
+        if buffer < 0:
+            raise SamplelabError(f"the overlap buffer must be >= 0 rows (got {buffer})")
+        self.max_memory = parse_memory(max_memory)
+        row_bytes = max(1, len(chans) * self.reader.dtype.itemsize)
+        rows = self.max_memory // (row_bytes * WORKING_COPIES) - 2 * buffer
+        if rows < 1:
+            raise SamplelabError(
+                f"a memory budget of {self.max_memory} bytes cannot hold one row plus an "
+                f"overlap buffer of {buffer} rows",
+                "Raise max_memory or lower the buffer.",
+            )
+        self.plan = Batches(self.reader, first, last, int(rows), int(buffer), chans)
+        self.show_progress = show_progress
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.stage = "batches"  # what progress reports call this job
+
+    @property
+    def n_batches(self) -> int:
+        return len(self.plan)
+
+    @property
+    def batch_rows(self) -> int:
+        return self.plan.rows
+
+    def close(self) -> None:
+        """Close the file this processor opened (a reader passed in stays open)."""
+        if self._owns_reader:
+            self.reader.close()
+
+    def __enter__(self) -> BatchProcessor:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # --- looping --------------------------------------------------------------
+    def _progress(self) -> Any:
+        from tqdm import tqdm
+
+        return tqdm(
+            total=len(self.plan),
+            unit="batch",
+            file=sys.stderr,
+            disable=not self.show_progress,
+            dynamic_ncols=True,
+        )
+
+    def _tick(self, bar: Any, done: int) -> None:
+        bar.update(1)
+        if self.on_progress is not None:
+            self.on_progress(JobProgress(self.stage, done, len(self.plan)))
+
+    def _check(self) -> None:
+        if is_cancelled(self.cancel):
+            raise Cancelled("batch processing cancelled")
+
+    def batches(self) -> Iterator[tuple[np.ndarray, BatchInfo]]:
+        """(batch, info) in row order; batch includes the overlap buffer."""
+        with self._progress() as bar:
+            for i in range(len(self.plan)):
+                self._check()
+                yield self.plan.load(i)
+                self._tick(bar, i + 1)
+
+    def map(self, function: Callable, *, pass_info: bool = False, **kwargs: Any) -> list:
+        """[function(batch, **kwargs) per batch]; with pass_info, also info=BatchInfo."""
+        results = []
+        for batch, info in self.batches():
+            extra = {"info": info} if pass_info else {}
+            results.append(function(batch, **extra, **kwargs))
+        return results
+
+    def reduce(
+        self, function: Callable, initial: Any = None, *, pass_info: bool = False, **kwargs: Any
+    ) -> Any:
+        """Fold: function(batch, previous=<last result or initial>, **kwargs); returns the last."""
+        previous = initial
+        for batch, info in self.batches():
+            extra = {"info": info} if pass_info else {}
+            previous = function(batch, previous=previous, **extra, **kwargs)
+        return previous
+
+    # --- writing --------------------------------------------------------------
+    def write(
+        self,
+        function: Callable | None,
+        output: str | os.PathLike,
+        *,
+        if_exists: str = "abort",
+        cast_dtype: Any = None,
+        processes: int = 1,
+        pass_info: bool = False,
+        **kwargs: Any,
+    ) -> Path:
+        """Write function(batch) (None: the batch itself) as raw + sidecar; returns the path.
+
+        The function must return one row per input row (with or without the
+        overlap buffer; the buffer rows are dropped) and the same number of
+        channels and dtype for every batch.
+        """
+        from backend.data.chunk_write import write_batches
+
+        return write_batches(
+            self,
+            function,
+            Path(output),
+            if_exists=if_exists,
+            cast_dtype=cast_dtype,
+            processes=processes,
+            pass_info=pass_info,
+            kwargs=kwargs,
+        )
+
+
+def run_function(
+    function: Callable | None,
+    batch: np.ndarray,
+    info: BatchInfo,
+    pass_info: bool,
+    kwargs: dict,
+    cast_dtype: Any,
+) -> np.ndarray:
+    """function(batch) as (data rows, channels), buffer dropped and cast; checked."""
+    result = (
+        batch
+        if function is None
+        else function(batch, **({"info": info} if pass_info else {}), **kwargs)
+    )
+    result = np.asarray(result)
+    data_rows = info.rows.stop - info.rows.start
+    if result.ndim == 1:
+        result = result.reshape(-1, 1)
+    if result.ndim != 2 or result.shape[0] not in (data_rows, len(batch)):
+        raise SamplelabError(
+            f"batch {info.index}: the function returned shape {result.shape}; writing to disk "
+            f"needs one row per input row ({data_rows}, or {len(batch)} with the buffer)",
+            "Use map() for functions that summarise batches.",
+        )
+    if result.shape[0] != data_rows:
+        result = result[info.local]
+    if cast_dtype is not None:
+        result = result.astype(cast_dtype, copy=False)
+    return np.ascontiguousarray(result)
