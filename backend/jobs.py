@@ -1,4 +1,4 @@
-"""What long backend jobs share: progress reports and cancellation.
+"""What long backend jobs share: progress reports, cancellation and chunk sizing.
 
 A job is a plain synchronous function. The GUI runs it on a worker thread and
 passes a progress callback (called between chunks, from the worker thread) and
@@ -12,11 +12,31 @@ New jobs take `progress: ProgressFn | None = None, cancel: CancelToken | None = 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.errors import Cancelled
+from backend.errors import Cancelled, SamplelabError
+
+#: Rows per chunk a job reads at a time unless told otherwise (~8 MB for 8 columns).
+DEFAULT_CHUNK_ROWS = 1 << 17
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def parse_memory(value: int | float | str) -> int:
+    """Bytes from 123, "200MB" (10^6), "1GiB" (2^30), "1.5 GB", "512KiB"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
+        raise SamplelabError(
+            f"cannot read {value!r} as a memory size",
+            "Give bytes (e.g. 200000000) or a size such as '200MB', '1GiB', '512KiB'.",
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 @dataclass(frozen=True)

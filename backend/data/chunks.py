@@ -22,7 +22,6 @@ own batch. Batches are the same whatever N is, so results are too.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,27 +32,11 @@ import numpy as np
 
 from backend.data.reader import Reader
 from backend.errors import Cancelled, SamplelabError
-from backend.jobs import JobProgress, ProgressFn
+from backend.jobs import JobProgress, ProgressFn, parse_memory
 
 #: Copies of a batch alive at once while processing: read, result, cast, slack.
 WORKING_COPIES = 4
 IF_EXISTS = ("abort", "overwrite", "skip")
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
-
-
-def parse_memory(value: int | float | str) -> int:
-    """Bytes from 123, "200MB" (10^6), "1GiB" (2^30), "1.5 GB", "512KiB"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return int(value)
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
-    unit = match.group(2).upper() if match else ""
-    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
-        raise SamplelabError(
-            f"cannot read {value!r} as a memory size",
-            "Give bytes (e.g. 200000000) or a size such as '200MB', '1GiB', '512KiB'.",
-        )
-    return int(float(match.group(1)) * _UNITS[unit])
 
 
 def is_cancelled(cancel: Any) -> bool:

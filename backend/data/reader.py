@@ -3,8 +3,9 @@
 Whatever the storage (HDF5 slices, a memory-mapped binary in either order, a
 text table, an array in memory), a reader answers `reader[1000:2000, [0, 3]]`
 by reading only the rows and channels asked for, so a file larger than memory
-can be browsed, processed in batches or fed to PyTorch. `open_reader` picks
-the reader for a path (see `backend.data.formats.loaders`).
+can be browsed, processed in chunks or fed to PyTorch. `open_reader` (the kind
+registry, `backend.data.formats.loaders`) picks the reader for a path; this module
+imports nothing of the data layer, so every format can build on it.
 
 Subclasses implement one method, `_read(start, stop, cols)`: contiguous rows
 `[start, stop)` of the sorted, unique storage channels `cols`. Everything else
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.jobs import parse_memory
 
 #: Largest span (bytes) one read of a strided or fancy row selection may cover.
 SPAN_BYTES = 32 << 20
@@ -58,6 +60,7 @@ class Reader:
         self.path = None if path is None else Path(path)
         self.notes: list[str] = []  # facts the user should know (e.g. "config not read")
         self.open_args: dict[str, Any] | None = None  # how open_reader opened it
+        self.reopen: Callable[..., Reader] | None = None  # open_reader itself (pickled by name)
 
     # --- what it holds -------------------------------------------------------
     @property
@@ -259,8 +262,6 @@ class Reader:
         chans = self.channel_index(channels)
         stop = self.n_rows if stop is None else min(int(stop), self.n_rows)
         if rows is None:
-            from backend.data.chunks import parse_memory
-
             budget = parse_memory(max_memory if max_memory is not None else "64MiB")
             rows = max(1, budget // max(1, len(chans) * self.dtype.itemsize))
         for first in range(max(0, int(start)), stop, int(rows)):
@@ -331,17 +332,15 @@ class Reader:
 
     def __getstate__(self) -> dict:
         """Readers cross process boundaries as 'how to reopen', not as open handles."""
-        if self.open_args is None:
+        if self.open_args is None or self.reopen is None:
             return self.__dict__
-        return {"open_args": self.open_args, "_map": self._map}
+        return {"open_args": self.open_args, "_map": self._map, "reopen": self.reopen}
 
     def __setstate__(self, state: dict) -> None:
         if "_n_rows" in state:
             self.__dict__.update(state)
             return
-        from backend.data.formats.loaders import open_reader
-
-        fresh = open_reader(**state["open_args"])
+        fresh = state["reopen"](**state["open_args"])
         self.__dict__.update(fresh.__dict__)
         self.__class__ = type(fresh)
         self._map = state["_map"]
@@ -391,13 +390,6 @@ def as_table(array: Any, where: str) -> np.ndarray:
 
 def default_names(n: int) -> list[str]:
     return [f"ch{i}" for i in range(n)]
-
-
-def open_reader(path: str | os.PathLike, key: str | int | None = None, **options: Any) -> Reader:
-    """A lazy reader for any supported file; see `backend.data.formats.loaders.open_reader`."""
-    from backend.data.formats.loaders import open_reader as _open
-
-    return _open(path, key, **options)
 
 
 def _check_rows(rows: np.ndarray, n: int) -> np.ndarray:

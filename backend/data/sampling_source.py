@@ -16,10 +16,8 @@ from typing import Any
 import numpy as np
 
 from backend.config import SamplingConfig
-from backend.data.formats.iodat import DEFAULT_CHUNK_ROWS
 from backend.data.reader import Reader
-
-__all__ = ["DEFAULT_CHUNK_ROWS", "SamplingSource"]
+from backend.jobs import DEFAULT_CHUNK_ROWS
 
 
 class SamplingSource:

@@ -25,12 +25,11 @@ from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.data.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
 from backend.data.formats.hdf5files import RecordingReader
 from backend.data.formats.npz import npz_array_info, open_peer_npz
-from backend.data.sampling_source import DEFAULT_CHUNK_ROWS, SamplingSource
+from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError
 from backend.recording.format import is_recording
 
 __all__ = [
-    "DEFAULT_CHUNK_ROWS",
     "BspysmgFolder",
     "NpzSource",
     "RecordingSource",

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.data.chunks import is_cancelled, parse_memory
+from backend.data.chunks import is_cancelled
 from backend.data.reader import Reader
 from backend.datasets.splits import (
     SPLIT_NAMES,
@@ -32,7 +32,7 @@ from backend.datasets.splits import (
 )
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
-from backend.jobs import JobProgress, ProgressFn
+from backend.jobs import JobProgress, ProgressFn, parse_memory
 
 
 def electrode_info(config: dict) -> dict:

@@ -32,6 +32,7 @@ import h5py
 import numpy as np
 
 from backend import userdirs
+from backend.data.formats.loaders import open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
 from backend.errors import Cancelled, RecordingError
 
@@ -95,10 +96,8 @@ class Pyramid:
         update: bool = True,
         **options: Any,
     ) -> Pyramid:
-        """The overview of a file (any format `open_stream` reads), built or extended."""
-        from backend.streams.files import open_stream
-
-        reader = open_stream(source).reader
+        """The overview of a file (any kind `open_reader` reads), built or extended."""
+        reader = open_reader(source)
         try:
             pyramid = cls(reader, sidecar or sidecar_path(source, cache_dir), **options)
         except BaseException:

@@ -36,10 +36,10 @@ import numpy as np
 
 from backend.data.formats.npz_write import NpzWriter
 from backend.data.histograms import Histogram, RowMeanHistogram
-from backend.data.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
+from backend.data.sources import SamplingSource, source_from
 from backend.errors import FileFormatError, SamplelabError
 from backend.files import discard, replace_file
-from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
+from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, JobControl, ProgressFn, as_control
 from backend.postprocess.electrodes import ClipSpec, clipping_value, electrode_info
 from backend.postprocess.passes import Background, BufferPool, InputStats, OutputStats, run_summary
 from backend.postprocess.results import RESULTS_NAME, TAILS, ResultsWriter

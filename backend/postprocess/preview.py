@@ -35,8 +35,8 @@ from backend.data.histograms import (
     row_means,
     usable_range,
 )
-from backend.data.sources import DEFAULT_CHUNK_ROWS, SamplingSource, source_from
-from backend.jobs import CancelFn, ProgressFn, as_control
+from backend.data.sources import SamplingSource, source_from
+from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, ProgressFn, as_control
 
 #: Means sorted (and held in memory) at a time: 8 M rows, 64 MB of float64.
 RUN_ROWS = 1 << 23

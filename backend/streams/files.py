@@ -15,8 +15,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
+import h5py
 import numpy as np
 
+from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader
+from backend.data.formats.streamfile import StreamFileReader
 from backend.data.reader import Reader
 from backend.errors import FileFormatError
 from backend.streams.base import Stream, StreamError
@@ -203,7 +206,6 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
         return NpzStream(path, **options)
     if suffix in (".h5", ".hdf5", ".hdf"):
         from backend.recording.format import is_recording
-        from backend.streams.h5stream import HDF5Stream
 
         if is_recording(path) and "dataset" not in options:
             return RecordingStream(path, **options)
@@ -216,3 +218,26 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
         f"cannot tell what kind of data {path.name} holds",
         "Streams read .npy, .npz, IO.dat, HDF5, and raw binaries with a JSON/YAML sidecar.",
     )
+
+
+class HDF5Stream(FileStream):
+    """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
+
+    def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
+        from backend.data.formats.containers import describe_candidates
+        from backend.data.formats.hdf5files import hdf5_format, list_datasets
+
+        if dataset is None and hdf5_format(path) == STREAM_FORMAT:
+            reader = StreamFileReader(path)
+            if "fs" not in options and "dt" not in options:
+                options["fs"] = reader.rate
+        elif dataset is None:
+            with h5py.File(path, "r") as f:
+                items = list_datasets(f)
+            raise FileFormatError(
+                f"{path}: say which dataset to read (dataset='...')",
+                f"Datasets in the file: {describe_candidates(items)}.",
+            )
+        else:
+            reader = HDF5Reader(path, dataset.lstrip("/"))
+        super().__init__(reader, **options)

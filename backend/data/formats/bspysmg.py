@@ -24,7 +24,6 @@ from backend.config import (
     read_config_dict,
 )
 from backend.data.formats.iodat import (
-    DEFAULT_CHUNK_ROWS,
     IODAT_NAME,
     check_iodat_columns,
     iodat_error,
@@ -34,6 +33,7 @@ from backend.data.formats.iodat import (
 from backend.data.formats.textrows import TextRowsReader
 from backend.data.sampling_source import SamplingSource
 from backend.errors import ConfigError, FileFormatError, RecordingError
+from backend.jobs import DEFAULT_CHUNK_ROWS
 from backend.recording.format import Recording
 
 CONFIG_NAME = BSPYSMG_CONFIG_NAME

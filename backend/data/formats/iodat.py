@@ -25,15 +25,13 @@ import numpy as np
 from backend.data.formats.iodat_blocks import CUT_OFF_HINT, MAX_LINE_BYTES, iodat_error, scan_rows
 from backend.errors import FileFormatError
 from backend.files import replace_file
+from backend.jobs import DEFAULT_CHUNK_ROWS
 
 IODAT_NAME = "IO.dat"
 IODAT_FMT = "%.18e"
-#: Rows per chunk yielded by `read_iodat_chunks` unless told otherwise (~8 MB for 8 columns).
-DEFAULT_CHUNK_ROWS = 1 << 17
 
 
 __all__ = [
-    "DEFAULT_CHUNK_ROWS",
     "IODAT_FMT",
     "IODAT_NAME",
     "IODatLayout",

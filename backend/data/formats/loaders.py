@@ -153,6 +153,7 @@ def open_reader(
     if kind == "raw" and order is not None:
         raw_settings["order"] = order
     reader = opener(path, key, trust_pickle=trust_pickle, order=order, settings=raw_settings)
+    reader.reopen = open_reader
     reader.open_args = {
         "path": os.fspath(path),
         "key": key,
@@ -209,7 +210,7 @@ def _recording(path: Path, key: Any, **_: Any) -> Reader:
 
 def _stream(path: Path, key: Any, **_: Any) -> Reader:
     from backend.data.formats.hdf5files import HDF5Reader
-    from backend.streams.h5stream import StreamFileReader
+    from backend.data.formats.streamfile import StreamFileReader
 
     if key is not None:
         return HDF5Reader(path, str(key).lstrip("/"))

@@ -1,0 +1,42 @@
+"""Reading a `samplelab-stream` HDF5 file (written by `backend.streams.h5stream`).
+
+A stream file is one of the data layer's file kinds: `open_reader`, `samplelab info`,
+the browser and file streams all read it through `StreamFileReader`, which trusts
+only the rows `/rows` counts, so it is safe while the file is still written.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Any
+
+from backend.data.formats.hdf5files import HDF5Reader
+
+
+class StreamFileReader(HDF5Reader):
+    """The data of a `samplelab-stream` file: only the rows `/rows` counts, the exact rate."""
+
+    kind = "samplelab-stream"
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(path, "data", kind=self.kind)
+        self.rate = Fraction(_text(self._f.attrs["sampling_rate"]))
+        self.refresh()
+
+    @property
+    def live(self) -> bool:
+        return _text(self._f["status"][()]) == "writing"
+
+    def refresh(self) -> int:
+        """Pick up rows a writer added (only rows counted in /rows are complete)."""
+        rows = super().refresh()
+        if self._f.swmr_mode:
+            self._f["rows"].refresh()
+            self._f["status"].refresh()
+        self._n_rows = min(rows, int(self._f["rows"][()]))
+        return self._n_rows
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
