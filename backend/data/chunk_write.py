@@ -26,9 +26,42 @@ from backend.errors import Cancelled, SamplelabError
 from backend.files import replace_file
 
 if TYPE_CHECKING:
-    from backend.data.chunks import Batches, BatchProcessor
+    from backend.data.chunks import Batches, BatchInfo, BatchProcessor
 
 _WORKER: dict[str, Any] = {}
+
+IF_EXISTS = ("abort", "overwrite", "skip")
+
+
+def run_function(
+    function: Callable | None,
+    batch: np.ndarray,
+    info: BatchInfo,
+    pass_info: bool,
+    kwargs: dict,
+    cast_dtype: Any,
+) -> np.ndarray:
+    """function(batch) as (data rows, channels), buffer dropped and cast; checked."""
+    result = (
+        batch
+        if function is None
+        else function(batch, **({"info": info} if pass_info else {}), **kwargs)
+    )
+    result = np.asarray(result)
+    data_rows = info.rows.stop - info.rows.start
+    if result.ndim == 1:
+        result = result.reshape(-1, 1)
+    if result.ndim != 2 or result.shape[0] not in (data_rows, len(batch)):
+        raise SamplelabError(
+            f"batch {info.index}: the function returned shape {result.shape}; writing to disk "
+            f"needs one row per input row ({data_rows}, or {len(batch)} with the buffer)",
+            "Use map() for functions that summarise batches.",
+        )
+    if result.shape[0] != data_rows:
+        result = result[info.local]
+    if cast_dtype is not None:
+        result = result.astype(cast_dtype, copy=False)
+    return np.ascontiguousarray(result)
 
 
 def output_exists(path: Path) -> bool:
@@ -61,8 +94,6 @@ def write_batches(
     pass_info: bool,
     kwargs: dict,
 ) -> Path:
-    from backend.data.chunks import IF_EXISTS
-
     if if_exists not in IF_EXISTS:
         raise SamplelabError(f"if_exists must be one of {', '.join(IF_EXISTS)} (got {if_exists!r})")
     if _same_file(proc.source_path, output) or _same_file(proc.source_path, sidecar_path(output)):
@@ -96,8 +127,6 @@ def write_batches(
 def _run(
     proc: BatchProcessor, plan: Batches, spec: dict, partial: Path, processes: int
 ) -> RawLayout:
-    from backend.data.chunks import run_function
-
     n = len(plan)
     reader = proc.reader
     if n:
@@ -146,8 +175,6 @@ def _write_at(path: Path, offset: int, array: np.ndarray) -> None:
 
 
 def _write_one(plan: Batches, spec: dict, path: Path, row_bytes: int, shape: tuple, i: int) -> int:
-    from backend.data.chunks import run_function
-
     batch, info = plan.load(i)
     result = run_function(spec["function"], batch, info, spec["pass_info"], spec["kwargs"],
                           spec["cast"])  # fmt: skip

@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from backend.data.chunk_write import write_batches
 from backend.data.reader import Reader
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import JobProgress, ProgressFn, parse_memory
 
 #: Copies of a batch alive at once while processing: read, result, cast, slack.
 WORKING_COPIES = 4
-IF_EXISTS = ("abort", "overwrite", "skip")
 
 
 def is_cancelled(cancel: Any) -> bool:
@@ -226,8 +226,6 @@ class BatchProcessor:
         overlap buffer; the buffer rows are dropped) and the same number of
         channels and dtype for every batch.
         """
-        from backend.data.chunk_write import write_batches
-
         return write_batches(
             self,
             function,
@@ -238,34 +236,3 @@ class BatchProcessor:
             pass_info=pass_info,
             kwargs=kwargs,
         )
-
-
-def run_function(
-    function: Callable | None,
-    batch: np.ndarray,
-    info: BatchInfo,
-    pass_info: bool,
-    kwargs: dict,
-    cast_dtype: Any,
-) -> np.ndarray:
-    """function(batch) as (data rows, channels), buffer dropped and cast; checked."""
-    result = (
-        batch
-        if function is None
-        else function(batch, **({"info": info} if pass_info else {}), **kwargs)
-    )
-    result = np.asarray(result)
-    data_rows = info.rows.stop - info.rows.start
-    if result.ndim == 1:
-        result = result.reshape(-1, 1)
-    if result.ndim != 2 or result.shape[0] not in (data_rows, len(batch)):
-        raise SamplelabError(
-            f"batch {info.index}: the function returned shape {result.shape}; writing to disk "
-            f"needs one row per input row ({data_rows}, or {len(batch)} with the buffer)",
-            "Use map() for functions that summarise batches.",
-        )
-    if result.shape[0] != data_rows:
-        result = result[info.local]
-    if cast_dtype is not None:
-        result = result.astype(cast_dtype, copy=False)
-    return np.ascontiguousarray(result)
