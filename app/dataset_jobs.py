@@ -46,7 +46,7 @@ class SourceProbe:
 
 def probe_source(path: str, trust_pickle: bool) -> SourceProbe:
     """Open `path` as the export will and read its config (the pickle only when trusted)."""
-    from backend.data.formats.loaders import open_reader
+    from backend.data.kinds import open_reader
     from backend.datasets.export import source_clipping, source_config
 
     with open_reader(path, trust_pickle=trust_pickle) as reader:

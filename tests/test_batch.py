@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.data.chunks import BatchProcessor
-from backend.data.formats.loaders import load_data, open_reader
 from backend.data.formats.raw import sidecar_path, write_raw
+from backend.data.kinds import load_data, open_reader
 from backend.data.pipeline import BatchPipeline, Step
 from backend.data.reader import ArrayReader
 from backend.errors import Cancelled, SamplelabError

@@ -14,7 +14,7 @@ from app.pages.recordings_scan import KIND_TEXT
 from backend.characterise.iv import measure_iv
 from backend.characterise.ivconfig import SweepSettings
 from backend.characterise.ivfiles import write_iv
-from backend.data.formats.loaders import KINDS, describe_file, detect_kind, load_data, open_reader
+from backend.data.kinds import KINDS, describe_file, detect_kind, load_data, open_reader
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from backend.data.formats.loaders import describe_file, load_data
+from backend.data.kinds import describe_file, load_data
 from backend.errors import FileFormatError
 
 SUFFIXES = [

@@ -22,7 +22,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.data.formats.loaders import load_data
+from backend.data.kinds import load_data
 from backend.devices import FaultPlan
 from backend.display.decimate import minmax
 from backend.display.pyramid import sidecar_path

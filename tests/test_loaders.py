@@ -14,8 +14,8 @@ import scipy.io
 import torch
 import yaml
 
-from backend.data.formats.loaders import describe_file, detect_kind, load_data, open_reader
 from backend.data.formats.raw import write_raw
+from backend.data.kinds import describe_file, detect_kind, load_data, open_reader
 from backend.errors import FileFormatError
 
 ODD_DIRS = ["plain", "données µV 測定"]  # non-ASCII paths

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.data.formats.loaders import open_reader
 from backend.data.formats.raw import BinaryReader, write_raw
 from backend.data.formats.textrows import TextRowsReader
+from backend.data.kinds import open_reader
 from backend.data.reader import ArrayReader
 
 ROWS, COLS = 97, 5

@@ -250,7 +250,7 @@ def test_random_bytes_give_one_clear_error(tmp_path, name):
 
 
 def test_the_data_layer_opens_stream_files_as_streams_even_while_written(tmp_path):
-    from backend.data.formats.loaders import describe_file, detect_kind, load_data, open_reader
+    from backend.data.kinds import describe_file, detect_kind, load_data, open_reader
 
     path = tmp_path / "filtered.h5"
     writer = H5StreamWriter(path, 4, fs=250, names=list("abcd"), units=["nA"] * 4)

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.data.formats.loaders import describe_file
+    from backend.data.kinds import describe_file
 
     key = getattr(args, "key", None)
     if key is None:  # a trained surrogate (training_data.pt) has its own summary

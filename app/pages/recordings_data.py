@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.data.formats.loaders import detect_kind, open_reader
+from backend.data.kinds import detect_kind, open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
 from backend.display.pyramid import Pyramid, sidecar_path
 from backend.errors import SamplelabError

@@ -19,7 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from backend.data.formats.loaders import detect_kind, open_reader
+from backend.data.kinds import detect_kind, open_reader
 from backend.errors import SamplelabError
 from widgets.metatree import Summary, format_value
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from backend.data.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
+from backend.data.kinds import HDF5_SUFFIXES, detect_kind, open_reader
 from backend.display.pyramid import OVERVIEW_SUFFIX
 from backend.errors import SamplelabError
 

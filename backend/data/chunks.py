@@ -1,7 +1,7 @@
 """Process a recording of any size in batches that fit a memory budget.
 
 `BatchProcessor` cuts the rows of any readable file (see
-`backend.data.formats.loaders`) into batches sized by a budget such as "200MB",
+`backend.data.kinds`) into batches sized by a budget such as "200MB",
 optionally with an overlap buffer of real neighbouring rows on both sides
 (zeros of the same dtype past the file's ends), over all or some channels
 and a row range. It then:
@@ -117,7 +117,7 @@ class BatchProcessor:
         if isinstance(source, Reader):
             self.reader = source
         else:
-            from backend.data.formats.loaders import open_reader
+            from backend.data.kinds import open_reader
 
             self.reader = open_reader(source, **open_options)
         self.source_path = self.reader.path

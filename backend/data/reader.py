@@ -4,7 +4,7 @@ Whatever the storage (HDF5 slices, a memory-mapped binary in either order, a
 text table, an array in memory), a reader answers `reader[1000:2000, [0, 3]]`
 by reading only the rows and channels asked for, so a file larger than memory
 can be browsed, processed in chunks or fed to PyTorch. `open_reader` (the kind
-registry, `backend.data.formats.loaders`) picks the reader for a path; this module
+registry, `backend.data.kinds`) picks the reader for a path; this module
 imports nothing of the data layer, so every format can build on it.
 
 Subclasses implement one method, `_read(start, stop, cols)`: contiguous rows

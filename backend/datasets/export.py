@@ -147,8 +147,8 @@ def export_dataset(
     states the widest clipping (None once any source is raw) and lists each
     source's clipping in `samplelab_dataset`.
     """
-    from backend.data.formats.loaders import open_reader
     from backend.data.formats.npz_write import NpzWriter
+    from backend.data.kinds import open_reader
 
     percentages = check_percentages(split)
     if not sources:

@@ -85,7 +85,7 @@ class RecordingDataset(Dataset):
         if isinstance(source, Reader):
             self.reader = source
         else:
-            from backend.data.formats.loaders import open_reader
+            from backend.data.kinds import open_reader
 
             self.reader = open_reader(source, **open_options)
         self.input_channels, self.target_channels = _split_channels(self.reader, inputs, targets)

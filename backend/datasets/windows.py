@@ -57,7 +57,7 @@ def _reader(source: Any, open_options: dict) -> Reader:
         return source
     if isinstance(source, (np.ndarray, torch.Tensor)):
         return ArrayReader(np.asarray(source))
-    from backend.data.formats.loaders import open_reader
+    from backend.data.kinds import open_reader
 
     return open_reader(os.fspath(source), **open_options)
 

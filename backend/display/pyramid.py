@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 from backend import userdirs
-from backend.data.formats.loaders import open_reader
+from backend.data.kinds import open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
 from backend.errors import Cancelled, RecordingError
 

@@ -5,7 +5,7 @@ bspysmg sampling folder, a folder holding `postprocessed_data.npz`, or a
 dataset export folder (`train.npz`, `validation.npz`, `test.npz`). One
 source is split by percentages; two or three are train, validation and test,
 in that order, as in the peer's `dataset_paths`. Every file is opened with
-`backend.data.formats.loaders.open_reader` and its sampling config comes from
+`backend.data.kinds.open_reader` and its sampling config comes from
 `backend.datasets.export.source_config`: no reader of our own here.
 
 Rows are held as float32 tensors-to-be (inputs in V, targets = outputs /
@@ -185,7 +185,7 @@ def load_training_data(
     cancel: CancelToken | None = None,
 ) -> TrainingData:
     """Every row of the datasets named, in memory, with config and provenance."""
-    from backend.data.formats.loaders import open_reader
+    from backend.data.kinds import open_reader
     from backend.datasets.export import check_sources, source_config
 
     control = JobControl.of(progress, cancel)

@@ -128,7 +128,7 @@ class RecordingStream(FileStream):
     """A samplelab recording (inputs then outputs, or one `part`); `follow` a live one."""
 
     def __init__(self, path: str | os.PathLike, part: str = "all", **options: Any) -> None:
-        from backend.data.formats.loaders import open_reader
+        from backend.data.kinds import open_reader
 
         if part not in ("all", "inputs", "outputs"):
             raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {part!r}")
@@ -143,7 +143,7 @@ class NpyStream(FileStream):
     """A `.npy` file, memory-mapped (`order='channels'` if stored channels x samples)."""
 
     def __init__(self, path: str | os.PathLike, order: str = "samples", **options: Any) -> None:
-        from backend.data.formats.loaders import open_reader
+        from backend.data.kinds import open_reader
 
         super().__init__(open_reader(path, kind="npy", order=order), **options)
 
