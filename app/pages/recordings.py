@@ -34,13 +34,13 @@ from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings_resume import ResumeRunner
 from app.pages.recordings_scan import (
     HIDDEN_SUFFIXES,
-    KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
 from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
+from backend.data.kinds import kind_labels
 from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
@@ -269,7 +269,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.tree.file_changed(
             info.path,
             FileFacts(
-                old.kind if old else KIND_TEXT.get(info.kind, info.kind),
+                old.kind if old else kind_labels().get(info.kind, info.kind),
                 info.status or "",
                 info.rows,
                 old.modified if old else 0.0,

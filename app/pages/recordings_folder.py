@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import dialogs
-from app.pages.recordings_scan import KIND_TEXT, scan_folder
+from app.pages.recordings_scan import scan_folder
+from backend.data.kinds import kind_labels
 from widgets.filemodel import FileFacts
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class FolderBrowsing:
         recordings = [
             (f.modified, path)
             for path, f in self.tree.model.facts.items()
-            if f.kind == KIND_TEXT["recording"] and root and Path(path).parent == Path(root)
+            if f.kind == kind_labels()["recording"] and root and Path(path).parent == Path(root)
         ]
         if not recordings:
             self.tree.offer(None)

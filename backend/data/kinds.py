@@ -1,4 +1,7 @@
-"""Open any data file as a 2-D table: `load_data` (into memory) and `open_reader` (lazy).
+"""The one registry of file kinds: what a file is (`detect_kind`) and how to read it.
+
+`open_reader` (lazy) and `load_data` (into memory) open any kind as a 2-D table;
+`samplelab info`, file streams, sampling sources and the browser all ask here.
 
 What a file is, is decided by its content first (HDF5, npy, zip and MATLAB
 signatures) and its name second, so a misnamed file still opens and a file
@@ -12,7 +15,11 @@ last two only with `trust_pickle=True`).
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +33,29 @@ TORCH_SUFFIXES = (".pt", ".pth")
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".p")
 JOBLIB_SUFFIXES = (".jl", ".joblib")
 RAW_SUFFIXES = (".bin", ".raw", ".dat")
-KINDS = (
-    "recording", "stream", "hdf5", "mat", "npy", "npz", "bspysmg-folder", "iodat", "raw", "table",
-    "torch", "pickle", "joblib", "iv-curves", "consistency",
-)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file: its name, its label for people, how to open it, how to spot it.
+
+    `open(path, key, *, trust_pickle, order, settings)` returns a `Reader`.
+    Kinds inside an HDF5 or npz container are spotted by their `hdf5_format`
+    attribute or their npz member names (`npz_members`, none of `npz_without`).
+    """
+
+    name: str
+    label: str
+    open: Callable[..., Reader]
+    hdf5_format: str | None = None
+    npz_members: frozenset[str] = frozenset()
+    npz_without: frozenset[str] = frozenset()
+
+
+#: Modules above the data layer that add kinds (each defines FILE_KINDS). A new kind
+#: from such a package is one module plus its name here; data-layer kinds are a line
+#: in `_BUILT_IN` below and a module in backend/data/formats.
+KIND_PROVIDERS = ("backend.characterise.readers",)
 SUPPORTED = (
     "samplelab recordings, stream files and other HDF5 (.h5), MATLAB (.mat), numpy (.npy, .npz), "
     "bspysmg folders (IO.dat + sampler_configs.json), raw binary with a sidecar "
@@ -39,7 +65,7 @@ SUPPORTED = (
 
 
 def detect_kind(path: str | os.PathLike) -> str:
-    """The kind of a file or folder (one of KINDS); FileFormatError when unknown."""
+    """The kind of a file or folder (a name in `file_kinds()`); FileFormatError when unknown."""
     from backend.data.formats.bspysmg import IODAT_NAME, is_bspysmg_folder
     from backend.data.formats.raw import find_sidecar
 
@@ -72,17 +98,13 @@ def detect_kind(path: str | os.PathLike) -> str:
         fmt = hdf5_format(path)
         if fmt == FORMAT_NAME:
             return "recording"
-        from backend.characterise.readers import hdf5_kind
-
-        return "stream" if fmt == STREAM_FORMAT else (hdf5_kind(fmt) or "hdf5")
+        return "stream" if fmt == STREAM_FORMAT else (_contained_kind(hdf5_format=fmt) or "hdf5")
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         if suffix in TORCH_SUFFIXES or _zip_is_torch(path):
             return "torch"
-        from backend.characterise.readers import npz_kind
-
-        return npz_kind(path) or "npz"
+        return _npz_kind(path) or "npz"
     if suffix in TORCH_SUFFIXES:
         return "torch"
     if suffix in PICKLE_SUFFIXES:
@@ -101,6 +123,17 @@ def detect_kind(path: str | os.PathLike) -> str:
     if suffix in (".npy", ".npz"):
         raise FileFormatError(f"{path} is not a valid {suffix} file (wrong signature)")
     raise FileFormatError(f"{path}: unknown kind of file", f"Supported: {SUPPORTED}.")
+
+
+def _npz_kind(path: Path) -> str | None:
+    """A registered kind from an npz's member names (headers only), else None."""
+    from backend.data.formats.npz import npz_keys
+
+    try:
+        members = set(npz_keys(path))
+    except Exception:  # not ours to judge: the npz opener gives the clear message
+        return None
+    return _contained_kind(npz_members=members)
 
 
 def _numeric_text(head: bytes) -> bool:
@@ -147,9 +180,14 @@ def open_reader(
     if order not in (None, "samples", "channels"):
         raise FileFormatError(f"order must be 'samples' or 'channels', not {order!r}")
     kind = kind or detect_kind(path)
-    opener = _OPENERS.get(kind)
-    if opener is None:
-        raise FileFormatError(f"unknown kind {kind!r}", f"Kinds: {', '.join(KINDS)}.")
+    entry = file_kinds().get(kind)
+    if entry is None:
+        raise FileFormatError(f"unknown kind {kind!r}", f"Kinds: {', '.join(file_kinds())}.")
+    opener = entry.open
+    if key is not None and (entry.hdf5_format or entry.npz_members):
+        from backend.data.formats.hdf5files import is_hdf5
+
+        opener = _hdf5 if is_hdf5(path) else _npz  # a key reads one member as is
     if kind == "raw" and order is not None:
         raw_settings["order"] = order
     reader = opener(path, key, trust_pickle=trust_pickle, order=order, settings=raw_settings)
@@ -301,30 +339,49 @@ def _pickled(path: Path, key: Any, trust_pickle: bool = False, joblib: bool = Fa
     return ArrayReader(array, names=names, path=path, kind="joblib" if joblib else "pickle")
 
 
-def _characterised(path: Path, key: Any, kind: str, **kw: Any) -> Reader:
-    """I-V and consistency results (`backend.characterise`); a key reads one member as is."""
-    from backend.characterise.readers import open_result_reader
-    from backend.data.formats.hdf5files import is_hdf5
+_BUILT_IN = (
+    FileKind("recording", "samplelab recording", _recording),
+    FileKind("stream", "samplelab stream", _stream),
+    FileKind("hdf5", "HDF5", _hdf5),
+    FileKind("mat", "MATLAB", _mat),
+    FileKind("npy", "numpy .npy", _npy),
+    FileKind("npz", "numpy .npz", _npz),
+    FileKind("bspysmg-folder", "bspysmg sampling folder", _folder),
+    FileKind("iodat", "IO.dat table", _folder),
+    FileKind("raw", "raw binary + sidecar", _raw),
+    FileKind("table", "text table", _table),
+    FileKind("torch", "torch file", _torch),
+    FileKind("pickle", "pickle (trusted files only)", _pickled),
+    FileKind("joblib", "joblib (trusted files only)",
+             lambda path, key, **kw: _pickled(path, key, joblib=True, **kw)),
+)  # fmt: skip
 
-    if key is not None:
-        return (_hdf5 if is_hdf5(path) else _npz)(path, key, **kw)
-    return open_result_reader(path, kind)
+
+@cache
+def file_kinds() -> dict[str, FileKind]:
+    """Every kind by name: the data layer's own, then those of `KIND_PROVIDERS`."""
+    kinds = {kind.name: kind for kind in _BUILT_IN}
+    for module in KIND_PROVIDERS:
+        for kind in importlib.import_module(module).FILE_KINDS:
+            kinds[kind.name] = kind
+    return kinds
 
 
-_OPENERS = {
-    "recording": _recording,
-    "stream": _stream,
-    "hdf5": _hdf5,
-    "mat": _mat,
-    "npy": _npy,
-    "npz": _npz,
-    "bspysmg-folder": _folder,
-    "iodat": _folder,
-    "raw": _raw,
-    "table": _table,
-    "torch": _torch,
-    "pickle": _pickled,
-    "joblib": lambda path, key, **kw: _pickled(path, key, joblib=True, **kw),
-    "iv-curves": lambda path, key, **kw: _characterised(path, key, "iv-curves", **kw),
-    "consistency": lambda path, key, **kw: _characterised(path, key, "consistency", **kw),
-}
+def kind_labels() -> dict[str, str]:
+    """What each kind is called in the browser and in `samplelab info`."""
+    return {name: kind.label for name, kind in file_kinds().items()}
+
+
+def _contained_kind(hdf5_format: str | None = None, npz_members: set[str] | None = None):
+    """The kind an HDF5 `format` attribute or an npz's member names say, if any."""
+    for kind in file_kinds().values():
+        if hdf5_format is not None and kind.hdf5_format == hdf5_format:
+            return kind.name
+        if (
+            npz_members is not None
+            and kind.npz_members
+            and kind.npz_members <= npz_members
+            and not kind.npz_without & npz_members
+        ):
+            return kind.name
+    return None
