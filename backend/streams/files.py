@@ -20,6 +20,7 @@ import numpy as np
 
 from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader
 from backend.data.formats.streamfile import StreamFileReader
+from backend.data.kinds import detect_kind, open_reader
 from backend.data.reader import Reader
 from backend.errors import FileFormatError
 from backend.streams.base import Stream, StreamError
@@ -183,43 +184,6 @@ class RawStream(FileStream):
         super().__init__(open_raw(path, sidecar), **options)
 
 
-def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
-    """A file stream for `path`, chosen by what the file is.
-
-    Folders with an IO.dat, `.npy`, `.npz`, IO.dat / `.dat` text tables,
-    HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset)
-    and raw binaries that have a sidecar. Options go to the stream class.
-    """
-    from backend.data.formats.raw import find_sidecar
-
-    path = Path(path)
-    if not path.exists():
-        raise FileFormatError(f"no such file or folder: {path}")
-    suffix = path.suffix.lower()
-    if path.is_dir():
-        if (path / "IO.dat").is_file():
-            return IodatStream(path, **options)
-        raise FileFormatError(f"{path} is a folder without an IO.dat")
-    if suffix == ".npy":
-        return NpyStream(path, **options)
-    if suffix == ".npz":
-        return NpzStream(path, **options)
-    if suffix in (".h5", ".hdf5", ".hdf"):
-        from backend.recording.format import is_recording
-
-        if is_recording(path) and "dataset" not in options:
-            return RecordingStream(path, **options)
-        return HDF5Stream(path, **options)
-    if find_sidecar(path) is not None:
-        return RawStream(path, **options)
-    if path.name == "IO.dat" or suffix in (".dat", ".txt"):
-        return IodatStream(path, **options)
-    raise FileFormatError(
-        f"cannot tell what kind of data {path.name} holds",
-        "Streams read .npy, .npz, IO.dat, HDF5, and raw binaries with a JSON/YAML sidecar.",
-    )
-
-
 class HDF5Stream(FileStream):
     """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
 
@@ -241,3 +205,35 @@ class HDF5Stream(FileStream):
         else:
             reader = HDF5Reader(path, dataset.lstrip("/"))
         super().__init__(reader, **options)
+
+
+#: Kinds (`backend.data.kinds`) with a stream class of their own; others get a FileStream.
+_STREAM_CLASSES: dict[str, type[FileStream]] = {
+    "recording": RecordingStream,
+    "stream": HDF5Stream,
+    "hdf5": HDF5Stream,
+    "npy": NpyStream,
+    "npz": NpzStream,
+    "bspysmg-folder": IodatStream,
+    "iodat": IodatStream,
+    "raw": RawStream,
+}
+
+
+def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
+    """A file stream for `path`, chosen by what the file is (`detect_kind`).
+
+    Every kind the data layer reads: sampling folders and IO.dat, `.npy`, `.npz`,
+    HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset), raw
+    binaries with a sidecar, text tables... Options go to the stream class.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError(f"no such file or folder: {path}")
+    kind = detect_kind(path)
+    if kind == "recording" and "dataset" in options:
+        kind = "hdf5"
+    stream_class = _STREAM_CLASSES.get(kind)
+    if stream_class is None:
+        return FileStream(open_reader(path, kind=kind), **options)
+    return stream_class(path, **options)
