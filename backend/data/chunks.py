@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from backend.data.chunk_write import write_batches
+from backend.data.kinds import open_reader
 from backend.data.reader import Reader
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import JobProgress, ProgressFn, parse_memory
@@ -117,8 +118,6 @@ class BatchProcessor:
         if isinstance(source, Reader):
             self.reader = source
         else:
-            from backend.data.kinds import open_reader
-
             self.reader = open_reader(source, **open_options)
         self.source_path = self.reader.path
         n = self.reader.n_rows

@@ -25,6 +25,7 @@ from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.data.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
 from backend.data.formats.hdf5files import RecordingReader
 from backend.data.formats.npz import npz_array_info, open_peer_npz
+from backend.data.merge import MergedSource
 from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError
 from backend.recording.format import is_recording
@@ -170,8 +171,6 @@ def open_export_source(path: str | os.PathLike, trust_pickle: bool = False) -> S
 
 def open_sources(paths: Sequence[str | os.PathLike]) -> SamplingSource:
     """One source, or a MergedSource of several; closes what it opened on failure."""
-    from backend.data.merge import MergedSource
-
     opened: list[SamplingSource] = []
     try:
         for path in paths:

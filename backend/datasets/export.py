@@ -22,7 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from backend.config import bspysmg_config_dict, parse_config
 from backend.data.chunks import is_cancelled
+from backend.data.formats.bspysmg import config_facts
+from backend.data.formats.npz import read_npz_config
+from backend.data.formats.npz_write import NpzWriter
+from backend.data.kinds import open_reader
 from backend.data.reader import Reader
 from backend.datasets.splits import (
     SPLIT_NAMES,
@@ -33,12 +38,11 @@ from backend.datasets.splits import (
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
 from backend.jobs import JobProgress, ProgressFn, parse_memory
+from backend.postprocess.electrodes import electrode_info as peer_electrode_info
 
 
 def electrode_info(config: dict) -> dict:
     """The peer's electrode_info for unclipped data (clipping_value None)."""
-    from backend.postprocess.electrodes import electrode_info as peer_electrode_info
-
     driver = config["driver"]
     amplification = list(np.atleast_1d(driver["amplification"]).tolist())
     return peer_electrode_info(
@@ -48,8 +52,6 @@ def electrode_info(config: dict) -> dict:
 
 def source_config(reader: Reader, trust_pickle: bool) -> dict:
     """The peer-style sampling config (with electrode_info) of an opened source."""
-    from backend.config import bspysmg_config_dict, parse_config
-
     rec = getattr(reader, "recording", None)
     if rec is not None:
         config = bspysmg_config_dict(rec.config)
@@ -60,8 +62,6 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
         config["electrode_info"] = electrode_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):
-        from backend.data.formats.npz import read_npz_config
-
         config = read_npz_config(reader.path, trust_pickle=trust_pickle)
         if "electrode_info" not in config:
             config = {**config, "electrode_info": electrode_info(config)}
@@ -147,9 +147,6 @@ def export_dataset(
     states the widest clipping (None once any source is raw) and lists each
     source's clipping in `samplelab_dataset`.
     """
-    from backend.data.formats.npz_write import NpzWriter
-    from backend.data.kinds import open_reader
-
     percentages = check_percentages(split)
     if not sources:
         raise SamplelabError("no sources to export", "Name at least one recording.")
@@ -225,8 +222,6 @@ def export_dataset(
 
 def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     """Number of input channels; every source must match the first."""
-    from backend.data.formats.bspysmg import config_facts
-
     facts = [config_facts(c) for c in configs]
     n_in = facts[0]["n_inputs"]
     if not isinstance(n_in, int) or not 0 < n_in < readers[0].n_channels:

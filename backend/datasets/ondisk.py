@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 
+from backend.data.formats.bspysmg import config_facts
+from backend.data.kinds import open_reader
 from backend.data.reader import Reader
 from backend.errors import SamplelabError
 
@@ -37,8 +39,6 @@ def known_amplification(reader: Reader) -> np.ndarray | None:
         return np.asarray(rec.config.amplification, dtype=np.float64)
     config = getattr(reader, "config", None)
     if isinstance(config, dict):
-        from backend.data.formats.bspysmg import config_facts
-
         value = config_facts(config)["amplification"]
         if value is not None:
             return np.atleast_1d(np.asarray(value, dtype=np.float64))
@@ -85,8 +85,6 @@ class RecordingDataset(Dataset):
         if isinstance(source, Reader):
             self.reader = source
         else:
-            from backend.data.kinds import open_reader
-
             self.reader = open_reader(source, **open_options)
         self.input_channels, self.target_channels = _split_channels(self.reader, inputs, targets)
         self._channels = np.concatenate([self.input_channels, self.target_channels])

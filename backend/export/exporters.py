@@ -25,9 +25,12 @@ from typing import Any
 import numpy as np
 
 from backend.config import BSPYSMG_CONFIG_NAME
+from backend.data.formats.bspysmg import write_bspysmg_folder
 from backend.data.formats.iodat import IODAT_NAME
 from backend.data.formats.npz_write import NpzWriter, jsonable
-from backend.data.histograms import ColumnHistograms, Histogram, MinMax, column_min_max
+from backend.data.histograms import ColumnHistograms, Histogram, MinMax, Spool, column_min_max
+from backend.data.sources import open_export_source, source_from
+from backend.display.figures import histograms_png, waveform_png
 from backend.errors import SamplelabError
 from backend.files import replace_file
 from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
@@ -103,8 +106,6 @@ def export(
 
     `batch`/`rows` choose what `waveform-png` draws (default: the first batch).
     """
-    from backend.data.sources import open_export_source, source_from
-
     if fmt not in FORMATS:
         raise SamplelabError(f"unknown export format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
     ctl = as_control(None, on_progress, cancelled)
@@ -125,8 +126,6 @@ def export(
 
 
 def _export_iodat(src: Any, tmp: Path, ctl: JobControl, final: Path, **_: Any) -> None:
-    from backend.data.formats.bspysmg import write_bspysmg_folder
-
     bp = src.config.batch_points
     if src.n_rows % bp:
         raise SamplelabError(
@@ -147,8 +146,6 @@ def _notes(src: Any) -> dict:
 
 def _export_npz(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
     """inputs stream straight into the zip; outputs wait in a spool (one member at a time)."""
-    from backend.data.histograms import Spool
-
     config = src.peer_config()
     n_in, n_out = len(src.input_names), len(src.output_names)
     with NpzWriter(tmp) as npz, Spool(n_out, tmp.parent) as outputs:
@@ -226,8 +223,6 @@ def table_histograms(src: Any, ctl: JobControl, bins: int = 100, step: int = 3) 
 
 
 def _export_histograms_png(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
-    from backend.display.figures import histograms_png
-
     hists = table_histograms(src, ctl)
     histograms_png(
         hists["outputs"] + hists["inputs"],
@@ -244,8 +239,6 @@ def _export_waveform_png(
     rows: tuple[int, int] | None = None,
     **_: Any,
 ) -> None:
-    from backend.display.figures import waveform_png
-
     bp = int(src.batch_points)
     if rows is None:
         index = batch or 0

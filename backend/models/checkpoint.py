@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from backend.data.formats.trust import require_trust
+from backend.data.kinds import detect_kind
 from backend.errors import FileFormatError
 from backend.files import written_atomically
 
@@ -49,7 +50,6 @@ def save_checkpoint(data: dict, path: str | os.PathLike) -> Path:
 def load_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
     """A training file's dict: weights-only (plus numeric numpy), or any pickle if trusted."""
     from backend.data.formats.torchfiles import load_torch_file
-    from backend.data.kinds import detect_kind
 
     kind = detect_kind(path)
     if kind != "torch":

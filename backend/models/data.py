@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from backend.data.formats.bspysmg import CONFIG_NAME, IODAT_NAME
+from backend.data.kinds import open_reader
 from backend.datasets.splits import SPLIT_NAMES
 from backend.errors import FileFormatError, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
@@ -149,8 +151,6 @@ def file_digest(path: Path, control: JobControl | None = None) -> SourceFile:
 
 def _files_of(path: Path) -> list[Path]:
     if path.is_dir():  # a bspysmg sampling folder: what its reader reads
-        from backend.data.formats.bspysmg import CONFIG_NAME, IODAT_NAME
-
         return [path / IODAT_NAME, path / CONFIG_NAME]
     return [path]
 
@@ -185,7 +185,6 @@ def load_training_data(
     cancel: CancelToken | None = None,
 ) -> TrainingData:
     """Every row of the datasets named, in memory, with config and provenance."""
-    from backend.data.kinds import open_reader
     from backend.datasets.export import check_sources, source_config
 
     control = JobControl.of(progress, cancel)

@@ -37,6 +37,7 @@ import numpy as np
 from backend.data.formats.npz_write import NpzWriter
 from backend.data.histograms import Histogram, RowMeanHistogram
 from backend.data.sources import SamplingSource, source_from
+from backend.display.figures import output_distribution_png
 from backend.errors import FileFormatError, SamplelabError
 from backend.files import discard, replace_file
 from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, JobControl, ProgressFn, as_control
@@ -301,8 +302,6 @@ def _run(
         outs.close()
     names.insert(0, RESULTS_NAME)
     if figure:
-        from backend.display.figures import output_distribution_png
-
         ctl.report("figure", 0, 1)
         output_distribution_png(histograms["outputs"], stage.dir / FIGURE_NAME, clip_value)
         names.append(FIGURE_NAME)

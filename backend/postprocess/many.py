@@ -21,6 +21,7 @@ from backend.errors import SamplelabError
 from backend.fanout import JobOutcome, JobSpec, run_jobs
 from backend.files import discard
 from backend.jobs import CancelToken, ProgressFn
+from backend.postprocess.job import Staging, default_output_dir, postprocess
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ def output_folders(
 
     Two sources that would write into one folder are refused before anything runs.
     """
-    from backend.postprocess.job import default_output_dir
-
     outs = []
     for source in sources:
         default = default_output_dir(source)
@@ -61,8 +60,6 @@ def output_folders(
 def postprocess_job(source: str, out: str, options: PostprocessOptions, tag: str) -> dict:
     """One source into `out`, staged under `tag`: a plain dict of what it did (it crosses
     processes)."""
-    from backend.postprocess.job import postprocess
-
     result = postprocess(
         source,
         out,
@@ -124,8 +121,6 @@ def postprocess_each(
 def sweep_leftovers(outs: Sequence[Path], tags: Sequence[str], existed: Sequence[bool]) -> None:
     """What jobs lost with their workers left: their staging folders, and output folders
     made for them that stayed empty. Nothing else is touched."""
-    from backend.postprocess.job import Staging
-
     for out, tag, was_there in zip(outs, tags, existed):
         discard(Staging.leftover(out, tag))
         if not was_there and out.is_dir() and not any(out.iterdir()):

@@ -37,6 +37,7 @@ from backend.data.histograms import (
 )
 from backend.data.sources import SamplingSource, source_from
 from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, ProgressFn, as_control
+from backend.postprocess.electrodes import clipping_value
 
 #: Means sorted (and held in memory) at a time: 8 M rows, 64 MB of float64.
 RUN_ROWS = 1 << 23
@@ -212,8 +213,6 @@ def scan_row_means(
 
 def preview_dropped(means: RowMeans, clip: object, amplification: Sequence[float]) -> DropCount:
     """Rows `clip` ('default', None, [lo, hi] or x) would drop: what a run drops."""
-    from backend.postprocess.electrodes import clipping_value
-
     value = clipping_value(clip, amplification)
     if value is None:
         return means.dropped(None, None)

@@ -30,7 +30,7 @@ import numpy as np
 
 from backend import __version__
 from backend.data.formats.npz_write import config_from_json, config_to_json
-from backend.data.histograms import Histogram, RowMeanHistogram
+from backend.data.histograms import ColumnHistograms, Histogram, RowMeanHistogram
 from backend.errors import FileFormatError
 
 FORMAT_NAME = "samplelab-postprocessed"
@@ -276,8 +276,6 @@ class PostprocessedFile:
         The stored 'outputs' histograms follow the peer's PNG (every row, before
         clipping); this is the distribution the dataset will actually hold.
         """
-        from backend.data.histograms import ColumnHistograms
-
         outputs = self.summary["outputs"]
         ranges = np.array(
             [

@@ -39,6 +39,8 @@ from backend.errors import (
 )
 from backend.files import write_text_atomic
 from backend.jobs import CancelToken, JobProgress, ProgressFn
+from backend.recording.format import Recording
+from backend.sampling.session import start_session
 
 #: Default half-span of the test waves (V) and the most the self-test ever allows.
 DEFAULT_AMPLITUDE_V = 0.1
@@ -149,8 +151,6 @@ def run_selftest(
     **device_options: Any,
 ) -> SelftestReport:
     """Run the self-test of `config`'s device; the report, also saved beside the recording."""
-    from backend.sampling.session import start_session
-
     test = selftest_config(config, batches, amplitude_v)
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -193,8 +193,6 @@ def _open_failed(exc: DeviceError, device: str) -> tuple[Check, ...]:
 
 
 def _judge(session: Any, result: Any, test: SamplingConfig, device: str) -> list[Check]:
-    from backend.recording.format import Recording
-
     dev = session.device
     nidaq = device == "nidaq"
     checks: list[Check] = []

@@ -18,7 +18,11 @@ from typing import Any, Protocol
 import h5py
 import numpy as np
 
-from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader
+from backend.data.formats.bspysmg import open_bspysmg_folder
+from backend.data.formats.containers import describe_candidates
+from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader, hdf5_format, list_datasets
+from backend.data.formats.npz import open_npz
+from backend.data.formats.raw import open_raw
 from backend.data.formats.streamfile import StreamFileReader
 from backend.data.kinds import detect_kind, open_reader
 from backend.data.reader import Reader
@@ -129,8 +133,6 @@ class RecordingStream(FileStream):
     """A samplelab recording (inputs then outputs, or one `part`); `follow` a live one."""
 
     def __init__(self, path: str | os.PathLike, part: str = "all", **options: Any) -> None:
-        from backend.data.kinds import open_reader
-
         if part not in ("all", "inputs", "outputs"):
             raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {part!r}")
         reader = open_reader(path, kind="recording")
@@ -144,8 +146,6 @@ class NpyStream(FileStream):
     """A `.npy` file, memory-mapped (`order='channels'` if stored channels x samples)."""
 
     def __init__(self, path: str | os.PathLike, order: str = "samples", **options: Any) -> None:
-        from backend.data.kinds import open_reader
-
         super().__init__(open_reader(path, kind="npy", order=order), **options)
 
 
@@ -159,8 +159,6 @@ class NpzStream(FileStream):
     def __init__(
         self, path: str | os.PathLike, keys: Sequence[str] | None = None, **options: Any
     ) -> None:
-        from backend.data.formats.npz import open_npz
-
         super().__init__(open_npz(path, keys=keys), **options)
 
 
@@ -168,8 +166,6 @@ class IodatStream(FileStream):
     """A bspysmg sampling folder's `IO.dat` (rate and units from its sampler_configs.json)."""
 
     def __init__(self, path: str | os.PathLike, **options: Any) -> None:
-        from backend.data.formats.bspysmg import open_bspysmg_folder
-
         super().__init__(open_bspysmg_folder(path), **options)
 
 
@@ -179,8 +175,6 @@ class RawStream(FileStream):
     def __init__(
         self, path: str | os.PathLike, sidecar: str | os.PathLike | None = None, **options: Any
     ) -> None:
-        from backend.data.formats.raw import open_raw
-
         super().__init__(open_raw(path, sidecar), **options)
 
 
@@ -188,9 +182,6 @@ class HDF5Stream(FileStream):
     """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
 
     def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
-        from backend.data.formats.containers import describe_candidates
-        from backend.data.formats.hdf5files import hdf5_format, list_datasets
-
         if dataset is None and hdf5_format(path) == STREAM_FORMAT:
             reader = StreamFileReader(path)
             if "fs" not in options and "dt" not in options:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.config.yamlsafe import load_yaml
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError
 from backend.files import write_text_atomic
@@ -218,12 +219,7 @@ def read_sidecar(path: str | os.PathLike) -> RawLayout:
     except OSError as exc:
         raise FileFormatError(f"cannot read the sidecar {path}: {exc.strerror}") from None
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            from backend.config.yamlsafe import load_yaml
-
-            data = load_yaml(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except Exception as exc:  # any parser error means the same to the user
         raise FileFormatError(f"the sidecar {path} is not readable: {exc}") from None
     return layout_from_dict(data, str(path))
