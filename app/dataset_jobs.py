@@ -143,7 +143,7 @@ def run_export(request: ExportRequest, report: Any, token: Any) -> list[WrittenS
         trust_pickle=request.trust_pickle,
         overwrite=request.overwrite,
         mix_clipping=request.mix_clipping,
-        on_progress=report,
+        progress=report,
         cancel=token,
     )
     return [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +13,7 @@ from backend.data.kinds import load_data, open_reader
 from backend.data.pipeline import BatchPipeline, Step
 from backend.data.reader import ArrayReader
 from backend.errors import Cancelled, SamplelabError
-from backend.jobs import parse_memory
+from backend.jobs import CancelToken, parse_memory
 
 # Module-level functions: worker processes import them by name.
 
@@ -186,15 +184,15 @@ def test_unpicklable_function_with_processes_is_a_clear_error(raw_file, tmp_path
 
 def test_cancel_and_progress(raw_file, tmp_path):
     path, _ = raw_file
-    stop = threading.Event()
+    stop = CancelToken()
     seen = []
 
     def progress(p) -> None:
         seen.append((p.stage, p.done, p.total))
         if p.done == 3:
-            stop.set()
+            stop.cancel()
 
-    proc = BatchProcessor(path, max_memory="4KiB", on_progress=progress, cancel=stop)
+    proc = BatchProcessor(path, max_memory="4KiB", progress=progress, cancel=stop)
     with pytest.raises(Cancelled):
         proc.write(scale_and_shift, tmp_path / "c.bin")
     assert [s[1] for s in seen] == [1, 2, 3]
@@ -202,16 +200,14 @@ def test_cancel_and_progress(raw_file, tmp_path):
     assert not list(tmp_path.glob("c.bin*"))
 
 
-def test_gui_style_token_and_callable_cancel(raw_file):
+def test_a_token_cancelled_before_the_start_reads_nothing(raw_file, monkeypatch):
     path, _ = raw_file
-
-    class Token:
-        cancelled = True
-
+    token = CancelToken()
+    token.cancel()
+    proc = BatchProcessor(path, cancel=token)
+    monkeypatch.setattr(proc.plan, "load", lambda i: pytest.fail("a batch was read"))
     with pytest.raises(Cancelled):
-        list(BatchProcessor(path, cancel=Token()).batches())
-    with pytest.raises(Cancelled):
-        list(BatchProcessor(path, cancel=lambda: True).batches())
+        list(proc.batches())
 
 
 def test_pipeline_chains_steps_and_removes_unkept_outputs(raw_file, tmp_path):

@@ -397,16 +397,18 @@ def test_export_blocks_keeps_time_order(bspysmg_folder, tmp_path):
 
 
 def test_cancelled_export_leaves_no_files(recording, tmp_path):
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 3  # stop in the middle of the second split
-
     from backend.errors import Cancelled
+    from backend.jobs import CancelToken
+
+    token, reports = CancelToken(), []
+
+    def progress(p) -> None:
+        reports.append(p)
+        if len(reports) == 3:  # stop in the middle of the second split
+            token.cancel()
 
     with pytest.raises(Cancelled):
-        export_dataset([recording], tmp_path / "out", [0.5, 0.5], cancel=cancel)
+        export_dataset([recording], tmp_path / "out", [0.5, 0.5], progress=progress, cancel=token)
     assert list((tmp_path / "out").iterdir()) == []
 
 

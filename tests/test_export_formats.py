@@ -102,10 +102,13 @@ def test_peer_npz_export_follows_the_trust_rule(tmp_path, bspysmg_folder):
 
 def test_cancelled_export_leaves_nothing(tmp_path, recording):
     from backend.errors import Cancelled
+    from backend.jobs import CancelToken
 
     before = sorted(tmp_path.iterdir())
+    token = CancelToken()
+    token.cancel()
     with pytest.raises(Cancelled):
-        export(recording, "npz", tmp_path / "x.npz", cancelled=lambda: True)
+        export(recording, "npz", tmp_path / "x.npz", cancel=token)
     assert sorted(tmp_path.iterdir()) == before
 
 

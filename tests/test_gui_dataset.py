@@ -160,12 +160,12 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
     add_files(qtbot, monkeypatch, dialog, rec)
     original = datasets.export_dataset
 
-    def held(*args, on_progress=None, cancel=None, **kwargs):
-        def progress(p):  # the first report waits for the user's Cancel
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):  # the first report waits for the user's Cancel
             hold_until(lambda: cancel.cancelled)
-            on_progress(p)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancel=cancel, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(datasets, "export_dataset", held)
     out = tmp_path / "ds"

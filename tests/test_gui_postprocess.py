@@ -284,12 +284,12 @@ def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path,
 
     original = backend_postprocess.postprocess
 
-    def held(*args, on_progress=None, cancelled=None, **kwargs):
-        def progress(p):  # the first report waits for the user's Cancel
-            hold_until(cancelled)
-            on_progress(p)
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):  # the first report waits for the user's Cancel
+            hold_until(lambda: cancel.cancelled)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)  # replace the results of the first run
@@ -408,7 +408,7 @@ def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch,
     original = exporters._WRITERS["csv"]
 
     def held(src, tmp, ctl, **kwargs):
-        hold_until(lambda: page.exporter.worker.token.cancelled)
+        hold_until(lambda: ctl.cancelled)  # the job's own token: the user pressed Cancel
         return original(src, tmp, ctl, **kwargs)
 
     monkeypatch.setitem(exporters._WRITERS, "csv", held)
@@ -481,12 +481,12 @@ def test_results_follow_the_sources(qtbot, monkeypatch, tmp_path, window):
     wait_scanned(qtbot, page)
     original = backend_postprocess.postprocess
 
-    def held(*args, on_progress=None, cancelled=None, **kwargs):
-        def progress(p):
-            hold_until(cancelled)
-            on_progress(p)
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):
+            hold_until(lambda: cancel.cancelled)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)

@@ -13,6 +13,7 @@ from backend.data.formats.bspysmg import import_bspysmg_folder
 from backend.data.merge import MergeError
 from backend.data.sources import source_from
 from backend.errors import Cancelled, FileFormatError, SamplelabError
+from backend.jobs import CancelToken
 from backend.postprocess.electrodes import (
     clipping_value,
     electrode_info,
@@ -277,18 +278,18 @@ def test_a_failure_mid_pass_writes_nothing(tmp_path, bspysmg_folder):
 @pytest.mark.parametrize("stage", ["scanning outputs", "reading"])
 def test_cancel_writes_nothing_and_progress_is_reported(tmp_path, recording, stage):
     """Cancelled in the outputs scan, or with the npz member half streamed."""
-    seen = []
+    seen, token = [], CancelToken()
 
-    def cancelled() -> bool:
-        return sum(p.stage == stage for p in seen) >= 3
+    def report(p) -> None:  # the user presses Cancel at the third report of `stage`
+        seen.append(p)
+        if sum(q.stage == stage for q in seen) >= 3:
+            token.cancel()
 
     with pytest.raises(Cancelled):
-        postprocess(
-            recording, tmp_path / "out", chunk_rows=50, on_progress=seen.append, cancelled=cancelled
-        )
+        postprocess(recording, tmp_path / "out", chunk_rows=50, progress=report, cancel=token)
     assert not (tmp_path / "out").exists()
     stages = []
-    result = postprocess(recording, tmp_path / "out", chunk_rows=50, on_progress=stages.append)
+    result = postprocess(recording, tmp_path / "out", chunk_rows=50, progress=stages.append)
     assert {p.stage for p in stages} >= {"scanning outputs", "reading", "writing npz", "figure"}
     assert all(0 <= p.done <= p.total for p in stages)
     assert result.files["postprocessed_data.npz"].is_file()

@@ -14,6 +14,7 @@ from backend.data.reader import ArrayReader
 from backend.display.decimate import minmax
 from backend.display.pyramid import Pyramid, sidecar_path
 from backend.errors import Cancelled
+from backend.jobs import CancelToken
 from backend.streams import H5StreamWriter
 
 ROWS = 200_003
@@ -140,11 +141,11 @@ def test_reopening_reuses_the_sidecar_and_notices_other_data(tmp_path):
 
 def test_a_cancelled_build_stays_consistent_and_resumes(tmp_path):
     data = walk(50_000, seed=8)
-    cancel = threading.Event()
+    cancel = CancelToken()
 
-    def progress(done, total):
-        if done >= 20_000:
-            cancel.set()
+    def progress(p):
+        if p.done >= 20_000:
+            cancel.cancel()
 
     with Pyramid(ArrayReader(data), tmp_path / "c.overview.h5", **SMALL) as p:
         with pytest.raises(Cancelled):

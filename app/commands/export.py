@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 trust_pickle=args.trust_pickle,
                 batch=args.batch,
                 rows=rows,
-                on_progress=bar.update,
+                progress=bar.update,
             )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)

@@ -98,7 +98,7 @@ def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
                 charging_batches=args.charging_batches,
                 reference_batches=args.reference_batches,
                 figure=not args.no_figure,
-                on_progress=bar.update,
+                progress=bar.update,
             )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)

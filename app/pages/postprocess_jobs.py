@@ -101,7 +101,7 @@ def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeans:
     """One pass over the outputs: every row's mean, sorted, behind the live '% dropped'."""
     from backend.postprocess.preview import scan_row_means
 
-    return scan_row_means(list(paths), on_progress=report, cancelled=lambda: bool(token.cancelled))
+    return scan_row_means(list(paths), progress=report, cancel=token)
 
 
 def preview_bins(means: RowMeans, bins: int = PREVIEW_DRAW_BINS) -> tuple:
@@ -190,8 +190,8 @@ def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutco
         clip=request.clip,
         charging_batches=request.charging_batches,
         reference_batches=request.reference_batches,
-        on_progress=report,
-        cancelled=lambda: bool(token.cancelled),
+        progress=report,
+        cancel=token,
     )
     kept = kept_output_histograms(result.files[RESULTS_NAME])
     return RunOutcome(
@@ -284,19 +284,18 @@ def export_rows(
     from backend.data.sources import open_sources
     from backend.export.exporters import export
 
-    cancelled = lambda: bool(token.cancelled)  # noqa: E731
     if which == "kept":
         return export(
             kept_file,
             fmt,
             out,
             overwrite=True,  # the save dialog asked
-            on_progress=report,
-            cancelled=cancelled,
+            progress=report,
+            cancel=token,
         )
     src = open_sources(list(paths))
     try:
-        return export(src, fmt, out, overwrite=True, on_progress=report, cancelled=cancelled)
+        return export(src, fmt, out, overwrite=True, progress=report, cancel=token)
     finally:
         src.close()
 

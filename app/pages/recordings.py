@@ -41,6 +41,7 @@ from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.data.kinds import kind_labels
+from backend.jobs import JobProgress
 from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
@@ -291,8 +292,8 @@ class RecordingsPage(FolderBrowsing, Page):
             return
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
 
-    def _on_ranges_progress(self, fraction: float) -> None:
-        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
+    def _on_ranges_progress(self, progress: JobProgress) -> None:
+        self.meta.set_text(["Channels"], f"{PENDING} {progress.fraction:.0%}")
 
     # --- resume ---------------------------------------------------------------------
     def resume(self) -> None:

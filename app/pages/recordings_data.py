@@ -299,34 +299,16 @@ def flagged_points(
 
 
 # --- jobs for worker threads ---------------------------------------------------------
-class _TokenEvent:
-    """A CancelToken seen as the `is_set()` object `Pyramid.update` expects."""
-
-    def __init__(self, token: Any) -> None:
-        self.token = token
-
-    def is_set(self) -> bool:
-        return bool(self.token.cancelled)
-
-
 def build_overview(path: str | os.PathLike, kind: str, report: Any, token: Any) -> int:
-    """Build (or extend) the overview sidecar of `path`; reports (rows done, rows)."""
+    """Build (or extend) the overview sidecar of `path`; reports JobProgress."""
     reader = _FixedRows(open_reader(path, kind=kind))
     with Pyramid(reader, sidecar_path(path)) as pyramid:
-        return pyramid.update(
-            progress=lambda done, total: report((done, total)), cancel=_TokenEvent(token)
-        )
+        return pyramid.update(progress=report, cancel=token)
 
 
 def channel_ranges(
     path: str | os.PathLike, kind: str, report: Any, token: Any, chunk_bytes: int = 32 << 20
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel (min, max) of every row, read in chunks; reports the fraction done."""
+    """Per-channel (min, max) of every row, read in chunks; reports JobProgress."""
     with open_reader(path, kind=kind) as reader:
-        n = max(1, reader.n_rows)
-
-        def progress(done: int) -> None:
-            token.raise_if_cancelled()
-            report(done / n)
-
-        return reader.channel_ranges(max_memory=chunk_bytes, progress=progress)
+        return reader.channel_ranges(max_memory=chunk_bytes, progress=report, cancel=token)

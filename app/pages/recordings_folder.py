@@ -62,7 +62,7 @@ class FolderBrowsing:
     def _scan_folder(self: RecordingsPage, folder: str) -> None:
         """What each file really is, and recordings' status and rows, found off the GUI thread."""
         self.ctx.workers.run(
-            lambda _report, token: scan_folder(folder, lambda: token.cancelled),
+            lambda _report, token: scan_folder(folder, token),
             "scan folder",
             on_result=self._on_scanned,
             on_error=lambda exc: log.warning("scanning %s failed: %s", folder, exc),

@@ -15,6 +15,7 @@ from typing import Any
 from backend.data.kinds import HDF5_SUFFIXES, detect_kind, kind_labels, open_reader
 from backend.display.pyramid import OVERVIEW_SUFFIX
 from backend.errors import SamplelabError
+from backend.jobs import CancelToken
 
 #: Folders with more entries than this are not scanned for file kinds.
 MAX_SCAN = 2000
@@ -60,7 +61,9 @@ def kind_of_folder(path: str | os.PathLike) -> str | None:
         return None
 
 
-def scan_folder(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, dict[str, Any]]:
+def scan_folder(
+    folder: str | os.PathLike, cancel: CancelToken | None = None
+) -> dict[str, dict[str, Any]]:
     """path -> {'kind', 'status', 'rows', 'modified'} of each file in `folder`.
 
     `kind` is what `detect_kind` says (or why the file cannot be opened); a
@@ -73,7 +76,7 @@ def scan_folder(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, d
     except OSError:
         return found
     for path in entries:
-        if cancelled is not None and cancelled():
+        if cancel is not None and cancel.cancelled:
             break
         if not path.is_file() or path.name.lower().endswith(HIDDEN_SUFFIXES):
             continue

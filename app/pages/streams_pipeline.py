@@ -33,6 +33,7 @@ import numpy as np
 from app.pages.streams_stats import PumpStats
 from backend.acquisition.livebuffer import LiveBuffer
 from backend.errors import SamplelabError
+from backend.jobs import CancelToken
 from backend.streams import (
     DeviceStream,
     LFilter,
@@ -248,12 +249,12 @@ def _unit_groups(
 def pump(
     pipeline: Pipeline,
     report: Callable[[PumpStats], None],
-    cancelled: Callable[[], bool],
+    cancel: CancelToken,
     chunk_s: float = 0.05,
     changes: Callable[[], StreamSpec | None] = lambda: None,
     rebuilt: Callable[[Pipeline | BaseException], None] = lambda _result: None,
 ) -> PumpStats:
-    """Read the stream into the pipeline's buffer until it ends or `cancelled()`.
+    """Read the stream into the pipeline's buffer until it ends or `cancel` is cancelled.
 
     Between reads, `changes()` may hand a new spec: the processing is rebuilt
     over the same source and `rebuilt(pipeline)` called (or `rebuilt(error)`,
@@ -264,7 +265,7 @@ def pump(
     speed = None if device is not None else pipeline.spec.speed
     stats = PumpStats()
     started = time.monotonic()
-    while not cancelled():
+    while not cancel.cancelled:
         spec = changes()
         if spec is not None:
             try:

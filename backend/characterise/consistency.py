@@ -277,7 +277,7 @@ def check_consistency(
     """
     if int(repetitions) < 1:
         raise SamplelabError(f"{repetitions} repetitions: give at least 1")
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     bp, ramp_points, fs = signals.batch_points, signals.config.ramp_points, device.config.fs
     _precheck(device, signals, ramp_points)
     n_charge = signals.batches("charging") if charge else 0

@@ -94,7 +94,7 @@ def measure_iv(
     Reports `IVProgress` after each electrode; a cancel stops before the next
     sweep (a sweep in flight ends at 0 V by construction) and raises Cancelled.
     """
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     settings = (settings or SweepSettings()).checked()
     batches = sweep_batches(device, settings)
     n = len(batches)

@@ -192,7 +192,7 @@ class DevicePanel:
     ) -> PanelSummary:
         """Frames until cancelled (raises Cancelled) or `max_frames` ran; 0 V, ramped, and
         the device closed however it ends."""
-        control = JobControl.of(progress, cancel)
+        control = JobControl(progress, cancel)
         summary = self.summary = PanelSummary()
         status, message = "complete", ""
         try:

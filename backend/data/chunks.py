@@ -34,26 +34,10 @@ from backend.data.chunk_write import write_batches
 from backend.data.kinds import open_reader
 from backend.data.reader import Reader
 from backend.errors import Cancelled, SamplelabError
-from backend.jobs import JobProgress, ProgressFn, parse_memory
+from backend.jobs import CancelToken, JobProgress, ProgressFn, parse_memory
 
 #: Copies of a batch alive at once while processing: read, result, cast, slack.
 WORKING_COPIES = 4
-
-
-def is_cancelled(cancel: Any) -> bool:
-    """Whether a cancellation token says stop.
-
-    Accepted tokens: a threading.Event (`is_set()`), the GUI's CancelToken
-    (`.cancelled`), or a callable returning bool.
-    """
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    flag = getattr(cancel, "cancelled", None)
-    if flag is not None and not callable(flag):
-        return bool(flag)
-    return bool(cancel())
 
 
 @dataclass(frozen=True)
@@ -110,8 +94,8 @@ class BatchProcessor:
         start: int | None = None,
         stop: int | None = None,
         show_progress: bool = False,
-        on_progress: ProgressFn | None = None,
-        cancel: Any = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
         **open_options: Any,
     ) -> None:
         self._owns_reader = not isinstance(source, Reader)
@@ -137,7 +121,7 @@ class BatchProcessor:
             )
         self.plan = Batches(self.reader, first, last, int(rows), int(buffer), chans)
         self.show_progress = show_progress
-        self.on_progress = on_progress
+        self.progress = progress
         self.cancel = cancel
         self.stage = "batches"  # what progress reports call this job
 
@@ -174,11 +158,11 @@ class BatchProcessor:
 
     def _tick(self, bar: Any, done: int) -> None:
         bar.update(1)
-        if self.on_progress is not None:
-            self.on_progress(JobProgress(self.stage, done, len(self.plan)))
+        if self.progress is not None:
+            self.progress(JobProgress(self.stage, done, len(self.plan)))
 
     def _check(self) -> None:
-        if is_cancelled(self.cancel):
+        if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled("batch processing cancelled")
 
     def batches(self) -> Iterator[tuple[np.ndarray, BatchInfo]]:

@@ -20,6 +20,7 @@ from backend.data.chunks import BatchProcessor, ProgressFn
 from backend.data.formats.raw import sidecar_path
 from backend.data.reader import Reader
 from backend.errors import SamplelabError
+from backend.jobs import CancelToken
 
 
 @dataclass
@@ -50,9 +51,9 @@ class BatchPipeline:
         stop: int | None = None,
         processes: int = 1,
         show_progress: bool = False,
-        on_progress: ProgressFn | None = None,
+        progress: ProgressFn | None = None,
         on_step: Callable[[int, Step], None] | None = None,
-        cancel: Any = None,
+        cancel: CancelToken | None = None,
         **open_options: Any,
     ) -> None:
         self.source = source
@@ -63,7 +64,7 @@ class BatchPipeline:
             "max_memory": max_memory,
             "buffer": buffer,
             "show_progress": show_progress,
-            "on_progress": on_progress,
+            "progress": progress,
             "cancel": cancel,
         }
         self.processes = processes

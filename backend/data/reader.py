@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError
-from backend.jobs import parse_memory
+from backend.jobs import CancelToken, JobControl, ProgressFn, parse_memory
 
 #: Largest span (bytes) one read of a strided or fancy row selection may cover.
 SPAN_BYTES = 32 << 20
@@ -270,12 +270,14 @@ class Reader:
     def channel_ranges(
         self,
         max_memory: int | str = "64MiB",
-        progress: Callable[[int], None] | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel (min, max) read in chunks, NaN ignored; NaN where no value was seen.
 
-        `progress(rows_done)` is called after each chunk (it may raise to cancel).
+        A job: reports ("ranges", rows done, rows) after each chunk.
         """
+        control = JobControl(progress, cancel)
         n = self.n_channels
         lo = np.full(n, np.inf)
         hi = np.full(n, -np.inf)
@@ -283,8 +285,7 @@ class Reader:
             if len(block) and block.dtype.kind in "biuf":  # fmin/fmax skip NaN quietly
                 lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
                 hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
-            if progress is not None:
-                progress(first + len(block))
+            control.report("ranges", first + len(block), self.n_rows)
         unseen = lo > hi  # empty, or only NaN
         lo[unseen] = hi[unseen] = np.nan
         return lo, hi

@@ -18,12 +18,10 @@ import copy
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from backend.config import bspysmg_config_dict, parse_config
-from backend.data.chunks import is_cancelled
 from backend.data.formats.bspysmg import config_facts
 from backend.data.formats.npz import read_npz_config
 from backend.data.formats.npz_write import NpzWriter
@@ -37,7 +35,7 @@ from backend.datasets.splits import (
 )
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
-from backend.jobs import JobProgress, ProgressFn, parse_memory
+from backend.jobs import CancelToken, JobProgress, ProgressFn, parse_memory
 from backend.postprocess.electrodes import electrode_info as peer_electrode_info
 
 
@@ -137,8 +135,8 @@ def export_dataset(
     overwrite: bool = False,
     mix_clipping: bool = False,
     max_memory: int | str = "256MiB",
-    on_progress: ProgressFn | None = None,
-    cancel: Any = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[str, Path]:
     """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name.
 
@@ -177,7 +175,7 @@ def export_dataset(
         sizes = [sum(int(np.count_nonzero(lab == k)) for lab in labels) for k in range(len(names))]
         out.mkdir(parents=True, exist_ok=True)
         budget = parse_memory(max_memory) // 4  # a block, its selection, its cast, slack
-        stream = _Stream(readers, labels, n_in, budget, on_progress, cancel)
+        stream = _Stream(readers, labels, n_in, budget, progress, cancel)
         stream.total = 2 * len(names) * sum(r.n_rows for r in readers)
         provenance = {
             "sources": [str(r.path) for r in readers],
@@ -249,9 +247,9 @@ def check_sources(readers: list[Reader], configs: list[dict]) -> int:
 class _Stream:
     """Rows of one split, inputs or outputs, from every source in order, in chunks."""
 
-    def __init__(self, readers, labels, n_in, budget, on_progress, cancel) -> None:
+    def __init__(self, readers, labels, n_in, budget, progress, cancel) -> None:
         self.readers, self.labels, self.n_in = readers, labels, n_in
-        self.budget, self.on_progress, self.cancel = budget, on_progress, cancel
+        self.budget, self.progress, self.cancel = budget, progress, cancel
         self.done, self.total = 0, 0
 
     def rows(self, part: int, inputs: bool) -> Iterator[np.ndarray]:
@@ -259,10 +257,10 @@ class _Stream:
             n_ch = reader.n_channels
             channels = np.arange(self.n_in) if inputs else np.arange(self.n_in, n_ch)
             for first, block in reader.iter_chunks(channels=channels, max_memory=self.budget):
-                if is_cancelled(self.cancel):
+                if self.cancel is not None and self.cancel.cancelled:
                     raise Cancelled("dataset export cancelled")
                 keep = labels[first : first + len(block)] == part
                 yield np.compress(keep, block, 0)
                 self.done += len(block)
-                if self.on_progress is not None:
-                    self.on_progress(JobProgress("export", self.done, self.total))
+                if self.progress is not None:
+                    self.progress(JobProgress("export", self.done, self.total))

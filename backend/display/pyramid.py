@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,8 @@ import numpy as np
 from backend import userdirs
 from backend.data.kinds import open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
-from backend.errors import Cancelled, RecordingError
+from backend.errors import RecordingError
+from backend.jobs import CancelToken, JobControl, ProgressFn
 
 OVERVIEW_FORMAT = "samplelab-overview"
 OVERVIEW_VERSION = 1
@@ -128,13 +128,13 @@ class Pyramid:
     # --- building ------------------------------------------------------------------------
     def update(
         self,
-        progress: Callable[[int, int], None] | None = None,
-        cancel: Any = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
     ) -> int:
         """Extend the levels to the rows the source has now; returns the rows covered.
 
-        A cancelled update (token with `is_set()`) raises `Cancelled` and leaves
-        a consistent, shorter overview that the next update continues.
+        Reports ("overview", rows done, rows). A cancelled update raises `Cancelled` and
+        leaves a consistent, shorter overview that the next update continues.
         """
         refresh = getattr(self.reader, "refresh", None)
         n = int(refresh() if callable(refresh) else self.reader.n_rows)
@@ -146,10 +146,11 @@ class Pyramid:
             old = 0
         keep = self._untouched(old)
         self._commit(keep)  # what stays valid while the tail is rewritten
-        self._build_first(keep, n, progress, cancel)
+        control = JobControl(progress, cancel)
+        self._build_first(keep, n, control)
         k = 1
         while -(-n // self._step(k - 1)) > self.top_bins:
-            self._build_level(k, keep, n, cancel)
+            self._build_level(k, keep, n, control)
             k += 1
         self._commit(n)
         return n
@@ -184,7 +185,7 @@ class Pyramid:
             group[key].resize(bins, axis=0)
         return group["min"], group["max"]
 
-    def _build_first(self, keep: int, n: int, progress: Any, cancel: Any) -> None:
+    def _build_first(self, keep: int, n: int, control: JobControl) -> None:
         """Level 0 straight from the source, chunk by chunk."""
         step = self.base
         lo, hi = self._dataset(0, -(-n // step))
@@ -194,11 +195,9 @@ class Pyramid:
             env = minmax(self.reader.read(start, stop), 0, start, step)
             lo[start // step : start // step + env.bins] = env.mins
             hi[start // step : start // step + env.bins] = env.maxs
-            if progress is not None:
-                progress(stop, n)
-            _check(cancel)
+            control.report("overview", stop, n)
 
-    def _build_level(self, level: int, keep: int, n: int, cancel: Any) -> None:
+    def _build_level(self, level: int, keep: int, n: int, control: JobControl) -> None:
         """Level k from level k-1: every `factor` bins merge into one."""
         f = self.factor
         src_lo, src_hi = self._f[f"level{level - 1}/min"], self._f[f"level{level - 1}/max"]
@@ -212,7 +211,7 @@ class Pyramid:
             starts = np.arange(0, e - b, f)
             lo[b // f : b // f + len(starts)] = np.minimum.reduceat(src_lo[b:e], starts, axis=0)
             hi[b // f : b // f + len(starts)] = np.maximum.reduceat(src_hi[b:e], starts, axis=0)
-            _check(cancel)
+            control.check()
 
     # --- querying -------------------------------------------------------------------------
     def envelope(self, start: int, stop: int, max_points: int) -> Envelope:
@@ -295,8 +294,3 @@ class Pyramid:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-
-
-def _check(cancel: Any) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()

@@ -33,7 +33,7 @@ from backend.data.sources import open_export_source, source_from
 from backend.display.figures import histograms_png, waveform_png
 from backend.errors import SamplelabError
 from backend.files import replace_file
-from backend.jobs import CancelFn, JobControl, ProgressFn, as_control
+from backend.jobs import CancelToken, JobControl, ProgressFn
 from backend.recording.runnotes import NOTES_FILE, NOTES_MEMBER
 
 FORMATS = ("iodat", "npz", "csv", "hdf5", "histograms-png", "waveform-png")
@@ -99,8 +99,8 @@ def export(
     trust_pickle: bool = False,
     batch: int | None = None,
     rows: tuple[int, int] | None = None,
-    on_progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> Path:
     """Export `source` (path or open source) as `fmt` to `out`; returns what was written.
 
@@ -108,7 +108,7 @@ def export(
     """
     if fmt not in FORMATS:
         raise SamplelabError(f"unknown export format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
-    ctl = as_control(None, on_progress, cancelled)
+    ctl = JobControl(progress, cancel)
     if isinstance(source, (str, os.PathLike)):
         source = [source]
     with source_from(source, lambda paths: open_export_source(paths[0], trust_pickle)) as src:

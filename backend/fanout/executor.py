@@ -56,7 +56,7 @@ def run_jobs(
     keys = [s.key for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError("job keys must be unique")
-    ctl = JobControl.of(progress, cancel)
+    ctl = JobControl(progress, cancel)
     if scheduler is None and workers is None:
         return _run_here(specs, ctl)
     with dask_client(scheduler, workers) as client:

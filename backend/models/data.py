@@ -187,7 +187,7 @@ def load_training_data(
     """Every row of the datasets named, in memory, with config and provenance."""
     from backend.datasets.export import check_sources, source_config
 
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     pairs = expand_sources(paths)
     readers, configs = [], []
     try:

@@ -40,7 +40,7 @@ from backend.data.sources import SamplingSource, source_from
 from backend.display.figures import output_distribution_png
 from backend.errors import FileFormatError, SamplelabError
 from backend.files import discard, replace_file
-from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, JobControl, ProgressFn, as_control
+from backend.jobs import DEFAULT_CHUNK_ROWS, CancelToken, JobControl, ProgressFn
 from backend.postprocess.electrodes import ClipSpec, clipping_value, electrode_info
 from backend.postprocess.passes import Background, BufferPool, InputStats, OutputStats, run_summary
 from backend.postprocess.results import RESULTS_NAME, TAILS, ResultsWriter
@@ -151,8 +151,8 @@ def postprocess(
     figure: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     staging_tag: str | None = None,
-    on_progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> PostprocessResult:
     """Postprocess one source, or several merged (a list of paths), into `out_dir`.
 
@@ -162,7 +162,7 @@ def postprocess(
     for name, n in (("charging", charging_batches), ("reference", reference_batches)):
         if n < 1:
             raise SamplelabError(f"{name} batches must be >= 1 (got {n})")
-    ctl = as_control(None, on_progress, cancelled)
+    ctl = JobControl(progress, cancel)
     with source_from(source) as src:
         peer = src.peer_config()
         clip_value = clipping_value(clip, peer["driver"]["amplification"])

@@ -36,7 +36,7 @@ from backend.data.histograms import (
     usable_range,
 )
 from backend.data.sources import SamplingSource, source_from
-from backend.jobs import DEFAULT_CHUNK_ROWS, CancelFn, ProgressFn, as_control
+from backend.jobs import DEFAULT_CHUNK_ROWS, CancelToken, JobControl, ProgressFn
 from backend.postprocess.electrodes import clipping_value
 
 #: Means sorted (and held in memory) at a time: 8 M rows, 64 MB of float64.
@@ -191,14 +191,14 @@ def scan_row_means(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     run_rows: int = RUN_ROWS,
-    on_progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> RowMeans:
     """Every row's output mean, sorted: the exact clipping preview (a worker-thread job).
 
     One pass over the source, reading the outputs the way postprocessing reads them.
     """
-    ctl = as_control(None, on_progress, cancelled)
+    ctl = JobControl(progress, cancel)
     means = RowMeans(run_rows)
     try:
         with source_from(source) as src:
