@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
 from backend.acquisition.livebuffer import LiveBuffer
+from backend.channels import ChannelLayout
 from backend.config import SamplingConfig
 from backend.streams.device import live_listener
 
@@ -52,12 +53,9 @@ def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCH
     """A ring buffer holding the last few batches of every input and output channel."""
     bp = config.batch_points
     batches = max(1, min(history_batches, MAX_LIVE_ROWS // max(bp, 1)))
+    layout = ChannelLayout.of_config(config)
     return LiveBuffer(
-        config.n_inputs + config.n_outputs,
-        batches * bp,
-        names=config.input_names() + config.output_names(),
-        units=["V"] * config.n_inputs + ["nA"] * config.n_outputs,
-        fs=config.fs,
+        len(layout), batches * bp, names=list(layout.names), units=list(layout.units), fs=config.fs
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.channels import OTHER, ChannelLayout
 from backend.errors import FileFormatError
 from backend.jobs import CancelToken, JobControl, ProgressFn, parse_memory
 
@@ -55,6 +56,7 @@ class Reader:
         self._units = [str(u) for u in units] if units is not None else [""] * len(self._names)
         if len(self._units) != len(self._names):
             raise ValueError("one unit per channel is needed")
+        self._roles = [OTHER] * len(self._names)  # stated by readers that know (use_layout)
         self._map = np.arange(len(self._names))  # view channel -> storage channel
         self.fs = None if fs is None else float(fs)
         self.path = None if path is None else Path(path)
@@ -94,13 +96,19 @@ class Reader:
         where = f" {self.path}" if self.path else ""
         return f"<{type(self).__name__}{where} {self.shape} {self.dtype}>"
 
-    def name_channels(self, names: Sequence[str], units: Sequence[str] | None = None) -> None:
-        """Name (and give units to) the stored channels, e.g. from a config read later."""
-        if len(names) != len(self._names) or (units is not None and len(units) != len(names)):
-            raise ValueError(f"give one name (and unit) per channel ({len(self._names)})")
-        self._names = [str(n) for n in names]
-        if units is not None:
-            self._units = [str(u) for u in units]
+    @property
+    def channel_layout(self) -> ChannelLayout:
+        """Names, units and roles (input, output, other) of the channels in view."""
+        return ChannelLayout(
+            tuple(self.channel_names), tuple(self.units), tuple(self._roles[i] for i in self._map)
+        )
+
+    def use_layout(self, layout: ChannelLayout) -> None:
+        """Name the stored channels and state their units and roles (e.g. from a config)."""
+        if len(layout) != len(self._names):
+            raise ValueError(f"give one name, unit and role per channel ({len(self._names)})")
+        self._names, self._units = list(layout.names), list(layout.units)
+        self._roles = list(layout.roles)
 
     def channel_index(self, channels: Any) -> np.ndarray:
         """View channel positions for an int, name, slice, mask or list of those."""

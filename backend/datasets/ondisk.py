@@ -47,12 +47,9 @@ def known_amplification(reader: Reader) -> np.ndarray | None:
 
 def _split_channels(reader: Reader, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
     if inputs is None and targets is None:
-        units = reader.units
-        if "V" in units and "nA" in units:
-            return (
-                np.flatnonzero([u == "V" for u in units]),
-                np.flatnonzero([u == "nA" for u in units]),
-            )
+        layout = reader.channel_layout
+        if layout.inputs and layout.outputs:
+            return np.array(layout.inputs), np.array(layout.outputs)
         raise SamplelabError(
             f"{reader.path or 'the data'}: cannot tell which channels are inputs and targets",
             f"Pass inputs=[...] and targets=[...] (channels: {', '.join(reader.channel_names)}).",
@@ -63,9 +60,10 @@ def _split_channels(reader: Reader, inputs: Any, targets: Any) -> tuple[np.ndarr
 class RecordingDataset(Dataset):
     """Rows of a file as (inputs, targets / amplification) tensors, read on demand.
 
-    `inputs`/`targets` pick channels (default: V channels and nA channels of
-    a recording or bspysmg file). `amplification="auto"` divides targets by
-    the file's own amplification like `ModelDataset` (none if unknown);
+    `inputs`/`targets` pick channels (default: the input and output channels
+    of a recording or bspysmg file, as its `channel_layout` states them).
+    `amplification="auto"` divides targets by the file's own amplification like
+    `ModelDataset` (none if unknown);
     pass a number/list to choose, or None for raw targets. `indices` limits
     the dataset to some rows (e.g. one split), in the given order.
     """

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.channels import ChannelLayout
 from backend.config import BSPYSMG_CONFIG_NAME
 from backend.data.formats.bspysmg import write_bspysmg_folder
 from backend.data.formats.iodat import IODAT_NAME
@@ -163,8 +164,8 @@ def _export_csv(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    units = ["V"] * len(src.input_names) + ["nA"] * len(src.output_names)
-    names = [f"{n} ({u})" for n, u in zip(src.input_names + src.output_names, units)]
+    layout = ChannelLayout.sampling(src.input_names, src.output_names)
+    names = [f"{n} ({u})" for n, u in zip(layout.names, layout.units)]
     options = pacsv.WriteOptions(include_header=False)
     with open(tmp, "wb") as fh:
         fh.write((",".join(names) + "\n").encode("utf-8"))

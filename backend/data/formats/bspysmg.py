@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.channels import ChannelLayout
 from backend.config import (
     BSPYSMG_CONFIG_NAME,
     config_to_bspysmg_yaml,
@@ -37,12 +38,6 @@ from backend.jobs import DEFAULT_CHUNK_ROWS
 from backend.recording.format import Recording
 
 CONFIG_NAME = BSPYSMG_CONFIG_NAME
-
-
-def peer_names(n_in: int, n_out: int) -> tuple[list[str], list[str]]:
-    """(names, units) of the peer's columns: `Input i` in V, then `Output j` in nA."""
-    names = [f"Input {i}" for i in range(n_in)] + [f"Output {j}" for j in range(n_out)]
-    return names, ["V"] * n_in + ["nA"] * n_out
 
 
 def config_facts(config: Any) -> dict[str, Any]:
@@ -106,7 +101,7 @@ def open_bspysmg_folder(path: str | os.PathLike) -> TextRowsReader:
         n_in = sum(n.startswith("Input") for n in reader.channel_names)
         n_in = n_in if n_in and reader.channel_names[0].startswith("Input") else None
     if n_in is not None:
-        reader.name_channels(*peer_names(n_in, reader.n_channels - n_in))
+        reader.use_layout(ChannelLayout.peer(n_in, reader.n_channels - n_in))
     reader.fs = config_facts(config)["fs"]
     reader.config = config  # type: ignore[attr-defined]
     if config is None:
@@ -147,12 +142,12 @@ class BspysmgFolder(SamplingSource):
         self.layout = read_iodat_layout(self.iodat_path)
         n_in, n_out = config.n_inputs, config.n_outputs
         check_iodat_columns(self.layout, n_in, n_out)
-        _, units = peer_names(n_in, n_out)
-        names = config.input_names() + config.output_names()
+        channels = ChannelLayout.of_config(config)
         reader = TextRowsReader(
-            self.layout, names, units, float(config.fs), "bspysmg-folder",
+            self.layout, channels.names, channels.units, float(config.fs), "bspysmg-folder",
             widths=(n_in, n_out), strict=True,
         )  # fmt: skip
+        reader.use_layout(channels)
         reader.config = raw  # type: ignore[attr-defined]
         super().__init__(folder, reader, config, batches_planned=config.number_batches)
         self.note = self._check_rows()

@@ -16,6 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from backend.channels import INPUT, OUTPUT, ChannelLayout
 from backend.data.formats.containers import describe_candidates, pick_member
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError, RecordingError
@@ -194,6 +195,9 @@ class RecordingReader(Reader):
         self._n_in = len(rec.input_names)
         self._parts = [rec.inputs, rec.outputs]
         super().__init__(rec.n_rows, np.float64, rec.channel_names, rec.units, rec.fs, path)
+        n_out = len(rec.channel_names) - self._n_in
+        roles = (INPUT,) * self._n_in + (OUTPUT,) * n_out
+        self.use_layout(ChannelLayout(tuple(rec.channel_names), tuple(rec.units), roles))
 
     @property
     def live(self) -> bool:

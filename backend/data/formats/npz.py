@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.lib.format as npformat
 
+from backend.channels import ChannelLayout
 from backend.data.formats.npz_write import JSON_CONFIG_KEY, PEER_CONFIG_KEY, config_from_json
 from backend.data.formats.trust import UntrustedPickleError, require_trust
 from backend.data.reader import Reader, as_table
@@ -365,18 +366,19 @@ def open_npz(
 
 def open_peer_npz(path: str | os.PathLike, trust_pickle: bool = False) -> NpzReader:
     """inputs | outputs of a bspysmg npz; its config from JSON, or from the pickle with trust."""
-    from backend.data.formats.bspysmg import config_facts, folder_config_dict, peer_names
+    from backend.data.formats.bspysmg import config_facts, folder_config_dict
 
     path = Path(path)
     pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in ARRAY_KEYS]
-    names, units = peer_names(pieces[0].shape[1], pieces[1].shape[1])
+    channels = ChannelLayout.peer(pieces[0].shape[1], pieces[1].shape[1])
     config, error = None, None
     try:
         config = read_npz_config(path, trust_pickle)
     except FileFormatError as exc:  # untrusted pickle, or no config: the arrays still read
         error = exc
     fs = config_facts(config)["fs"] or config_facts(folder_config_dict(path.parent))["fs"]
-    reader = NpzReader(path, pieces, names, units, fs, kind="bspysmg-npz")
+    reader = NpzReader(path, pieces, channels.names, channels.units, fs, kind="bspysmg-npz")
+    reader.use_layout(channels)
     reader.config, reader.config_error = config, error
     if isinstance(error, UntrustedPickleError):
         reader.notes.append("sampling_configs is pickled and was not read (pass trust_pickle)")
