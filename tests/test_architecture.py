@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import textwrap
 
 from conftest import ROOT
 
@@ -107,3 +108,12 @@ def test_modules_stay_under_400_lines_unless_a_reason_is_stated():
     stale = {p for p in LONG_MODULES if counts.get(p, 0) <= MAX_LINES}
     assert stale == set(), "these fit now: remove them from LONG_MODULES"
     assert all(len(reason) > 20 for reason in LONG_MODULES.values())
+
+
+def test_the_architecture_doc_names_every_backend_package():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert "```mermaid" in text
+    assert "## App" in text and "How to add a file kind" in text and "How to add a device" in text
+    packages = sorted(p.parent.name for p in (ROOT / "backend").glob("*/__init__.py"))
+    missing = [name for name in packages if f"backend/{name}" not in text]
+    assert missing == [], textwrap.shorten(f"docs/architecture.md misses {missing}", 200)

@@ -25,10 +25,10 @@ from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.data.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
 from backend.data.formats.hdf5files import RecordingReader
 from backend.data.formats.npz import npz_array_info, open_peer_npz
+from backend.data.kinds import detect_kind
 from backend.data.merge import MergedSource
 from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError
-from backend.recording.format import is_recording
 
 __all__ = [
     "BspysmgFolder",
@@ -149,9 +149,13 @@ def open_source(path: str | os.PathLike) -> SamplingSource:
                 "Give the recording file (.h5) itself, or a folder written by bspysmg's sampler.",
             )
         return BspysmgFolder(folder)
-    if is_recording(path):
+    try:
+        kind = detect_kind(path)
+    except FileFormatError:
+        kind = None
+    if kind == "recording":
         return RecordingSource(path)
-    if path.suffix == ".npz":
+    if kind == "npz" or path.suffix == ".npz":
         raise FileFormatError(
             f"{path} is a dataset (.npz), already postprocessed",
             "Postprocess the recording (.h5) or sampling folder it came from.",
