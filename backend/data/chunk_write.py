@@ -1,11 +1,11 @@
-"""Disk mode of `BatchProcessor.write`: a raw file + sidecar, in one or many processes.
+"""Disk mode of `ChunkProcessor.write`: a raw file + sidecar, in one or many processes.
 
-The first batch is run here to learn the output's channels and dtype; the
+The first chunk is run here to learn the output's channels and dtype; the
 file is then preallocated at its final size under a `.partial` name and every
-batch is written at its own offset (row offset x row bytes), by this process
+chunk is written at its own offset (row offset x row bytes), by this process
 or by pool workers that each open the file themselves. No worker waits on
 another, and the bytes are the same for any number of workers. The sidecar is
-written and the file renamed into place only when every batch is in, so an
+written and the file renamed into place only when every chunk is in, so an
 interrupted job never leaves a file that looks complete.
 """
 
@@ -26,7 +26,7 @@ from backend.errors import Cancelled, SamplelabError
 from backend.files import replace_file
 
 if TYPE_CHECKING:
-    from backend.data.chunks import Batches, BatchInfo, BatchProcessor
+    from backend.data.chunks import ChunkInfo, ChunkProcessor, Chunks
 
 _WORKER: dict[str, Any] = {}
 
@@ -35,27 +35,27 @@ IF_EXISTS = ("abort", "overwrite", "skip")
 
 def run_function(
     function: Callable | None,
-    batch: np.ndarray,
-    info: BatchInfo,
+    chunk: np.ndarray,
+    info: ChunkInfo,
     pass_info: bool,
     kwargs: dict,
     cast_dtype: Any,
 ) -> np.ndarray:
-    """function(batch) as (data rows, channels), buffer dropped and cast; checked."""
+    """function(chunk) as (data rows, channels), buffer dropped and cast; checked."""
     result = (
-        batch
+        chunk
         if function is None
-        else function(batch, **({"info": info} if pass_info else {}), **kwargs)
+        else function(chunk, **({"info": info} if pass_info else {}), **kwargs)
     )
     result = np.asarray(result)
     data_rows = info.rows.stop - info.rows.start
     if result.ndim == 1:
         result = result.reshape(-1, 1)
-    if result.ndim != 2 or result.shape[0] not in (data_rows, len(batch)):
+    if result.ndim != 2 or result.shape[0] not in (data_rows, len(chunk)):
         raise SamplelabError(
-            f"batch {info.index}: the function returned shape {result.shape}; writing to disk "
-            f"needs one row per input row ({data_rows}, or {len(batch)} with the buffer)",
-            "Use map() for functions that summarise batches.",
+            f"chunk {info.index}: the function returned shape {result.shape}; writing to disk "
+            f"needs one row per input row ({data_rows}, or {len(chunk)} with the buffer)",
+            "Use map() for functions that summarise chunks.",
         )
     if result.shape[0] != data_rows:
         result = result[info.local]
@@ -83,8 +83,8 @@ def _same_file(a: Path | None, b: Path) -> bool:
         return False
 
 
-def write_batches(
-    proc: BatchProcessor,
+def write_chunks(
+    proc: ChunkProcessor,
     function: Callable | None,
     output: Path,
     *,
@@ -125,16 +125,16 @@ def write_batches(
 
 
 def _run(
-    proc: BatchProcessor, plan: Batches, spec: dict, partial: Path, processes: int
+    proc: ChunkProcessor, plan: Chunks, spec: dict, partial: Path, processes: int
 ) -> RawLayout:
     n = len(plan)
     reader = proc.reader
     if n:
         proc._check()
-        batch, info = plan.load(0)
-        first = run_function(spec["function"], batch, info, spec["pass_info"], spec["kwargs"],
+        chunk, info = plan.load(0)
+        first = run_function(spec["function"], chunk, info, spec["pass_info"], spec["kwargs"],
                              spec["cast"])  # fmt: skip
-        del batch
+        del chunk
         n_out, dtype = first.shape[1], first.dtype
     else:
         n_out = len(plan.channels)
@@ -174,22 +174,22 @@ def _write_at(path: Path, offset: int, array: np.ndarray) -> None:
         fh.write(memoryview(array).cast("B"))
 
 
-def _write_one(plan: Batches, spec: dict, path: Path, row_bytes: int, shape: tuple, i: int) -> int:
-    batch, info = plan.load(i)
-    result = run_function(spec["function"], batch, info, spec["pass_info"], spec["kwargs"],
+def _write_one(plan: Chunks, spec: dict, path: Path, row_bytes: int, shape: tuple, i: int) -> int:
+    chunk, info = plan.load(i)
+    result = run_function(spec["function"], chunk, info, spec["pass_info"], spec["kwargs"],
                           spec["cast"])  # fmt: skip
-    del batch
+    del chunk
     if (result.shape[1], result.dtype.str) != shape:
         raise SamplelabError(
-            f"batch {i}: the function returned {result.shape[1]} channels of {result.dtype}, "
-            f"but the first batch gave {shape[0]} of {np.dtype(shape[1])}",
-            "Return the same number of channels and dtype for every batch (or set cast_dtype).",
+            f"chunk {i}: the function returned {result.shape[1]} channels of {result.dtype}, "
+            f"but the first chunk gave {shape[0]} of {np.dtype(shape[1])}",
+            "Return the same number of channels and dtype for every chunk (or set cast_dtype).",
         )
     _write_at(path, (info.rows.start - plan.start) * row_bytes, result)
     return i
 
 
-def _init_worker(plan: Batches, spec: dict, path: Path, row_bytes: int, shape: tuple) -> None:
+def _init_worker(plan: Chunks, spec: dict, path: Path, row_bytes: int, shape: tuple) -> None:
     _WORKER.update(plan=plan, spec=spec, path=path, row_bytes=row_bytes, shape=shape)
 
 
@@ -235,11 +235,11 @@ def _run_pool(proc, plan, spec, path, row_bytes, shape, processes, bar) -> None:
                         break
         except BrokenProcessPool:
             raise SamplelabError(
-                "a worker process died while processing batches",
+                "a worker process died while processing chunks",
                 "Run with processes=1 to see the error, or give the job more memory.",
             ) from None
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     if done != len(plan):  # pragma: no cover - defensive
-        raise Cancelled("batch processing stopped early")
+        raise Cancelled("chunk processing stopped early")

@@ -1,22 +1,22 @@
-"""Process a recording of any size in batches that fit a memory budget.
+"""Process a recording of any size in chunks that fit a memory budget.
 
-`BatchProcessor` cuts the rows of any readable file (see
-`backend.data.kinds`) into batches sized by a budget such as "200MB",
+`ChunkProcessor` cuts the rows of any readable file (see
+`backend.data.kinds`) into chunks sized by a budget such as "200MB",
 optionally with an overlap buffer of real neighbouring rows on both sides
 (zeros of the same dtype past the file's ends), over all or some channels
 and a row range. It then:
 
-- `batches()` yields (array, BatchInfo) for your own loop;
-- `map(fn)` collects fn's result per batch; `reduce(fn)` hands each call
+- `chunks()` yields (array, ChunkInfo) for your own loop;
+- `map(fn)` collects fn's result per chunk; `reduce(fn)` hands each call
   the previous result (running statistics);
 - `write(fn, output)` writes fn's result as a new raw file + sidecar,
   optionally on a process pool: the output is preallocated and each worker
   writes its own slice at its computed offset, so nobody waits on anybody.
 
-The budget covers one batch as read plus the copies made on the way (the
+The budget covers one chunk as read plus the copies made on the way (the
 function's result, a cast, the overlap); a function that builds more
 temporaries needs a larger budget. With `processes=N` each worker holds its
-own batch. Batches are the same whatever N is, so results are too.
+own chunk. Chunks are the same whatever N is, so results are too.
 """
 
 from __future__ import annotations
@@ -30,29 +30,29 @@ from typing import Any
 
 import numpy as np
 
-from backend.data.chunk_write import write_batches
+from backend.data.chunk_write import write_chunks
 from backend.data.kinds import open_reader
 from backend.data.reader import Reader
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, JobProgress, ProgressFn, parse_memory
 
-#: Copies of a batch alive at once while processing: read, result, cast, slack.
+#: Copies of a chunk alive at once while processing: read, result, cast, slack.
 WORKING_COPIES = 4
 
 
 @dataclass(frozen=True)
-class BatchInfo:
-    """Where a batch sits: `rows` in the source, `local` (the data part) in the array given."""
+class ChunkInfo:
+    """Where a chunk sits: `rows` in the source, `local` (the data part) in the array given."""
 
     index: int
-    n_batches: int
+    n_chunks: int
     rows: slice
     local: slice
     channels: tuple[int, ...]
 
 
-class Batches:
-    """The batch plan over one reader; small and picklable so workers can rebuild batches."""
+class Chunks:
+    """The chunk plan over one reader; small and picklable so workers can rebuild chunks."""
 
     def __init__(
         self, reader: Reader, start: int, stop: int, rows: int, buffer: int, channels: np.ndarray
@@ -63,13 +63,13 @@ class Batches:
     def __len__(self) -> int:
         return -(-(self.stop - self.start) // self.rows) if self.stop > self.start else 0
 
-    def info(self, i: int) -> BatchInfo:
+    def info(self, i: int) -> ChunkInfo:
         a = self.start + i * self.rows
         b = min(a + self.rows, self.stop)
         local = slice(self.buffer, self.buffer + b - a)
-        return BatchInfo(i, len(self), slice(a, b), local, tuple(int(c) for c in self.channels))
+        return ChunkInfo(i, len(self), slice(a, b), local, tuple(int(c) for c in self.channels))
 
-    def load(self, i: int) -> tuple[np.ndarray, BatchInfo]:
+    def load(self, i: int) -> tuple[np.ndarray, ChunkInfo]:
         info = self.info(i)
         a, b, buf, n = info.rows.start, info.rows.stop, self.buffer, self.reader.n_rows
         lo, hi = max(0, a - buf), min(n, b + buf)
@@ -81,8 +81,8 @@ class Batches:
         return padded, info
 
 
-class BatchProcessor:
-    """Batches of a recording within a memory budget; see the module docstring."""
+class ChunkProcessor:
+    """Chunks of a recording within a memory budget; see the module docstring."""
 
     def __init__(
         self,
@@ -119,18 +119,18 @@ class BatchProcessor:
                 f"overlap buffer of {buffer} rows",
                 "Raise max_memory or lower the buffer.",
             )
-        self.plan = Batches(self.reader, first, last, int(rows), int(buffer), chans)
+        self.plan = Chunks(self.reader, first, last, int(rows), int(buffer), chans)
         self.show_progress = show_progress
         self.progress = progress
         self.cancel = cancel
-        self.stage = "batches"  # what progress reports call this job
+        self.stage = "chunks"  # what progress reports call this job
 
     @property
-    def n_batches(self) -> int:
+    def n_chunks(self) -> int:
         return len(self.plan)
 
     @property
-    def batch_rows(self) -> int:
+    def chunk_rows(self) -> int:
         return self.plan.rows
 
     def close(self) -> None:
@@ -138,7 +138,7 @@ class BatchProcessor:
         if self._owns_reader:
             self.reader.close()
 
-    def __enter__(self) -> BatchProcessor:
+    def __enter__(self) -> ChunkProcessor:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -150,7 +150,7 @@ class BatchProcessor:
 
         return tqdm(
             total=len(self.plan),
-            unit="batch",
+            unit="chunk",
             file=sys.stderr,
             disable=not self.show_progress,
             dynamic_ncols=True,
@@ -163,10 +163,10 @@ class BatchProcessor:
 
     def _check(self) -> None:
         if self.cancel is not None and self.cancel.cancelled:
-            raise Cancelled("batch processing cancelled")
+            raise Cancelled("chunk processing cancelled")
 
-    def batches(self) -> Iterator[tuple[np.ndarray, BatchInfo]]:
-        """(batch, info) in row order; batch includes the overlap buffer."""
+    def chunks(self) -> Iterator[tuple[np.ndarray, ChunkInfo]]:
+        """(chunk, info) in row order; chunk includes the overlap buffer."""
         with self._progress() as bar:
             for i in range(len(self.plan)):
                 self._check()
@@ -174,21 +174,21 @@ class BatchProcessor:
                 self._tick(bar, i + 1)
 
     def map(self, function: Callable, *, pass_info: bool = False, **kwargs: Any) -> list:
-        """[function(batch, **kwargs) per batch]; with pass_info, also info=BatchInfo."""
+        """[function(chunk, **kwargs) per chunk]; with pass_info, also info=ChunkInfo."""
         results = []
-        for batch, info in self.batches():
+        for chunk, info in self.chunks():
             extra = {"info": info} if pass_info else {}
-            results.append(function(batch, **extra, **kwargs))
+            results.append(function(chunk, **extra, **kwargs))
         return results
 
     def reduce(
         self, function: Callable, initial: Any = None, *, pass_info: bool = False, **kwargs: Any
     ) -> Any:
-        """Fold: function(batch, previous=<last result or initial>, **kwargs); returns the last."""
+        """Fold: function(chunk, previous=<last result or initial>, **kwargs); returns the last."""
         previous = initial
-        for batch, info in self.batches():
+        for chunk, info in self.chunks():
             extra = {"info": info} if pass_info else {}
-            previous = function(batch, previous=previous, **extra, **kwargs)
+            previous = function(chunk, previous=previous, **extra, **kwargs)
         return previous
 
     # --- writing --------------------------------------------------------------
@@ -203,13 +203,13 @@ class BatchProcessor:
         pass_info: bool = False,
         **kwargs: Any,
     ) -> Path:
-        """Write function(batch) (None: the batch itself) as raw + sidecar; returns the path.
+        """Write function(chunk) (None: the chunk itself) as raw + sidecar; returns the path.
 
         The function must return one row per input row (with or without the
         overlap buffer; the buffer rows are dropped) and the same number of
-        channels and dtype for every batch.
+        channels and dtype for every chunk.
         """
-        return write_batches(
+        return write_chunks(
             self,
             function,
             Path(output),

@@ -1,6 +1,6 @@
-"""Chains of batch steps: each step reads the previous step's output.
+"""Chains of chunk steps: each step reads the previous step's output.
 
-Every step is a `BatchProcessor.write` into `output_dir/<output_name>` (raw +
+Every step is a `ChunkProcessor.write` into `output_dir/<output_name>` (raw +
 sidecar). A step with `keep=False` has its output deleted once the next step
 has read it; the last step's output is always kept, and the user's source
 file is never written to or deleted: a step whose output would land on the
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.data.chunk_write import remove_output
-from backend.data.chunks import BatchProcessor, ProgressFn
+from backend.data.chunks import ChunkProcessor, ProgressFn
 from backend.data.formats.raw import sidecar_path
 from backend.data.reader import Reader
 from backend.errors import SamplelabError
@@ -25,7 +25,7 @@ from backend.jobs import CancelToken
 
 @dataclass
 class Step:
-    """One transformation: function(batch, **kwargs) written to `output_name`."""
+    """One transformation: function(chunk, **kwargs) written to `output_name`."""
 
     function: Callable | None
     output_name: str
@@ -36,7 +36,7 @@ class Step:
     kwargs: dict = field(default_factory=dict)
 
 
-class BatchPipeline:
+class ChunkPipeline:
     """Run steps in order over a source; channel/row selection applies to the first step."""
 
     def __init__(
@@ -70,7 +70,7 @@ class BatchPipeline:
         self.processes = processes
         self.on_step = on_step
 
-    def add(self, *steps: Step) -> BatchPipeline:
+    def add(self, *steps: Step) -> ChunkPipeline:
         self.steps.extend(steps)
         return self
 
@@ -108,7 +108,7 @@ class BatchPipeline:
                 self.on_step(i, step)
             options = self.first_options if i == 0 else {}
             out = self.output_dir / step.output_name
-            with BatchProcessor(current, **self.common, **options) as proc:
+            with ChunkProcessor(current, **self.common, **options) as proc:
                 proc.stage = f"step {i + 1} of {len(self.steps)}: {step.output_name}"
                 proc.write(
                     step.function,

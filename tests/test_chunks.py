@@ -1,4 +1,4 @@
-"""Chunked processing: same results as whole-array processing, bounded batches, safe outputs."""
+"""Chunked processing: same results as whole-array processing, bounded chunks, safe outputs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.data.chunks import BatchProcessor
+from backend.data.chunks import ChunkProcessor
 from backend.data.formats.raw import sidecar_path, write_raw
 from backend.data.kinds import load_data, open_reader
-from backend.data.pipeline import BatchPipeline, Step
+from backend.data.pipeline import ChunkPipeline, Step
 from backend.data.reader import ArrayReader
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, parse_memory
@@ -18,19 +18,19 @@ from backend.jobs import CancelToken, parse_memory
 # Module-level functions: worker processes import them by name.
 
 
-def scale_and_shift(batch: np.ndarray, factor: float = 2.0) -> np.ndarray:
-    return batch * factor + 1
+def scale_and_shift(chunk: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    return chunk * factor + 1
 
 
-def moving_sum(batch: np.ndarray, info) -> np.ndarray:
+def moving_sum(chunk: np.ndarray, info) -> np.ndarray:
     """Needs one row of context on each side: exact only with buffer >= 1."""
-    out = batch.astype(np.float64).copy()
-    out[1:-1] = batch[:-2] + batch[1:-1] + batch[2:]
+    out = chunk.astype(np.float64).copy()
+    out[1:-1] = chunk[:-2] + chunk[1:-1] + chunk[2:]
     return out[info.local]
 
 
-def wrong_rows(batch: np.ndarray) -> np.ndarray:
-    return batch[:1]
+def wrong_rows(chunk: np.ndarray) -> np.ndarray:
+    return chunk[:1]
 
 
 @pytest.fixture
@@ -56,10 +56,10 @@ def test_parse_memory_refuses_nonsense(bad):
 
 def test_batches_fit_the_budget(raw_file):
     path, _ = raw_file
-    proc = BatchProcessor(path, max_memory="8KiB", channels=[0, 2])
-    for batch, _ in proc.batches():
-        assert batch.nbytes * 4 <= 8 * 1024
-    assert proc.n_batches == -(-5000 // proc.batch_rows)
+    proc = ChunkProcessor(path, max_memory="8KiB", channels=[0, 2])
+    for chunk, _ in proc.chunks():
+        assert chunk.nbytes * 4 <= 8 * 1024
+    assert proc.n_chunks == -(-5000 // proc.chunk_rows)
 
 
 @settings(
@@ -73,11 +73,11 @@ def test_batches_fit_the_budget(raw_file):
     span=st.integers(0, 400),
 )
 def test_chunked_equals_whole(rows, budget, buffer, start, span):
-    """Batches (buffer removed) reassemble the selection exactly; sums agree."""
+    """Chunks (buffer removed) reassemble the selection exactly; sums agree."""
     data = np.arange(rows * 3, dtype=np.float64).reshape(rows, 3) ** 1.5
     reader = ArrayReader(data)
     try:
-        proc = BatchProcessor(
+        proc = ChunkProcessor(
             reader,
             max_memory=budget,
             buffer=buffer,
@@ -89,7 +89,7 @@ def test_chunked_equals_whole(rows, budget, buffer, start, span):
         assume_small = budget < (2 * buffer + 1) * 2 * 8 * 4
         assert assume_small
         return
-    parts = [b[info.local] for b, info in proc.batches()]
+    parts = [b[info.local] for b, info in proc.chunks()]
     expected = data[start : start + span][:, [2, 0]]
     got = np.vstack(parts) if parts else np.empty((0, 2))
     np.testing.assert_array_equal(got, expected)
@@ -101,27 +101,27 @@ def test_chunked_equals_whole(rows, budget, buffer, start, span):
 
 def test_buffer_is_real_context_and_zero_padding_keeps_dtype(raw_file):
     path, data = raw_file
-    proc = BatchProcessor(path, max_memory="4KiB", buffer=2, channels=[1])
-    batches = list(proc.batches())
-    first, _info = batches[0]
+    proc = ChunkProcessor(path, max_memory="4KiB", buffer=2, channels=[1])
+    chunks = list(proc.chunks())
+    first, _info = chunks[0]
     assert first.dtype == np.int16
     assert first[:2].tolist() == [[0], [0]]  # nothing before row 0
-    second, info2 = batches[1]
+    second, info2 = chunks[1]
     a = info2.rows.start
     np.testing.assert_array_equal(second[:, 0], data[a - 2 : info2.rows.stop + 2, 1])
 
 
 def test_map_and_memory_results(raw_file):
     path, data = raw_file
-    proc = BatchProcessor(path, max_memory="16KiB")
+    proc = ChunkProcessor(path, max_memory="16KiB")
     maxima = proc.map(lambda b: b.max(axis=0))
-    assert len(maxima) == proc.n_batches
+    assert len(maxima) == proc.n_chunks
     np.testing.assert_array_equal(np.max(maxima, axis=0), data.max(axis=0))
 
 
 def test_disk_mode_equals_whole_array_and_keeps_metadata(raw_file, tmp_path):
     path, data = raw_file
-    proc = BatchProcessor(path, max_memory="8KiB", buffer=1, channels=[3, 1], start=7, stop=4990)
+    proc = ChunkProcessor(path, max_memory="8KiB", buffer=1, channels=[3, 1], start=7, stop=4990)
     out = proc.write(moving_sum, tmp_path / "out.bin", pass_info=True, cast_dtype="<f4")
     expected = data[:, [3, 1]].astype(np.float64)
     whole = expected.copy()
@@ -134,19 +134,19 @@ def test_disk_mode_equals_whole_array_and_keeps_metadata(raw_file, tmp_path):
 
 def test_disk_mode_two_processes_is_byte_identical(raw_file, tmp_path):
     path, _ = raw_file
-    proc = BatchProcessor(path, max_memory="4KiB", buffer=3)
+    proc = ChunkProcessor(path, max_memory="4KiB", buffer=3)
     one = proc.write(scale_and_shift, tmp_path / "p1.bin", factor=0.5, cast_dtype="<f8")
     two = proc.write(
         scale_and_shift, tmp_path / "p2.bin", factor=0.5, cast_dtype="<f8", processes=2
     )
-    assert proc.n_batches > 10
+    assert proc.n_chunks > 10
     assert one.read_bytes() == two.read_bytes()
     assert sidecar_path(one).read_text() == sidecar_path(two).read_text()
 
 
 def test_if_exists_abort_skip_overwrite(raw_file, tmp_path):
     path, data = raw_file
-    proc = BatchProcessor(path, max_memory="64KiB")
+    proc = ChunkProcessor(path, max_memory="64KiB")
     out = proc.write(None, tmp_path / "copy.bin")
     np.testing.assert_array_equal(load_data(out), data)
     with pytest.raises(SamplelabError, match="already exists"):
@@ -159,7 +159,7 @@ def test_if_exists_abort_skip_overwrite(raw_file, tmp_path):
 
 def test_source_is_never_overwritten(raw_file):
     path, data = raw_file
-    proc = BatchProcessor(path, max_memory="64KiB")
+    proc = ChunkProcessor(path, max_memory="64KiB")
     with pytest.raises(SamplelabError, match="source"):
         proc.write(scale_and_shift, path, if_exists="overwrite")
     np.testing.assert_array_equal(load_data(path), data)
@@ -167,7 +167,7 @@ def test_source_is_never_overwritten(raw_file):
 
 def test_functions_that_change_row_counts_are_refused_in_disk_mode(raw_file, tmp_path):
     path, _ = raw_file
-    proc = BatchProcessor(path, max_memory="64KiB")
+    proc = ChunkProcessor(path, max_memory="64KiB")
     with pytest.raises(SamplelabError, match="one row per input row"):
         proc.write(wrong_rows, tmp_path / "bad.bin")
     assert not (tmp_path / "bad.bin").exists()
@@ -176,7 +176,7 @@ def test_functions_that_change_row_counts_are_refused_in_disk_mode(raw_file, tmp
 
 def test_unpicklable_function_with_processes_is_a_clear_error(raw_file, tmp_path):
     path, _ = raw_file
-    proc = BatchProcessor(path, max_memory="4KiB")
+    proc = ChunkProcessor(path, max_memory="4KiB")
     with pytest.raises(SamplelabError, match="module level"):
         proc.write(lambda b: b, tmp_path / "x.bin", processes=2)
     assert not list(tmp_path.glob("x.bin*"))
@@ -192,11 +192,11 @@ def test_cancel_and_progress(raw_file, tmp_path):
         if p.done == 3:
             stop.cancel()
 
-    proc = BatchProcessor(path, max_memory="4KiB", progress=progress, cancel=stop)
+    proc = ChunkProcessor(path, max_memory="4KiB", progress=progress, cancel=stop)
     with pytest.raises(Cancelled):
         proc.write(scale_and_shift, tmp_path / "c.bin")
     assert [s[1] for s in seen] == [1, 2, 3]
-    assert seen[0][2] == proc.n_batches
+    assert seen[0][2] == proc.n_chunks
     assert not list(tmp_path.glob("c.bin*"))
 
 
@@ -204,16 +204,16 @@ def test_a_token_cancelled_before_the_start_reads_nothing(raw_file, monkeypatch)
     path, _ = raw_file
     token = CancelToken()
     token.cancel()
-    proc = BatchProcessor(path, cancel=token)
-    monkeypatch.setattr(proc.plan, "load", lambda i: pytest.fail("a batch was read"))
+    proc = ChunkProcessor(path, cancel=token)
+    monkeypatch.setattr(proc.plan, "load", lambda i: pytest.fail("a chunk was read"))
     with pytest.raises(Cancelled):
-        list(proc.batches())
+        list(proc.chunks())
 
 
 def test_pipeline_chains_steps_and_removes_unkept_outputs(raw_file, tmp_path):
     path, data = raw_file
     steps = []
-    pipe = BatchPipeline(
+    pipe = ChunkPipeline(
         path,
         tmp_path / "steps",
         max_memory="16KiB",
@@ -233,7 +233,7 @@ def test_pipeline_chains_steps_and_removes_unkept_outputs(raw_file, tmp_path):
 
 def test_pipeline_refuses_to_write_over_its_source(raw_file):
     path, data = raw_file
-    pipe = BatchPipeline(path, path.parent).add(Step(np.negative, path.name, if_exists="overwrite"))
+    pipe = ChunkPipeline(path, path.parent).add(Step(np.negative, path.name, if_exists="overwrite"))
     with pytest.raises(SamplelabError, match="overwrite the source"):
         pipe.run()
     np.testing.assert_array_equal(load_data(path), data)
@@ -244,7 +244,7 @@ def test_recording_source(recording, tmp_path):
 
     with Recording(recording) as rec:
         _x, y = rec.read()
-    proc = BatchProcessor(recording, max_memory="2KiB", channels=["Output 0"])
+    proc = ChunkProcessor(recording, max_memory="2KiB", channels=["Output 0"])
     out = proc.write(None, tmp_path / "out.bin")
     reader = open_reader(out)
     assert reader.units == ["nA"] and reader.fs == rec.fs
