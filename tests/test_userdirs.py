@@ -34,5 +34,5 @@ def test_without_overrides_the_platform_decides(monkeypatch):
 def test_a_read_only_recording_folder_puts_its_overview_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SAMPLELAB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(pyramid.os, "access", lambda path, mode: False)  # as for a non-root user
-    sidecar = pyramid.sidecar_path(tmp_path / "rec.h5")
+    sidecar = pyramid.overview_path(tmp_path / "rec.h5")
     assert sidecar.parent == tmp_path / "cache" / "overviews"

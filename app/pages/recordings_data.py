@@ -30,7 +30,7 @@ import numpy as np
 
 from backend.data.kinds import detect_kind, open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
-from backend.display.pyramid import Pyramid, sidecar_path
+from backend.display.pyramid import Pyramid, overview_path
 from backend.errors import SamplelabError
 
 #: Windows of at most this many values (rows x channels) are decimated from raw rows.
@@ -168,7 +168,7 @@ class OpenedFile:
         """Use the sidecar if it exists and covers (nearly) every row; True if attached."""
         if self.pyramid is not None:
             return True
-        sidecar = sidecar_path(self.path)
+        sidecar = overview_path(self.path)
         if not sidecar.exists():
             return False
         refresh = getattr(self.reader, "refresh", None)
@@ -222,7 +222,7 @@ class OpenedFile:
         if self.pyramid is not None:
             self.pyramid.update()
         elif grow_overview and self.needs_overview():
-            self.pyramid = Pyramid(_Borrowed(self.reader), sidecar_path(self.path))
+            self.pyramid = Pyramid(_Borrowed(self.reader), overview_path(self.path))
             self.pyramid.update()
         return self.info()
 
@@ -302,7 +302,7 @@ def flagged_points(
 def build_overview(path: str | os.PathLike, kind: str, report: Any, token: Any) -> int:
     """Build (or extend) the overview sidecar of `path`; reports JobProgress."""
     reader = _FixedRows(open_reader(path, kind=kind))
-    with Pyramid(reader, sidecar_path(path)) as pyramid:
+    with Pyramid(reader, overview_path(path)) as pyramid:
         return pyramid.update(progress=report, cancel=token)
 
 

@@ -113,7 +113,7 @@ def session_stream(session: Any) -> DeviceStream:
     return DeviceStream(session, timeout=READ_TIMEOUT_S, overrun="skip")
 
 
-def open_source(spec: StreamSpec, session: Any = None) -> Stream:
+def open_stream_source(spec: StreamSpec, session: Any = None) -> Stream:
     """The stream a spec names; for a session, `session` may be a DeviceStream already
     attached to it (before its first batch)."""
     if spec.source == "session":
@@ -153,7 +153,7 @@ class Pipeline:
     """The stream the page reads, with the layout of its display columns."""
 
     def __init__(self, spec: StreamSpec, session: Any = None) -> None:
-        self.source = open_source(spec, session)
+        self.source = open_stream_source(spec, session)
         self.device = self.source if isinstance(self.source, DeviceStream) else None
         try:
             self.spec, self.stream, self.layout, self.buffer = self._build(spec)

@@ -36,16 +36,15 @@ from backend.datasets.splits import (
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
 from backend.jobs import CancelToken, JobProgress, ProgressFn, parse_memory
-from backend.postprocess.electrodes import electrode_info as peer_electrode_info
+from backend.postprocess.electrodes import electrode_info
 
 
-def electrode_info(config: dict) -> dict:
-    """The peer's electrode_info for unclipped data (clipping_value None)."""
+def _unclipped_info(config: dict) -> dict:
+    """The peer's electrode_info for unclipped data (clipping_value None), amplification
+    as a list whatever the config holds."""
     driver = config["driver"]
     amplification = list(np.atleast_1d(driver["amplification"]).tolist())
-    return peer_electrode_info(
-        {**config, "driver": {**driver, "amplification": amplification}}, None
-    )
+    return electrode_info({**config, "driver": {**driver, "amplification": amplification}}, None)
 
 
 def source_config(reader: Reader, trust_pickle: bool) -> dict:
@@ -53,16 +52,16 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
     rec = getattr(reader, "recording", None)
     if rec is not None:
         config = bspysmg_config_dict(rec.config)
-        config["electrode_info"] = electrode_info(config)
+        config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-folder", "iodat") and getattr(reader, "config", None):
         config = bspysmg_config_dict(parse_config(reader.config, str(reader.path)))
-        config["electrode_info"] = electrode_info(config)
+        config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):
         config = read_npz_config(reader.path, trust_pickle=trust_pickle)
         if "electrode_info" not in config:
-            config = {**config, "electrode_info": electrode_info(config)}
+            config = {**config, "electrode_info": _unclipped_info(config)}
         return config
     raise FileFormatError(
         f"{reader.path} carries no sampling config, so the peer could not train on it",

@@ -48,7 +48,7 @@ def default_cache_dir() -> Path:
     return userdirs.cache_dir() / "overviews"
 
 
-def sidecar_path(source: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
+def overview_path(source: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> Path:
     """Where the overview of `source` lives (see the module docstring)."""
     source = Path(source).resolve()
     if cache_dir is None and os.access(source.parent, os.W_OK):
@@ -99,7 +99,7 @@ class Pyramid:
         """The overview of a file (any kind `open_reader` reads), built or extended."""
         reader = open_reader(source)
         try:
-            pyramid = cls(reader, sidecar or sidecar_path(source, cache_dir), **options)
+            pyramid = cls(reader, sidecar or overview_path(source, cache_dir), **options)
         except BaseException:
             reader.close()
             raise
