@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.channels import OUTPUT
 from backend.data.kinds import detect_kind, open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
 from backend.display.pyramid import Pyramid, overview_path
@@ -260,8 +261,8 @@ def sampling_facts(reader: Any, rec: Any = None) -> dict[str, Any]:
     per_output = saturation_limits(config.driver.amplification)
     limits: list[tuple[float, float] | None] = []
     k = 0
-    for unit in reader.units:
-        if unit == "nA":  # one amplification for all outputs, or one each
+    for role in reader.channel_layout.roles:
+        if role == OUTPUT:  # one amplification for all outputs, or one each
             limits.append(per_output[min(k, len(per_output) - 1)] if per_output else None)
             k += 1
         else:
