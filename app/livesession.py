@@ -136,6 +136,7 @@ class SessionRunner(QObject):
             seed=request.seed,
             on_progress=report,
             notes=request.notes,
+            cancel=token,  # a stop at any point reaches the session
             **request.device_options,
         )
         session.add_listener(live_listener(buffer))
@@ -147,7 +148,6 @@ class SessionRunner(QObject):
                 watcher(session)
             except Exception:  # a view's problem must not stop the sampling
                 log.exception("a session watcher failed")
-        token.on_cancel(session.cancel)  # a stop before this point still reaches it
         self.started.emit(str(session.writer.path))
         log.info(
             "sampling %d batches x %d rows into %s",

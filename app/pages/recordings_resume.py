@@ -56,10 +56,9 @@ class ResumeRunner(QObject):
         )
 
     def _run(self, path: str, report: Any, token: CancelToken, options: dict) -> SessionResult:
-        session = resume_session(path, on_progress=report, **options)
+        session = resume_session(path, on_progress=report, cancel=token, **options)
         with self._lock:
             self.session = session
-        token.on_cancel(session.cancel)
         self.started.emit(path)
         log.info("resuming %s at batch %d", path, session.writer.batches_done)
         return session.run()

@@ -155,7 +155,9 @@ def run_selftest(
     if cancel is not None:
         cancel.raise_if_cancelled()
     try:
-        session = start_session(test, device, out_dir=out_dir, seed=seed, **device_options)
+        session = start_session(
+            test, device, out_dir=out_dir, seed=seed, cancel=cancel, **device_options
+        )
     except DriverNotFoundError:
         raise
     except DeviceError as exc:  # wiring, routes, clocks, a busy module: a failed check
@@ -163,8 +165,6 @@ def run_selftest(
     session.plan = SelftestPlan(test, session.plan.seed)
     if progress is not None:
         session.on_progress = lambda p: progress(JobProgress("self-test", p.batch, p.total))
-    if cancel is not None:
-        cancel.on_cancel(session.cancel)
     result = session.run()
     if result.status == "cancelled":
         raise Cancelled()

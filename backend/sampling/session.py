@@ -29,6 +29,7 @@ from backend.config import SamplingConfig
 from backend.devices import Device, make_device
 from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
+from backend.jobs import CancelToken
 from backend.recording.format import Recording, RecordingWriter, default_recording_path
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class SamplingSession:
         device: Device,
         writer: RecordingWriter,
         on_progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> None:
         self.plan = plan
         self.device = device
@@ -88,7 +90,8 @@ class SamplingSession:
         self._listeners: list[Callable[[BatchResult], None]] = []
         self._running = threading.Event()
         self._running.set()
-        self._cancel = threading.Event()
+        self.token = cancel if cancel is not None else CancelToken()  # the job contract's token
+        self.token.on_cancel(self._running.set)  # a paused session wakes up to stop
         self.state = "idle"
         self.saturation = SaturationCounter(plan.config)
 
@@ -109,8 +112,7 @@ class SamplingSession:
         self._running.set()
 
     def cancel(self) -> None:
-        self._cancel.set()
-        self._running.set()
+        self.token.cancel()
 
     @property
     def paused(self) -> bool:
@@ -136,8 +138,7 @@ class SamplingSession:
                     if index + 1 < len(self.plan):
                         upcoming = planner.submit(self.plan.batch, index + 1)
                     paused_for += self._wait_if_paused()
-                    if self._cancel.is_set():
-                        raise Cancelled()
+                    self.token.raise_if_cancelled()
                     self._sample_one(batch)
                     elapsed = time.monotonic() - started - paused_for
                     self._report(index + 1, first, elapsed)
@@ -227,6 +228,7 @@ def start_session(
     seed: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     notes: dict[str, str] | None = None,
+    cancel: CancelToken | None = None,
     **device_options: Any,
 ) -> SamplingSession:
     """A ready session writing a new recording (in `out_dir`, or at `path`).
@@ -245,7 +247,7 @@ def start_session(
     writer = _with_open_device(
         device, lambda: RecordingWriter.create(path, config, device.describe(), seed, notes=notes)
     )
-    return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)
+    return SamplingSession(BatchPlan(config, seed), device, writer, on_progress, cancel)
 
 
 def _with_open_device(
@@ -264,6 +266,7 @@ def resume_session(
     path: str | os.PathLike,
     device: Device | str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
     **device_options: Any,
 ) -> SamplingSession:
     """Continue an interrupted recording from its last complete batch.
@@ -279,4 +282,4 @@ def resume_session(
             device_options = {**simulated_options(described), **device_options}
         device = make_device(kind, config, **device_options)
     writer = _with_open_device(device, lambda: RecordingWriter.resume(path))
-    return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)
+    return SamplingSession(BatchPlan(config, seed), device, writer, on_progress, cancel)
