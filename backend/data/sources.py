@@ -23,12 +23,13 @@ from typing import Any
 
 from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.data.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
-from backend.data.formats.hdf5files import RecordingReader
+from backend.data.formats.hdf5files import RecordingReader, hdf5_format, is_hdf5
 from backend.data.formats.npz import npz_array_info, open_peer_npz
-from backend.data.kinds import detect_kind
 from backend.data.merge import MergedSource
 from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError
+from backend.files import check_regular
+from backend.recording.format import FORMAT_NAME
 
 __all__ = [
     "BspysmgFolder",
@@ -141,6 +142,8 @@ def open_source(path: str | os.PathLike) -> SamplingSource:
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"{path} not found")
+    if not path.is_dir():  # a FIFO or device would block the open or never end
+        check_regular(path, "recording or sampling-folder file")
     folder = bspysmg_folder_of(path)
     if folder.is_dir():
         if not is_bspysmg_folder(folder) and any(folder.glob("*.h5")):
@@ -149,13 +152,9 @@ def open_source(path: str | os.PathLike) -> SamplingSource:
                 "Give the recording file (.h5) itself, or a folder written by bspysmg's sampler.",
             )
         return BspysmgFolder(folder)
-    try:
-        kind = detect_kind(path)
-    except FileFormatError:
-        kind = None
-    if kind == "recording":
+    if is_hdf5(path) and hdf5_format(path) == FORMAT_NAME:  # a cut or damaged file says so
         return RecordingSource(path)
-    if kind == "npz" or path.suffix == ".npz":
+    if path.suffix == ".npz":
         raise FileFormatError(
             f"{path} is a dataset (.npz), already postprocessed",
             "Postprocess the recording (.h5) or sampling folder it came from.",

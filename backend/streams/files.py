@@ -15,7 +15,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
-import h5py
 import numpy as np
 
 from backend.data.formats.bspysmg import open_bspysmg_folder
@@ -27,6 +26,7 @@ from backend.data.formats.streamfile import StreamFileReader
 from backend.data.kinds import detect_kind, open_reader
 from backend.data.reader import Reader
 from backend.errors import FileFormatError
+from backend.recording.h5open import acquire
 from backend.streams.base import Stream, StreamError
 
 
@@ -182,13 +182,17 @@ class HDF5Stream(FileStream):
     """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
 
     def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
+
         if dataset is None and hdf5_format(path) == STREAM_FORMAT:
             reader = StreamFileReader(path)
             if "fs" not in options and "dt" not in options:
                 options["fs"] = reader.rate
         elif dataset is None:
-            with h5py.File(path, "r") as f:
-                items = list_datasets(f)
+            share = acquire(path)
+            try:
+                items = list_datasets(share.file)
+            finally:
+                share.release()
             raise FileFormatError(
                 f"{path}: say which dataset to read (dataset='...')",
                 f"Datasets in the file: {describe_candidates(items)}.",

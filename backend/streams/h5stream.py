@@ -30,6 +30,7 @@ import numpy as np
 from backend import __version__
 from backend.data.formats.hdf5files import STREAM_FORMAT
 from backend.errors import RecordingError
+from backend.recording.h5open import WRITER_ATTR, writer_stamp
 from backend.streams.base import Stream, StreamError
 
 STREAM_FORMAT_VERSION = 1
@@ -64,7 +65,7 @@ class H5StreamWriter(Stream):
         chunk = max(256, _CHUNK_BYTES // (8 * self.channels))
         self._data = self._f.create_dataset(
             "data", (0, self.channels), "<f8", maxshape=(None, self.channels),
-            chunks=(chunk, self.channels),
+            chunks=(chunk, self.channels), fletcher32=True,  # flipped bytes fail the read
         )  # fmt: skip
         self._rows = self._f.create_dataset("rows", data=np.int64(0))
         self._status = self._f.create_dataset("status", data=np.bytes_("writing"), dtype="S16")
@@ -79,6 +80,7 @@ class H5StreamWriter(Stream):
                 "units": json.dumps(self.units),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "app_version": __version__,
+                WRITER_ATTR: writer_stamp(),  # who writes it: a reader can tell it died
             }
         )
         self._f.flush()

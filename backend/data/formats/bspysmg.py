@@ -33,7 +33,8 @@ from backend.data.formats.iodat import (
 )
 from backend.data.formats.textrows import TextRowsReader
 from backend.data.sampling_source import SamplingSource
-from backend.errors import ConfigError, FileFormatError, RecordingError
+from backend.errors import ConfigError, FileFormatError, Problem, RecordingError
+from backend.files import check_regular
 from backend.jobs import DEFAULT_CHUNK_ROWS
 from backend.recording.format import Recording
 
@@ -110,6 +111,29 @@ def open_bspysmg_folder(path: str | os.PathLike) -> TextRowsReader:
     return reader
 
 
+#: Keys bspysmg's sampler reads without a default: a file lacking one is not its output.
+PEER_REQUIRED = ("input_data.batch_time",)
+
+
+def _require_peer_keys(raw: dict, path: Path) -> None:
+    """Refuse a sampler_configs.json without a key bspysmg requires (no default applies)."""
+    missing = []
+    for dotted in PEER_REQUIRED:
+        node: Any = raw
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            missing.append(
+                Problem(
+                    dotted,
+                    "is required in a bspysmg sampler_configs.json (bspysmg's "
+                    "sampler requires it; no default is assumed)",
+                )
+            )
+    if missing:
+        raise ConfigError(missing, str(path))
+
+
 class BspysmgFolder(SamplingSource):
     """A bspysmg sampling folder as a sampling source: config now, rows in chunks.
 
@@ -130,6 +154,8 @@ class BspysmgFolder(SamplingSource):
         self.iodat_path = folder / IODAT_NAME
         self.config_path = folder / CONFIG_NAME
         for needed in (self.config_path, self.iodat_path):
+            if os.path.lexists(needed):  # a FIFO or device in its place: say so, never block
+                check_regular(needed, needed.name)
             if not needed.is_file():
                 raise FileFormatError(
                     f"{folder} has no {needed.name}",
@@ -137,6 +163,7 @@ class BspysmgFolder(SamplingSource):
                     "as the sampler wrote them; copy the missing file into the folder.",
                 )
         raw = read_config_dict(self.config_path)
+        _require_peer_keys(raw, self.config_path)
         config = parse_config(raw, str(self.config_path))
         self._raw_config = raw
         self.layout = read_iodat_layout(self.iodat_path)

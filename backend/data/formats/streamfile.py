@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from backend.data.formats.hdf5files import HDF5Reader
+from backend.recording.h5open import WRITER_ATTR, reading, writer_alive
 
 
 class StreamFileReader(HDF5Reader):
@@ -26,15 +27,20 @@ class StreamFileReader(HDF5Reader):
 
     @property
     def live(self) -> bool:
-        return _text(self._f["status"][()]) == "writing"
+        """Still written: status 'writing' and its writer still runs (not killed)."""
+        with reading(self.path, "status"):
+            writing = _text(self._share.dataset("status")[()]) == "writing"
+        return writing and writer_alive(self._f.attrs.get(WRITER_ATTR, "{}"))
 
     def refresh(self) -> int:
         """Pick up rows a writer added (only rows counted in /rows are complete)."""
         rows = super().refresh()
-        if self._f.swmr_mode:
-            self._f["rows"].refresh()
-            self._f["status"].refresh()
-        self._n_rows = min(rows, int(self._f["rows"][()]))
+        with reading(self.path, "row count"):
+            count = self._share.dataset("rows")
+            if self._f.swmr_mode:
+                count.refresh()
+                self._share.dataset("status").refresh()
+            self._n_rows = min(rows, int(count[()]))
         return self._n_rows
 
 
