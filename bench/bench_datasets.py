@@ -40,7 +40,7 @@ def make_recording(path: Path, rows: int) -> tuple[Path, int]:
     """A recording of about `rows` rows (whole batches) on synthetic data; returns rows."""
     import resources
     from backend.config import load_config
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
 
     cfg = load_config(resources.preset_paths()["quick-demo"])
     bp = cfg.batch_points

@@ -34,7 +34,8 @@ from backend.acquisition.livebuffer import LiveBuffer
 from backend.config import load_config
 from backend.display.decimate import bin_step, minmax
 from backend.display.pyramid import Pyramid
-from backend.recording.format import Recording, RecordingWriter
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
 from resources import preset_path
 
 CHANNELS = 8

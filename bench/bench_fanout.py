@@ -41,7 +41,7 @@ def make_recording(path: Path, rows: int, seed: int) -> Path:
     from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
     from backend.devices.models import AnalyticModel
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)

@@ -65,7 +65,7 @@ def make_data(folder: Path, rows: int, with_folder: bool = True) -> tuple[Path, 
     from backend.config import load_config
     from backend.data.formats.bspysmg import export_bspysmg_folder
     from backend.devices.models import AnalyticModel
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)

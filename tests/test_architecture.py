@@ -21,14 +21,15 @@ except ModuleNotFoundError:  # Python 3.10
 MAX_LINES = 400
 # Modules allowed above MAX_LINES, each with the reason; remove an entry once it fits.
 LONG_MODULES = {
-    "backend/recording/format.py": "writer and reader of one format; split after issue 12",
-    "backend/config/schema.py": "one pydantic model per config section; issue 12 edits it",
-    "backend/data/reader.py": "Reader base and ArrayReader; the base moves to a leaf module",
+    "backend/recording/writer.py": "the writer: create, append, resume, disk-full and crash rules",
+    "backend/config/schema.py": "one pydantic model per config section with their bounds",
+    "backend/data/reader.py": "the Reader base: indexing, spans, chunks, ranges, pickling",
+    "backend/data/formats/npz.py": "npz reading without pickle: headers, members, peer files",
     "app/pages/recordings_view.py": "the browser view; issue 15's app part splits the page",
 }
 # Imports that still close a cycle in the backend, listed in the acyclic contract's
 # ignore_imports; this number only goes down.
-KNOWN_CYCLE_IMPORTS = 1
+KNOWN_CYCLE_IMPORTS = 0
 
 _LINT = (
     "import sys; from importlinter.cli import lint_imports; "

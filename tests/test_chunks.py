@@ -240,7 +240,7 @@ def test_pipeline_refuses_to_write_over_its_source(raw_file):
 
 
 def test_recording_source(recording, tmp_path):
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         _x, y = rec.read()

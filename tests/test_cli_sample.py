@@ -17,7 +17,7 @@ from conftest import ROOT, small_config
 
 from app.cli import main
 from backend.config import load_config, save_config
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import start_session
 
 

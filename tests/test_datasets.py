@@ -198,7 +198,7 @@ def rec_dataset(recording):
 
 
 def test_recording_dataset_matches_recording(recording, rec_dataset):
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, y = rec.read()
@@ -369,7 +369,7 @@ def _peer_load(path):
 
 
 def test_export_dataset_from_recordings(recording, tmp_path):
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, _y = rec.read()

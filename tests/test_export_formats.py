@@ -14,7 +14,7 @@ from backend.data.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
 from backend.data.formats.npz import UntrustedPickleError, load_npz
 from backend.errors import SamplelabError
 from backend.export.exporters import export
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def big_recording(path: Path, batches: int, seed: int = 1) -> Path:
     from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
     from backend.devices.models import AnalyticModel
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)

@@ -28,7 +28,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

@@ -26,7 +26,7 @@ from backend.data.kinds import load_data
 from backend.devices import FaultPlan
 from backend.display.decimate import minmax
 from backend.display.pyramid import overview_path
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import start_session
 from backend.streams import H5StreamWriter
 from widgets.metatree import format_value

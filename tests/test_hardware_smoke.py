@@ -20,7 +20,7 @@ from conftest import small_config
 
 from backend.config import SamplingConfig, load_config
 from backend.devices.discovery import ni_inventory
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import start_session
 
 pytestmark = pytest.mark.hardware

@@ -9,13 +9,8 @@ import numpy as np
 import pytest
 
 from backend.data.formats.bspysmg import BspysmgFolder, export_bspysmg_folder, import_bspysmg_folder
-from backend.data.formats.iodat import (
-    count_iodat_rows,
-    iodat_header,
-    read_iodat,
-    read_iodat_chunks,
-    read_iodat_layout,
-)
+from backend.data.formats.iodat import count_iodat_rows, iodat_header, read_iodat_layout
+from backend.data.formats.textrows import read_iodat, read_iodat_chunks
 from backend.errors import FileFormatError
 
 

@@ -259,7 +259,7 @@ def test_raw_size_must_match_sidecar(tmp_path):
 
 
 def test_recording_reads_inputs_and_outputs_side_by_side(recording):
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, y = rec.read()

@@ -15,7 +15,7 @@ from backend.devices import FaultPlan, SimulatedDevice
 from backend.devices.models import SurrogateModel as DeviceSurrogate
 from backend.errors import DeviceError
 from backend.models import SurrogateModel
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import resume_session, start_session
 
 PEER_MODEL = BSPYSMG_FIXTURES / "lifecycle_small_sawtooth" / "training_data.pt"

@@ -42,7 +42,7 @@ from backend.errors import (
     SamplelabError,
     UnknownChannelError,
 )
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import SamplingSession, resume_session, start_session
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend" / "devices"

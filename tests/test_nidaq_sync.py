@@ -19,7 +19,7 @@ from backend.acquisition.waves import BatchPlan
 from backend.devices.ni_sync import SYNC_THRESHOLD_V, averaged
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import start_session
 
 #: Fractional phases of the readout start, in activation periods: 0 and just below 1.

@@ -23,7 +23,7 @@ from backend.postprocess.electrodes import (
 from backend.postprocess.job import default_output_dir, postprocess
 from backend.postprocess.preview import preview_dropped, scan_row_means
 from backend.postprocess.results import PostprocessedFile
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 
 NPZ = ("postprocessed_data", "charging_signal", "reference_batch")
 

@@ -189,7 +189,7 @@ def test_readers_survive_pickling(readers):
 
 
 def test_recording_reader_refresh_follows_a_live_writer(tmp_path, config):
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
 
     rows = config.batch_points
     writer = RecordingWriter.create(tmp_path / "live.h5", config, {"kind": "test"}, seed=1)

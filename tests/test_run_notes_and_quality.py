@@ -14,7 +14,7 @@ from app.cli import main
 from backend.acquisition.quality import TOLERANCE, SaturationCounter, saturation_limits
 from backend.config import ADC_LIMIT_V, save_config
 from backend.export.exporters import export
-from backend.recording.format import NOTES_ATTR, Recording
+from backend.recording.reader import NOTES_ATTR, Recording
 from backend.recording.runnotes import NOTES_FILE, NOTES_MEMBER, run_notes
 from backend.sampling.session import start_session
 

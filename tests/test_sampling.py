@@ -12,7 +12,7 @@ from backend.acquisition.waves import BatchPlan
 from backend.devices import FaultPlan, SimulatedDevice
 from backend.devices.models import FunctionModel
 from backend.errors import SafetyError
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import resume_session, start_session
 
 

@@ -19,7 +19,7 @@ from app.cli import main
 from backend.config import save_config
 from backend.errors import Cancelled, SafetyError
 from backend.jobs import CancelToken
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.selftest import (
     MAX_AMPLITUDE_V,
     SelftestPlan,

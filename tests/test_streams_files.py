@@ -12,7 +12,7 @@ from backend.config import load_config
 from backend.data.formats import iodat_blocks
 from backend.data.formats.raw import BinaryReader
 from backend.errors import FileFormatError, RecordingError, SamplelabError
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.streams import (
     FileStream,
     H5StreamWriter,

@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace, signals: StopSignals) -> int:
 
     from backend.config import load_config, parse_config
     from backend.devices.simulated import FaultPlan
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
     from backend.recording.runnotes import run_notes
     from backend.sampling.session import resume_session, start_session
 

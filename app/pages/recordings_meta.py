@@ -112,7 +112,7 @@ def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
 
     Every reader of the file in this process shares one handle (`backend.recording.h5open`).
     """
-    from backend.recording.format import Recording
+    from backend.recording.reader import Recording
 
     if rec is not None:
         return _recording_sections(Path(path), rec)
@@ -121,7 +121,7 @@ def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
 
 
 def _recording_sections(path: Path, rec: Any) -> Sections:
-    from backend.recording.format import FORMAT_NAME
+    from backend.recording.reader import FORMAT_NAME
 
     status = rec.status
     facts: dict[str, Any] = {

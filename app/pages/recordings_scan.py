@@ -102,7 +102,7 @@ def _status_and_rows(path: Path, kind: str) -> dict[str, Any]:
     """Status and rows where cheap to read; {} when not (the kind is known all the same)."""
     try:
         if kind == "recording":
-            from backend.recording.format import Recording
+            from backend.recording.reader import Recording
 
             with Recording(path) as rec:
                 return {"status": rec.status, "rows": int(rec.n_rows)}

@@ -41,7 +41,7 @@ from backend.devices import Device
 from backend.devices.held import HeldOutputs
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
-from backend.recording.format import RecordingWriter, default_recording_path
+from backend.recording.writer import RecordingWriter, default_recording_path
 
 log = logging.getLogger(__name__)
 

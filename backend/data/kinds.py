@@ -95,7 +95,7 @@ def detect_kind(path: str | os.PathLike) -> str:
         return "mat"
     if head.startswith(b"\x89HDF\r\n\x1a\n") or suffix in HDF5_SUFFIXES:
         from backend.data.formats.hdf5files import STREAM_FORMAT, hdf5_format, is_hdf5
-        from backend.recording.format import FORMAT_NAME
+        from backend.recording.reader import FORMAT_NAME
 
         if not is_hdf5(path):
             raise FileFormatError(f"{path} is not an HDF5 file (no HDF5 signature)")
@@ -228,7 +228,7 @@ def describe_file(
     """Plain-JSON facts about any file; recordings get their full summary."""
     kind = detect_kind(path)
     if kind == "recording" and key is None:
-        from backend.recording.format import Recording
+        from backend.recording.reader import Recording
 
         with Recording(path) as rec:
             summary = rec.summary()

@@ -29,7 +29,7 @@ from backend.data.merge import MergedSource
 from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError
 from backend.files import check_regular
-from backend.recording.format import FORMAT_NAME
+from backend.recording.reader import FORMAT_NAME
 
 __all__ = [
     "BspysmgFolder",

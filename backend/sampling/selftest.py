@@ -39,7 +39,7 @@ from backend.errors import (
 )
 from backend.files import write_text_atomic
 from backend.jobs import CancelToken, JobProgress, ProgressFn
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 from backend.sampling.session import start_session
 
 #: Default half-span of the test waves (V) and the most the self-test ever allows.

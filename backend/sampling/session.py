@@ -30,8 +30,9 @@ from backend.devices import Device, make_device
 from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken
-from backend.recording.format import Recording, RecordingWriter, default_recording_path
 from backend.recording.guard import confined_target
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter, default_recording_path
 
 log = logging.getLogger(__name__)
 

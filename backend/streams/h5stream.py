@@ -7,7 +7,7 @@
                 (Hz, float), sampling_rate ("num/den", exact), t0, channel_names
                 and units (JSON lists), created, app_version
 
-A recording (`backend.recording.format`) needs a sampling config, an input/output
+A recording (`backend.recording.writer`) needs a sampling config, an input/output
 split and a batch table; a stream's output (a model's prediction, a filtered
 or resampled signal) has none of those, so it gets this simpler layout. The
 file is written in SWMR mode: a reader (HDF5Stream with follow=True) can read

@@ -36,7 +36,7 @@ from backend.data.sampling_source import SamplingSource
 from backend.errors import ConfigError, FileFormatError, Problem, RecordingError
 from backend.files import check_regular
 from backend.jobs import DEFAULT_CHUNK_ROWS
-from backend.recording.format import Recording
+from backend.recording.reader import Recording
 
 CONFIG_NAME = BSPYSMG_CONFIG_NAME
 
@@ -252,7 +252,7 @@ def import_bspysmg_folder(
     One recording batch per IO.dat batch. The peer neither seeds nor logs its
     phases, so the batch table's phases are NaN; the config is stored as read.
     """
-    from backend.recording.format import RecordingWriter
+    from backend.recording.writer import RecordingWriter
 
     src = folder if isinstance(folder, BspysmgFolder) else BspysmgFolder(folder)
     config = src.config.model_copy(deep=True)

@@ -179,7 +179,7 @@ class RecordingReader(Reader):
     columns_read_alone = True  # inputs and outputs are separate datasets
 
     def __init__(self, path: str | os.PathLike) -> None:
-        from backend.recording.format import Recording
+        from backend.recording.reader import Recording
 
         # The file and its datasets are shared with every other reader of it in this
         # process (`backend.recording.h5open`): HDF5 misbehaves when two handles of one SWMR

@@ -3,20 +3,20 @@
 The peer writes it with `numpy.savetxt` defaults (`%.18e`, space separated)
 after a `# Input 0, ..., Output 0` header; we write the same bytes.
 
-Reading goes through one reader, `backend.data.formats.textrows.TextRowsReader`:
-one pass counts the rows and remembers where every 4096th starts, then each
-chunk is one seek, one read and one parse by Apache Arrow's CSV parser
-(multi-threaded, correctly rounded, ~8x faster than `np.loadtxt`; see
-docs/postprocessing.md). Here are the format's rules: the header, the
-peer's bytes, and the strict reading postprocessing needs (every damage is
-one error naming its line). Memory stays bounded by the chunk size.
+Reading (`read_iodat_chunks`, `read_iodat`) lives with the one reader,
+`backend.data.formats.textrows.TextRowsReader`: one pass counts the rows and
+remembers where every 4096th starts, then each chunk is one seek, one read and one
+parse by Apache Arrow's CSV parser (multi-threaded, correctly rounded, ~8x faster
+than `np.loadtxt`; see docs/postprocessing.md). Here are the format's rules: the
+header, the peer's bytes, and the strict reading postprocessing needs (every damage
+is one error naming its line). Memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,6 @@ import numpy as np
 from backend.data.formats.iodat_blocks import CUT_OFF_HINT, MAX_LINE_BYTES, iodat_error, scan_rows
 from backend.errors import FileFormatError
 from backend.files import open_regular, replace_file
-from backend.jobs import DEFAULT_CHUNK_ROWS
 
 IODAT_NAME = "IO.dat"
 IODAT_FMT = "%.18e"
@@ -39,8 +38,6 @@ __all__ = [
     "count_iodat_rows",
     "iodat_error",
     "iodat_header",
-    "read_iodat",
-    "read_iodat_chunks",
     "read_iodat_layout",
     "write_iodat",
 ]
@@ -170,44 +167,3 @@ def count_iodat_rows(path: str | os.PathLike, layout: IODatLayout | None = None)
             CUT_OFF_HINT,
         )
     return index.n_rows
-
-
-def read_iodat_chunks(
-    path: str | os.PathLike,
-    n_inputs: int,
-    n_outputs: int,
-    rows_per_chunk: int = DEFAULT_CHUNK_ROWS,
-    start_row: int = 0,
-    stop_row: int | None = None,
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Yield (first_row, inputs, outputs) of `rows_per_chunk` rows (the last may be short).
-
-    Rows are 0-based data rows (the header does not count). Every problem in
-    the file raises one `FileFormatError` naming the file, the line and what
-    is wrong: header columns, column count, non-numbers, NaN/inf values, an
-    empty line, or a last line cut off mid-row.
-    """
-    from backend.data.formats.textrows import TextRowsReader
-
-    if rows_per_chunk < 1:
-        raise ValueError("rows_per_chunk must be >= 1")
-    layout = read_iodat_layout(path)
-    check_iodat_columns(layout, n_inputs, n_outputs)
-    with TextRowsReader(layout, widths=(n_inputs, n_outputs), strict=True) as reader:
-        stop = reader.n_rows if stop_row is None else min(stop_row, reader.n_rows)
-        for first in range(max(0, start_row), stop, rows_per_chunk):
-            end = min(first + rows_per_chunk, stop)
-            yield (first, *reader.read_column_groups(first, end, (n_inputs, n_outputs)))
-
-
-def read_iodat(
-    path: str | os.PathLike, n_inputs: int, n_outputs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The whole table as (inputs, outputs); for small files and tests."""
-    xs, ys = [], []
-    for _, x, y in read_iodat_chunks(path, n_inputs, n_outputs):
-        xs.append(x)
-        ys.append(y)
-    if not xs:
-        return np.empty((0, n_inputs)), np.empty((0, n_outputs))
-    return np.concatenate(xs), np.concatenate(ys)

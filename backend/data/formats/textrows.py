@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from backend.data.formats import iodat_blocks
-from backend.data.formats.iodat import IODatLayout, read_iodat_layout
+from backend.data.formats.iodat import IODatLayout, check_iodat_columns, read_iodat_layout
 from backend.data.formats.iodat_blocks import CUT_OFF_HINT, BlockParser, iodat_error, read_lines
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError
+from backend.jobs import DEFAULT_CHUNK_ROWS
 
 #: More columns than this is no sampling table (ours have inputs + outputs, ~10).
 MAX_COLUMNS = 4096
@@ -159,3 +160,42 @@ class TextRowsReader(Reader):
         if "_parsers" in state:  # parsers hold Arrow modules; they are rebuilt on demand
             state = {**state, "_parsers": {}}
         return state
+
+
+def read_iodat_chunks(
+    path: str | os.PathLike,
+    n_inputs: int,
+    n_outputs: int,
+    rows_per_chunk: int = DEFAULT_CHUNK_ROWS,
+    start_row: int = 0,
+    stop_row: int | None = None,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield (first_row, inputs, outputs) of `rows_per_chunk` rows (the last may be short).
+
+    Rows are 0-based data rows (the header does not count). Every problem in
+    the file raises one `FileFormatError` naming the file, the line and what
+    is wrong: header columns, column count, non-numbers, NaN/inf values, an
+    empty line, or a last line cut off mid-row.
+    """
+    if rows_per_chunk < 1:
+        raise ValueError("rows_per_chunk must be >= 1")
+    layout = read_iodat_layout(path)
+    check_iodat_columns(layout, n_inputs, n_outputs)
+    with TextRowsReader(layout, widths=(n_inputs, n_outputs), strict=True) as reader:
+        stop = reader.n_rows if stop_row is None else min(stop_row, reader.n_rows)
+        for first in range(max(0, start_row), stop, rows_per_chunk):
+            end = min(first + rows_per_chunk, stop)
+            yield (first, *reader.read_column_groups(first, end, (n_inputs, n_outputs)))
+
+
+def read_iodat(
+    path: str | os.PathLike, n_inputs: int, n_outputs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The whole table as (inputs, outputs); for small files and tests."""
+    xs, ys = [], []
+    for _, x, y in read_iodat_chunks(path, n_inputs, n_outputs):
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        return np.empty((0, n_inputs)), np.empty((0, n_outputs))
+    return np.concatenate(xs), np.concatenate(ys)

@@ -1,4 +1,4 @@
-"""Reading a recording (format in `backend.recording.format`), complete, live, killed or damaged.
+"""Reading a recording (format in `backend.recording.writer`), complete, live, killed or damaged.
 
 Every recording is opened through `backend.recording.h5open`: one shared open file per
 process, the superblock's end of file checked against the real size, a file
@@ -21,7 +21,6 @@ import numpy as np
 
 from backend.config import parse_config
 from backend.errors import ConfigError, FileFormatError, RecordingError
-from backend.recording.format import FORMAT_NAME, FORMAT_VERSION, NOTES_ATTR, _decode
 from backend.recording.h5open import (
     WRITER_ATTR,
     SharedFile,
@@ -34,6 +33,10 @@ from backend.recording.runnotes import notes_from_json
 
 _LAYOUT = ("inputs", "outputs", "batches", "session/status", "session/message")
 _FIELDS = ("first_row", "rows")
+
+FORMAT_NAME = "samplelab-recording"
+FORMAT_VERSION = 1
+NOTES_ATTR = "run_notes_json"
 
 
 def is_recording(path: str | os.PathLike) -> bool:
@@ -315,3 +318,7 @@ def _int(value: Any, path: Path, name: str) -> int:
 
 def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
+
+
+def _decode(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -25,7 +25,6 @@ import socket
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import h5py
 import numpy as np
@@ -44,16 +43,19 @@ from backend.recording.guard import (
 )
 from backend.recording.h5clear import set_consistency_flags
 from backend.recording.h5open import WRITER_ATTR, open_count, writer_stamp
+from backend.recording.reader import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    NOTES_ATTR,
+    Recording,
+)
 
 log = logging.getLogger(__name__)
-FORMAT_NAME = "samplelab-recording"
-FORMAT_VERSION = 1
 RECORDING_SUFFIX = ".h5"
 _CHUNK_BYTES = 1 << 20
 _CACHE_BYTES = 4 << 20  # per dataset; chunks are one batch (~140 kB)
 STATUSES = ("running", "complete", "cancelled", "failed")
 #: Root attribute: the run's notes as JSON ({"sample_id": ..., "operator": ..., "notes": ...}).
-NOTES_ATTR = "run_notes_json"
 
 
 def batch_dtype(n_inputs: int) -> np.dtype:
@@ -513,11 +515,3 @@ def _check_resume_room(path: Path, config: SamplingConfig, done: int, planned: i
             planned - done,
             describe_bytes(rest),
         )
-
-
-def _decode(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-# The reader lives in its own module; importable from here as it always was.
-from backend.recording.read import Recording, is_recording  # noqa: E402, F401
