@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from backend.config import bspysmg_config_dict, parse_config
+from backend.config import bspysmg_config_dict
 from backend.data.finiterows import check_finite_rows
-from backend.data.formats.bspysmg import config_facts
+from backend.data.formats.bspysmg import config_facts, parse_peer_config
 from backend.data.formats.npz import read_npz_config
 from backend.data.formats.npz_write import NpzWriter
 from backend.data.kinds import open_reader
@@ -57,7 +57,7 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
         config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-folder", "iodat") and getattr(reader, "config", None):
-        config = bspysmg_config_dict(parse_config(reader.config, str(reader.path)))
+        config = bspysmg_config_dict(parse_peer_config(reader.config, reader.path))
         config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):

@@ -30,7 +30,10 @@ import numpy as np
 from backend import __version__
 from backend.data.formats.hdf5files import STREAM_FORMAT
 from backend.errors import RecordingError
-from backend.recording.h5open import WRITER_ATTR, writer_stamp
+from backend.recording.h5open import (
+    WRITER_ATTR,
+    writer_stamp,
+)
 from backend.streams.base import Stream, StreamError
 
 STREAM_FORMAT_VERSION = 1

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from backend.data.formats.hdf5files import HDF5Reader
-from backend.recording.h5open import WRITER_ATTR, reading, writer_alive
+from backend.recording.h5open import WRITER_ATTR, read_live, reading, writer_alive
 
 
 class StreamFileReader(HDF5Reader):
@@ -35,12 +35,15 @@ class StreamFileReader(HDF5Reader):
     def refresh(self) -> int:
         """Pick up rows a writer added (only rows counted in /rows are complete)."""
         rows = super().refresh()
-        with reading(self.path, "row count"):
-            count = self._share.dataset("rows")
+
+        def count() -> int:
+            written = self._share.dataset("rows")
             if self._f.swmr_mode:
-                count.refresh()
+                written.refresh()
                 self._share.dataset("status").refresh()
-            self._n_rows = min(rows, int(count[()]))
+            return int(written[()])
+
+        self._n_rows = min(rows, read_live(self.path, "row count", self._f.swmr_mode, count))
         return self._n_rows
 
 
