@@ -223,9 +223,9 @@ def _npy(array: np.ndarray) -> bytes:
 
 def bad_files(work: Path) -> dict[str, Path]:
     """name -> a damaged file or folder, made from a fresh recording of the simulator."""
-    from backend.formats.bspysmg import export_bspysmg_folder
-    from backend.postprocess import postprocess
-    from backend.sampling import start_session
+    from backend.data.formats.bspysmg import export_bspysmg_folder
+    from backend.postprocess.job import postprocess
+    from backend.sampling.session import start_session
 
     cfg = load_config(preset_paths()["quick-demo"])
     cfg.input_data.number_batches = 4
