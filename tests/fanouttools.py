@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.postprocess import STAGING_PREFIX as PREFIX
+from backend.postprocess.job import STAGING_PREFIX as PREFIX
 
 
 def big_recording(path: Path, batches: int, seed: int = 1) -> Path:
     """A recording of the 7x1 sawtooth preset on the analytic model, written directly."""
+    from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
     from backend.devices.models import AnalyticModel
-    from backend.recording import RecordingWriter
-    from backend.waves import BatchPlan
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)

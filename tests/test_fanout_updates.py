@@ -9,8 +9,8 @@ from fanouttools import assert_same_outputs, big_recording, no_staging_left
 
 from backend.errors import Cancelled
 from backend.jobs import CancelToken
-from backend.postprocess import postprocess
-from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
+from backend.postprocess.job import postprocess
+from backend.postprocess.many import PostprocessOptions, output_folders, postprocess_each
 
 OPTIONS = PostprocessOptions(figure=False)
 

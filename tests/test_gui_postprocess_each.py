@@ -247,7 +247,7 @@ def test_on_a_scheduler_whose_address_the_settings_keep(
             f"on the Dask cluster at {cluster.scheduler_address}" in page.each_results.title.text()
         )
         want = tmp_path / "want"
-        from backend.postprocess import postprocess
+        from backend.postprocess.job import postprocess
 
         postprocess(rec, want)
         assert_same_outputs(tmp_path / "s_postprocessed", want)

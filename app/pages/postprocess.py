@@ -2,7 +2,7 @@
 
 Left: the sources and the clipping choice with its live preview
 (`SourcesPanel`), the charging/reference batch counts, the output folder and
-Run/Cancel (`backend.postprocess` on a worker; a cancelled run leaves the
+Run/Cancel (`backend.postprocess.job` on a worker; a cancelled run leaves the
 folder as it was). Right: the results (`ResultsView`) and their exports
 (`Exporter`). The dataset export dialog opens from here and from
 File > Export dataset…. "Each on its own" (`postprocess_fanout`) runs every
@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.postprocess_exports import Exporter
-from app.pages.postprocess_fanout import EachResults, EachRun, FanoutOptions
-from app.pages.postprocess_fanout_jobs import EachRequest
+from app.pages.postprocess_fanout import EachResults, EachRun, FanoutOptions, each_request
 from app.pages.postprocess_jobs import (
     RunOutcome,
     RunRequest,
@@ -209,18 +208,6 @@ class PostprocessPage(Page):
             and self.fanout.problem() is None
         )
 
-    def each_request(self) -> EachRequest:
-        """What Run does with 'each on its own': every source into its own folder."""
-        text = self.out_edit.text().strip()
-        return EachRequest(
-            list(self.inputs.paths),
-            Path(text) if text else None,
-            self.inputs.clip_spec(),
-            self.charging.value(),
-            self.reference.value(),
-            self.fanout.where(),
-        )
-
     def _on_fanout_changed(self) -> None:
         each = self.fanout.each()
         self.right.setCurrentWidget(self.each_results if each else self.results)
@@ -244,7 +231,7 @@ class PostprocessPage(Page):
         if not self.can_run():
             return
         if self.fanout.each():
-            if self.each_run.start(self.each_request(), self.progress, self):
+            if self.each_run.start(each_request(self), self.progress, self):
                 self._set_running(True)
             return
         request = self.current_request()
@@ -345,7 +332,7 @@ class PostprocessPage(Page):
     # --- dataset export ---------------------------------------------------------------
     def open_dataset_dialog(self) -> None:
         from app.dataset_dialog import DatasetDialog
-        from backend.postprocess import DATA_NAME
+        from backend.postprocess.job import DATA_NAME
 
         dialog = self.dataset_dialog
         if dialog is None:

@@ -162,6 +162,20 @@ class FanoutOptions(QGroupBox):
         ).setChecked(True)
 
 
+def each_request(page: Any) -> EachRequest:
+    """What the page's Run does with 'each on its own': every listed source into its own
+    folder (inside the Folder if one is given)."""
+    text = page.out_edit.text().strip()
+    return EachRequest(
+        list(page.inputs.paths),
+        Path(text) if text else None,
+        page.inputs.clip_spec(),
+        page.charging.value(),
+        page.reference.value(),
+        page.fanout.where(),
+    )
+
+
 def job_rows(state: EachState) -> list[JobRow]:
     """The table's rows for a snapshot."""
     rows = []

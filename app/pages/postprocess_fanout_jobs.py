@@ -1,6 +1,6 @@
 """Each source on its own, for the Postprocess page: plain functions run on workers.
 
-The page's "Each on its own" choice runs `backend.postprocess_many.postprocess_each`
+The page's "Each on its own" choice runs `backend.postprocess.many.postprocess_each`
 (the same jobs, folders and files as `samplelab postprocess A B --out DIR`), here or
 on Dask. `inspect_each` opens every source alone, so one that cannot be read stays
 listed and fails alone when run; `run_each` turns the backend's per-job updates into
@@ -119,7 +119,7 @@ class EachRequest:
 
     def outs(self) -> list[Path]:
         """Each source's folder; two that would share one are refused before anything runs."""
-        from backend.postprocess_many import output_folders
+        from backend.postprocess.many import output_folders
 
         return output_folders(self.paths, self.out_root)
 
@@ -195,7 +195,7 @@ class EachState:
 
 def run_each(request: EachRequest, report: Report, token: Any) -> EachState:
     """Postprocess every source on its own (cancellable: finished folders stay)."""
-    from backend.postprocess_many import PostprocessOptions, postprocess_each
+    from backend.postprocess.many import PostprocessOptions, postprocess_each
 
     outs = request.outs()
     first = "waiting" if request.where.kind == "here" else "queued"

@@ -34,14 +34,15 @@ from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings_resume import ResumeRunner
 from app.pages.recordings_scan import (
     HIDDEN_SUFFIXES,
-    KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
 from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
-from backend.sampling import SessionResult
+from backend.data.kinds import kind_labels
+from backend.jobs import JobProgress
+from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
@@ -274,7 +275,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.tree.file_changed(
             info.path,
             FileFacts(
-                old.kind if old else KIND_TEXT.get(info.kind, info.kind),
+                old.kind if old else kind_labels().get(info.kind, info.kind),
                 info.status or "",
                 info.rows,
                 old.modified if old else 0.0,
@@ -296,8 +297,8 @@ class RecordingsPage(FolderBrowsing, Page):
             return
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
 
-    def _on_ranges_progress(self, fraction: float) -> None:
-        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
+    def _on_ranges_progress(self, progress: JobProgress) -> None:
+        self.meta.set_text(["Channels"], f"{PENDING} {progress.fraction:.0%}")
 
     # --- resume ---------------------------------------------------------------------
     def resume(self) -> None:

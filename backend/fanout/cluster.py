@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from backend.errors import SamplelabError
+from backend.errors import Cancelled, SamplelabError
 
 INSTALL_HINT = "Install the extra with: pip install 'samplelab[distributed]'"
 
@@ -83,3 +83,7 @@ class RemoteCancel:
 
             self._event = Event(self.name)
         return bool(self._event.is_set())
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import Cancelled, SamplelabError
+from backend.fanout.cluster import RemoteCancel, dask_client
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
 
 
@@ -82,12 +83,10 @@ def run_jobs(
     keys = [s.key for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError("job keys must be unique")
-    ctl = JobControl.of(progress, cancel)
+    ctl = JobControl(progress, cancel)
     tell = on_update or (lambda _update: None)
     if scheduler is None and workers is None:
         return _run_here(specs, ctl, cancel, tell)
-    from backend.fanout.cluster import dask_client
-
     with dask_client(scheduler, workers) as client:
         return _run_on(client, specs, retries, ctl, cancel, tell)
 
@@ -133,8 +132,6 @@ def _run_on(
     tell: UpdateFn,
 ) -> list[JobOutcome]:
     from dask.distributed import Event, as_completed
-
-    from backend.fanout.cluster import RemoteCancel
 
     start = time.perf_counter()
     stop = Event(f"samplelab-cancel-{uuid.uuid4().hex}", client=client)
