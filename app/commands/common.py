@@ -20,9 +20,12 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-#: What a terminal, a service manager or a closed window sends to stop a command.
+#: What a terminal, a service manager or a closed window sends to stop a command
+#: (SIGBREAK: Ctrl+Break in a Windows console; SIGHUP: a closed terminal on Linux).
 STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+    if hasattr(signal, name)
 )
 
 
