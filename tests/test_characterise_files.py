@@ -10,7 +10,7 @@ from chartools import LIFECYCLE, SpyDevice
 from conftest import BSPYSMG_FIXTURES, small_config
 
 from app.cli import main
-from app.pages.recordings_scan import KIND_TEXT
+from app.pages.recordings.scan import KIND_TEXT
 from backend.characterise.iv import measure_iv
 from backend.characterise.ivconfig import SweepSettings
 from backend.characterise.ivfiles import write_iv

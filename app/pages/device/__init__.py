@@ -105,7 +105,7 @@ class DevicePage(Page):
         sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
         inventory = getattr(sampling, "inventory", None)
         if inventory:
-            from app.pages.sampling import device_choices
+            from app.pages.sampling.page import device_choices
 
             choices, _ = device_choices(inventory)
         else:

@@ -20,7 +20,7 @@ from backend.config import BSPYSMG_CONFIG_NAME, load_config, save_config
 from backend.errors import FileFormatError, SamplelabError
 
 if TYPE_CHECKING:
-    from app.pages.sampling import SamplingPage
+    from app.pages.sampling.page import SamplingPage
 
 log = logging.getLogger(__name__)
 

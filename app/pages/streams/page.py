@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.pages import AppContext, Page, register_page
-from app.pages.streams_form import StreamForm
-from app.pages.streams_pipeline import Layout, Pipeline, session_stream
-from app.pages.streams_runner import StreamRunner
-from app.pages.streams_stats import PumpStats, describe_stats
+from app.pages.streams.form import StreamForm
+from app.pages.streams.pipeline import Layout, Pipeline, session_stream
+from app.pages.streams.runner import StreamRunner
+from app.pages.streams.stats import PumpStats, describe_stats
 from app.settings import AppSettings
 from app.theme import LIGHT, Theme
 from backend.streams import DeviceStream

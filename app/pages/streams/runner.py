@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.pages.streams_pipeline import Pipeline, StreamSpec, pump
-from app.pages.streams_stats import PumpStats
+from app.pages.streams.pipeline import Pipeline, StreamSpec, pump
+from app.pages.streams.stats import PumpStats
 from app.workers import CancelToken, Worker, WorkerPool
 
 log = logging.getLogger(__name__)

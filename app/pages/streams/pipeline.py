@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from app.pages.streams_stats import PumpStats
+from app.pages.streams.stats import PumpStats
 from backend.errors import SamplelabError
 from backend.livebuffer import LiveBuffer
 from backend.streams import (

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QVBoxLayout, QWidget
 
 from app import dialogs
 from app.pages import AppContext
-from app.pages.postprocess_jobs import (
+from app.pages.postprocess.jobs import (
     SourcesInfo,
     drop_text,
     inspect_sources,
     preview_bins,
     scan_preview,
 )
-from app.pages.postprocess_sessions import SessionRecordings
+from app.pages.postprocess.sessions import SessionRecordings
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 from backend.errors import SamplelabError

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.pages import AppContext, Page, register_page
-from app.pages.postprocess_exports import Exporter
-from app.pages.postprocess_jobs import (
+from app.pages.postprocess.exports import Exporter
+from app.pages.postprocess.jobs import (
     RunOutcome,
     RunRequest,
     existing_results,
@@ -43,9 +43,9 @@ from app.pages.postprocess_jobs import (
     run_postprocess,
     stale_note,
 )
-from app.pages.postprocess_results import ResultsView
-from app.pages.postprocess_sessions import SessionRecordings
-from app.pages.postprocess_sources import SourcesPanel
+from app.pages.postprocess.results import ResultsView
+from app.pages.postprocess.sessions import SessionRecordings
+from app.pages.postprocess.sources import SourcesPanel
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 
 from app import dialogs
-from app.pages.postprocess_jobs import (
+from app.pages.postprocess.jobs import (
     EXPORTS,
     SUFFIXES,
     RunOutcome,
@@ -24,7 +24,7 @@ from app.pages.postprocess_jobs import (
 from app.workers import Worker
 
 if TYPE_CHECKING:
-    from app.pages.postprocess import PostprocessPage
+    from app.pages.postprocess.page import PostprocessPage
 
 log = logging.getLogger(__name__)
 _FILTERS = {fmt: flt for fmt, _, flt in EXPORTS}

@@ -27,18 +27,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages import AppContext, Page, register_page
-from app.pages.postprocess_sessions import SessionRecordings
-from app.pages.recordings_data import FileInfo
-from app.pages.recordings_folder import FolderBrowsing
-from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
-from app.pages.recordings_resume import ResumeRunner
-from app.pages.recordings_scan import (
+from app.pages.postprocess.sessions import SessionRecordings
+from app.pages.recordings.data import FileInfo
+from app.pages.recordings.folder import FolderBrowsing
+from app.pages.recordings.meta import EXPANDED, PENDING, channel_section
+from app.pages.recordings.resume import ResumeRunner
+from app.pages.recordings.scan import (
     HIDDEN_SUFFIXES,
     KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
-from app.pages.recordings_view import BrowserView
+from app.pages.recordings.view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.sampling import SessionResult

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.pages.recordings_data import FileInfo, Window, build_overview, channel_ranges
+from app.pages.recordings.data import FileInfo, Window, build_overview, channel_ranges
 
 if TYPE_CHECKING:
-    from app.pages.recordings_view import BrowserView
+    from app.pages.recordings.view import BrowserView
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.browserworker import LatestOnlyWorker
 from app.pages import AppContext
-from app.pages.recordings_data import (
+from app.pages.recordings.data import (
     RAW_LIMIT_VALUES,
     FileInfo,
     OpenedFile,
@@ -37,8 +37,8 @@ from app.pages.recordings_data import (
     boundary_rows,
     flagged_points,
 )
-from app.pages.recordings_meta import file_sections
-from app.pages.recordings_overview import OverviewJobs
+from app.pages.recordings.meta import file_sections
+from app.pages.recordings.overview import OverviewJobs
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 from widgets.channelpicker import ChannelPicker

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.liveplots import LivePlots
 from app.livesession import SessionRequest, SessionRunner
 from app.pages import AppContext, Page, register_page
 from app.pages.models.twin import TwinPicker, surrogate_choice
-from app.pages.sampling_files import ConfigFiles
-from app.pages.sampling_status import SessionStatus
+from app.pages.sampling.files import ConfigFiles
+from app.pages.sampling.liveplots import LivePlots
+from app.pages.sampling.status import SessionStatus
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems

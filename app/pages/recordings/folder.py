@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import dialogs
-from app.pages.recordings_scan import KIND_TEXT, scan_folder
+from app.pages.recordings.scan import KIND_TEXT, scan_folder
 from widgets.filemodel import FileFacts
 
 if TYPE_CHECKING:
-    from app.pages.recordings import RecordingsPage
+    from app.pages.recordings.page import RecordingsPage
 
 log = logging.getLogger(__name__)
 
