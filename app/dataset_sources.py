@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app import dialogs
+from app.context import AppContext
 from app.dataset_jobs import SourceProbe, probe_source
-from app.pages import AppContext
 from app.workers import Worker
 from widgets.sourcelist import SourceEntry, SourceList
 

@@ -44,8 +44,8 @@ from app.pages.postprocess.jobs import (
     stale_note,
 )
 from app.pages.postprocess.results import ResultsView
-from app.pages.postprocess.sessions import SessionRecordings
 from app.pages.postprocess.sources import SourcesPanel
+from app.recent import remember_result  # offered on the Models page
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 
@@ -72,7 +72,7 @@ class PostprocessPage(Page):
         self.theme: Theme = LIGHT
         self.outcome: RunOutcome | None = None
         self.run_worker: Worker | None = None
-        self.recordings = SessionRecordings(ctx, self)
+        self.recordings = ctx.sessions.recordings  # this run's recordings, newest first
         self.inputs = SourcesPanel(ctx, self.recordings)
         self.sources, self.clip = self.inputs.sources, self.inputs.clip
         self.preview_plot = self.inputs.preview_plot
@@ -250,8 +250,6 @@ class PostprocessPage(Page):
         self.outcome = outcome
         self.results.show_outcome(outcome)
         self.update_actions()
-        from app.pages.models.sources import remember_result  # offered on the Models page
-
         remember_result(self.ctx.settings, outcome.out_dir)
         s = outcome.summary
         self.progress.setValue(1000)

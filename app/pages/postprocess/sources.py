@@ -18,7 +18,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QVBoxLayout, QWidget
 
 from app import dialogs
-from app.pages import AppContext
+from app.context import AppContext
 from app.pages.postprocess.jobs import (
     SourcesInfo,
     drop_text,
@@ -26,7 +26,7 @@ from app.pages.postprocess.jobs import (
     preview_bins,
     scan_preview,
 )
-from app.pages.postprocess.sessions import SessionRecordings
+from app.sessions import SessionRecordings
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 from backend.errors import SamplelabError

@@ -35,12 +35,11 @@ class FolderBrowsing:
         return str(self.recordings_folder()), False
 
     def recordings_folder(self: RecordingsPage) -> Path:
-        """Where recordings go: the Sampling page's output folder, else the platform's
-        data folder (`backend.userdirs.data_dir`), else the home folder."""
+        """Where recordings go: the next session's output folder (Sampling page), else the
+        platform's data folder (`backend.userdirs.data_dir`), else the home folder."""
         from backend.userdirs import data_dir
 
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        config = getattr(sampling, "config", None)
+        config = self.ctx.sessions.next_config
         candidates = [data_dir(), Path.home()]
         if config is not None:  # relative to the working folder, where sessions write it
             candidates.insert(0, Path(config.save_directory).resolve())

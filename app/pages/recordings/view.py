@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.browserworker import LatestOnlyWorker
-from app.pages import AppContext
+from app.context import AppContext
 from app.pages.recordings.data import (
     RAW_LIMIT_VALUES,
     FileInfo,

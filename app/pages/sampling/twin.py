@@ -18,23 +18,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app import dialogs
+from app.devicechoices import SURROGATE_KEY
 from backend.errors import SamplelabError
-from widgets.runoptions import DeviceChoice
 
-SURROGATE_KEY = "surrogate"
 MODEL_KEY = "models/twin_model"
 NOISE_KEY = "models/twin_noise"
 MODEL_FILTER = "Trained models (*.pt *.pth);;All files (*)"
 AUTO_NOISE = -0.01  # the spin box's minimum: "the model's test RMSE"
-
-
-def surrogate_choice() -> DeviceChoice:
-    return DeviceChoice(
-        SURROGATE_KEY,
-        "Surrogate model…",
-        tip="A trained surrogate model (training_data.pt) as the simulated device",
-        kind="simulated",
-    )
 
 
 class TwinPicker(QObject):
