@@ -178,9 +178,14 @@ def test_stacked_lanes_batch_boundaries_saturation_and_the_cursor_edge(
     axis = plot.plots[0].getAxis("left").sceneBoundingRect().center()
     move_mouse(plot.viewport(), plot.mapFromScene(axis))
     assert view.values is None and plot.cursor_x is None
-    edge = data_point(view, 0)
-    move_mouse(plot.viewport(), QPoint(edge.x() + 1, edge.y()))
-    qtbot.waitUntil(lambda: view.values is not None)
+
+    def hover_the_edge() -> bool:
+        # Recomputed each try: under load the view range may settle after the first move.
+        edge = data_point(view, 0)
+        move_mouse(plot.viewport(), QPoint(edge.x() + 1, edge.y()))
+        return view.values is not None
+
+    qtbot.waitUntil(hover_the_edge, timeout=10_000)
     assert view.values[0] == 0 and "(row 0)" in view.readout.text()
     assert "row -" not in view.readout.text()
 
