@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-RECENT_KEY = "models/recent_datasets"
+from app.settings import RECENT_DATASETS
+
 MAX_RECENT = 10
 
 
 def recent_results(settings: Any) -> list[str]:
     """Remembered datasets that still exist, newest first."""
-    text = settings.value(RECENT_KEY, "", str)
+    text = RECENT_DATASETS.read(settings)
     return [p for p in text.split("\n") if p and Path(p).exists()]
 
 
@@ -26,4 +27,4 @@ def remember_result(settings: Any, path: str | Path) -> None:
     if path.is_dir() and (path / "postprocessed_data.npz").is_file():
         path = path / "postprocessed_data.npz"
     paths = [str(path)] + [p for p in recent_results(settings) if p != str(path)]
-    settings.set_value(RECENT_KEY, "\n".join(paths[:MAX_RECENT]))
+    RECENT_DATASETS.write(settings, "\n".join(paths[:MAX_RECENT]))

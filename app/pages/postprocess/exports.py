@@ -21,6 +21,7 @@ from app.pages.postprocess.jobs import (
     export_problems,
     export_rows,
 )
+from app.pages.postprocess.remembered import EXPORT_FOLDER
 from app.workers import Worker
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Exporter(QObject):
         return self.worker is not None
 
     def _folder(self, outcome: RunOutcome | None, paths: list[str]) -> Path:
-        remembered = self.ctx.settings.value("postprocess/export_folder", "", str)
+        remembered = EXPORT_FOLDER.read(self.ctx.settings)
         if remembered and Path(remembered).is_dir():
             return Path(remembered)
         if outcome is not None:
@@ -117,7 +118,7 @@ class Exporter(QObject):
         target = self.ask_target(fmt, which, outcome, paths)
         if target is None:
             return
-        self.ctx.settings.set_value("postprocess/export_folder", str(target.parent))
+        EXPORT_FOLDER.write(self.ctx.settings, target.parent)
         self.what = f"{_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every source row'})"
 
         def job(report: Any, token: Any) -> Path:

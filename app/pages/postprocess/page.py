@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.pages import AppContext, Page, register_page
+from app.pages.postprocess import remembered
 from app.pages.postprocess.exports import Exporter
 from app.pages.postprocess.jobs import (
     RunOutcome,
@@ -46,6 +47,7 @@ from app.pages.postprocess.jobs import (
 from app.pages.postprocess.results import ResultsView
 from app.pages.postprocess.sources import SourcesPanel
 from app.recent import remember_result  # offered on the Models page
+from app.settings import Remembered
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 
@@ -346,12 +348,11 @@ class PostprocessPage(Page):
             self.dataset_dialog.set_theme(theme)
 
     def save_state(self, settings: Any) -> None:
-        settings.set_value("postprocess/charging_batches", self.charging.value())
-        settings.set_value("postprocess/reference_batches", self.reference.value())
+        self.remembered.save()
         self.inputs.save_state(settings)
 
     def _restore(self) -> None:
-        s = self.ctx.settings
-        self.charging.setValue(s.value("postprocess/charging_batches", 40, int))
-        self.reference.setValue(s.value("postprocess/reference_batches", 15, int))
-        self.inputs.restore(s)
+        self.remembered = Remembered(self.ctx.settings)
+        self.remembered.bind(remembered.CHARGING_BATCHES, self.charging)
+        self.remembered.bind(remembered.REFERENCE_BATCHES, self.reference)
+        self.inputs.restore(self.ctx.settings)

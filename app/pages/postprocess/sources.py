@@ -26,6 +26,7 @@ from app.pages.postprocess.jobs import (
     preview_bins,
     scan_preview,
 )
+from app.pages.postprocess.remembered import CLIP_HI, CLIP_LO, CLIP_MODE, SOURCE_FOLDER
 from app.sessions import SessionRecordings
 from app.theme import LIGHT, Theme
 from app.workers import Worker
@@ -100,7 +101,7 @@ class SourcesPanel(QWidget):
 
     # --- choosing sources -------------------------------------------------------------
     def last_folder(self) -> str:
-        folder = self.ctx.settings.value("postprocess/last_folder", "", str)
+        folder = SOURCE_FOLDER.read(self.ctx.settings)
         return folder if folder and Path(folder).is_dir() else self.ctx.settings.last_folder
 
     def ask_files(self) -> None:
@@ -108,13 +109,13 @@ class SourcesPanel(QWidget):
             self, "Add recordings", self.last_folder(), SOURCE_FILTER
         )
         if paths:
-            self.ctx.settings.set_value("postprocess/last_folder", str(Path(paths[0]).parent))
+            SOURCE_FOLDER.write(self.ctx.settings, Path(paths[0]).parent)
             self.add_sources(paths)
 
     def ask_folder(self) -> None:
         folder = dialogs.ask_folder(self, "Add a bspysmg sampling folder", self.last_folder())
         if folder:
-            self.ctx.settings.set_value("postprocess/last_folder", str(Path(folder).parent))
+            SOURCE_FOLDER.write(self.ctx.settings, Path(folder).parent)
             self.add_sources([folder])
 
     def add_sources(self, paths: list[str]) -> None:
@@ -298,16 +299,16 @@ class SourcesPanel(QWidget):
             self._on_clip_changed()
 
     def save_state(self, settings: Any) -> None:
-        settings.set_value("postprocess/clip_mode", self.clip.mode())
+        CLIP_MODE.write(settings, self.clip.mode())
         lo, hi = self.clip.custom_limits()
-        settings.set_value("postprocess/clip_lo", lo)
-        settings.set_value("postprocess/clip_hi", hi)
+        CLIP_LO.write(settings, lo)
+        CLIP_HI.write(settings, hi)
 
     def restore(self, settings: Any) -> None:
         self.clip.set_custom_limits(
-            settings.value("postprocess/clip_lo", -150.0, float),
-            settings.value("postprocess/clip_hi", 150.0, float),
+            CLIP_LO.read(settings),
+            CLIP_HI.read(settings),
             switch=False,
         )
-        mode = settings.value("postprocess/clip_mode", "default", str)
+        mode = CLIP_MODE.read(settings)
         self.clip.set_mode(mode if mode in ClipRange.MODES else "default")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import dialogs
+from app.pages.recordings.remembered import ROOT
 from app.pages.recordings.scan import KIND_TEXT, scan_folder
 from widgets.filemodel import FileFacts
 
@@ -29,7 +30,7 @@ class FolderBrowsing:
 
     def _initial_root(self: RecordingsPage) -> tuple[str, bool]:
         """(folder, chosen): the folder the user last chose, else the recordings folder."""
-        remembered = self.ctx.settings.value("recordings/root", "", str)
+        remembered = ROOT.read(self.ctx.settings)
         if remembered and Path(remembered).is_dir():
             return remembered, True
         return str(self.recordings_folder()), False
@@ -55,7 +56,7 @@ class FolderBrowsing:
         self.root_chosen = True
         self.tree.offer(None)
         self.tree.set_root(folder)
-        self.ctx.settings.set_value("recordings/root", str(Path(folder).resolve()))
+        ROOT.write(self.ctx.settings, Path(folder).resolve())
 
     def _scan_folder(self: RecordingsPage, folder: str) -> None:
         """What each file really is, and recordings' status and rows, found off the GUI thread."""

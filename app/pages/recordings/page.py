@@ -30,6 +30,7 @@ from app.pages import AppContext, Page, register_page
 from app.pages.recordings.data import FileInfo
 from app.pages.recordings.folder import FolderBrowsing
 from app.pages.recordings.meta import EXPANDED, PENDING, channel_section
+from app.pages.recordings.remembered import ROOT, STACKED
 from app.pages.recordings.scan import (
     HIDDEN_SUFFIXES,
     KIND_TEXT,
@@ -79,7 +80,7 @@ class RecordingsPage(FolderBrowsing, Page):
             "One lane per channel, each scaled to its own range (the y axis names them); "
             "off: channels overlaid on one axis in their units"
         )
-        self.stacked.setChecked(ctx.settings.value("recordings/stacked", True, bool))
+        self.stacked.setChecked(STACKED.read(ctx.settings))
         self.view.set_stacked(self.stacked.isChecked())
         self.follow = QCheckBox("Follow")
         self.follow.setObjectName("follow")
@@ -372,5 +373,5 @@ class RecordingsPage(FolderBrowsing, Page):
 
     def save_state(self, settings: AppSettings) -> None:
         if self.tree.root and self.root_chosen:  # a default is found afresh next time
-            settings.set_value("recordings/root", self.tree.root)
-        settings.set_value("recordings/stacked", self.stacked.isChecked())
+            ROOT.write(settings, self.tree.root)
+        STACKED.write(settings, self.stacked.isChecked())

@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 
 from app.devicechoices import device_choices
 from app.pages import AppContext, Page, register_page
+from app.pages.sampling import remembered
 from app.pages.sampling.files import ConfigFiles
 from app.pages.sampling.liveplots import LivePlots
 from app.pages.sampling.status import SessionStatus
 from app.pages.sampling.twin import TwinPicker
 from app.sessions import DeviceBusy, SessionRequest
-from app.settings import AppSettings
+from app.settings import AppSettings, Remembered
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
 from backend.config.fields import field_label
@@ -230,8 +231,7 @@ class SamplingPage(Page):
             self.run_options.set_devices([*choices[:-1], ni], reason)
         else:
             self.run_options.set_devices(*device_choices(inventory))
-            wanted = self.ctx.settings.value("sampling/device", "simulated", str)
-            self.run_options.select_device(wanted)
+            self.run_options.select_device(remembered.DEVICE.read(self.ctx.settings))
         self._update_actions()
 
     # --- session --------------------------------------------------------------------
@@ -364,11 +364,12 @@ class SamplingPage(Page):
         return self.files.title()
 
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_value("sampling/device", self.run_options.device_key())
-        settings.set_value("sampling/realtime", self.run_options.realtime.isChecked())
-        settings.set_value("sampling/operator", self.notes.operator.text())
+        self.remembered.save()
 
     def _restore(self, settings: AppSettings) -> None:
-        self.run_options.realtime.setChecked(settings.value("sampling/realtime", True, bool))
-        self.notes.operator.setText(settings.value("sampling/operator", "", str))
+        self.remembered = Remembered(settings)
+        # The device is chosen again once discovery has listed it (`_on_inventory`).
+        self.remembered.bind_value(remembered.DEVICE, self.run_options.device_key)
+        self.remembered.bind(remembered.REALTIME, self.run_options.realtime)
+        self.remembered.bind(remembered.OPERATOR, self.notes.operator)
         self.files.load_initial()

@@ -19,12 +19,11 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, 
 
 from app import dialogs
 from app.devicechoices import SURROGATE_KEY
+from app.pages.sampling.remembered import TWIN_MODEL, TWIN_NOISE
 from backend.errors import SamplelabError
 
-MODEL_KEY = "models/twin_model"
-NOISE_KEY = "models/twin_noise"
 MODEL_FILTER = "Trained models (*.pt *.pth);;All files (*)"
-AUTO_NOISE = -0.01  # the spin box's minimum: "the model's test RMSE"
+AUTO_NOISE = TWIN_NOISE.default  # the spin box's minimum: "the model's test RMSE"
 
 
 class TwinPicker(QObject):
@@ -50,10 +49,8 @@ class TwinPicker(QObject):
         self.noise.setSuffix(" nA")
         self.noise.setSpecialValueText("model's test RMSE")
         self.noise.setToolTip("Noise (RMS) on each recorded point; default: the model's test RMSE")
-        self.noise.setValue(self.ctx.settings.value(NOISE_KEY, AUTO_NOISE, float))
-        self.noise.valueChanged.connect(
-            lambda value: self.ctx.settings.set_value(NOISE_KEY, float(value))
-        )
+        self.noise.setValue(TWIN_NOISE.read(self.ctx.settings))
+        self.noise.valueChanged.connect(lambda value: TWIN_NOISE.write(self.ctx.settings, value))
         self.row = QWidget()
         row = QHBoxLayout(self.row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -72,12 +69,12 @@ class TwinPicker(QObject):
 
     @property
     def model(self) -> str | None:
-        path = self.ctx.settings.value(MODEL_KEY, "", str)
+        path = TWIN_MODEL.read(self.ctx.settings)
         return path or None
 
     def use(self, path: str | Path, select: bool = True) -> None:
         """Run `path` as the simulated device from now on (and choose that device)."""
-        self.ctx.settings.set_value(MODEL_KEY, str(Path(path).resolve()))
+        TWIN_MODEL.write(self.ctx.settings, Path(path).resolve())
         if select:
             self.run_options.select_device(SURROGATE_KEY)
         self._show()

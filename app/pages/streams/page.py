@@ -32,9 +32,10 @@ from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.streams.form import StreamForm
 from app.pages.streams.pipeline import Layout, Pipeline, session_stream
+from app.pages.streams.remembered import MODEL, PATH, SOURCE
 from app.pages.streams.runner import StreamRunner
 from app.pages.streams.stats import PumpStats, describe_stats
-from app.settings import AppSettings
+from app.settings import AppSettings, Remembered
 from app.theme import LIGHT, Theme
 from backend.streams import DeviceStream
 from widgets.channelpicker import ChannelPicker
@@ -366,14 +367,13 @@ class StreamsPage(Page):
             self.picker.set_colours(colours)
 
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_value("streams/source", self.form.source_key())
-        settings.set_value("streams/path", self.form.path.text())
-        settings.set_value("streams/model", self.form.model_path.text())
+        self.remembered.save()
 
     def _restore(self, settings: AppSettings) -> None:
-        self.form.select_source(settings.value("streams/source", "random", str))
-        self.form.path.setText(settings.value("streams/path", "", str))
-        self.form.model_path.setText(settings.value("streams/model", "", str))
+        self.remembered = Remembered(settings)
+        self.remembered.bind_value(SOURCE, self.form.source_key, self.form.select_source)
+        self.remembered.bind(PATH, self.form.path)
+        self.remembered.bind(MODEL, self.form.model_path)
 
 
 def _y_of(layout: Layout, columns: list[int]) -> tuple[str, str]:
