@@ -38,9 +38,9 @@ from app.sessions import DeviceBusy, SessionRequest
 from app.settings import AppSettings, Remembered
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
-from backend.config.fields import field_label
+from backend.config.fields import field_meta, field_place
 from backend.runnotes import run_notes
-from widgets.configfields import form_fields
+from widgets.configfields import FieldText, form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
 from widgets.runnotes import RunNotesForm
@@ -76,6 +76,12 @@ def default_device(kind: str, config: SamplingConfig, seed: int | None, options:
     return kind
 
 
+def schema_texts() -> dict[str, FieldText]:
+    """Each form field's label, tooltip and choices, as the schema states them."""
+    metas = {f.path: field_meta(f.path) for f in form_fields()}
+    return {path: FieldText(m.label, m.hint, m.choices) for path, m in metas.items()}
+
+
 @register_page
 class SamplingPage(Page):
     key = "sampling"
@@ -91,7 +97,7 @@ class SamplingPage(Page):
         #: backend.devices.discovery.NIInventory once known (False if discovery failed)
         self.inventory: Any | None = None
         self.runner = ctx.sessions.sampling
-        self.form = ConfigForm(labels={f.path: field_label(f.path) for f in form_fields()})
+        self.form = ConfigForm(schema_texts())
         self.run_options = RunOptions()
         self.twin = TwinPicker(self)  # the "Surrogate model…" device's model and noise
         self.files = ConfigFiles(self)
@@ -199,7 +205,7 @@ class SamplingPage(Page):
 
     def _validate(self, data: dict) -> None:
         config, problems = config_problems(data)
-        self.form.show_problems([(p.path, p.message) for p in problems])
+        self.form.show_problems([(field_place(p.path), p.message) for p in problems])
         self.config = config
         self.ctx.sessions.next_config = config
         self.form.set_summary(self._summary(config) if config else "")
