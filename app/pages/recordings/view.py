@@ -17,15 +17,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.browserworker import LatestOnlyWorker
 from app.context import AppContext
@@ -37,49 +29,19 @@ from app.pages.recordings.data import (
     boundary_rows,
     flagged_points,
 )
+from app.pages.recordings.lanes import lane_colours, readout_parts, unit_groups
 from app.pages.recordings.meta import file_sections
 from app.pages.recordings.overview import OverviewJobs
 from app.theme import LIGHT, Theme
-from app.workers import Worker
 from widgets.channelpicker import ChannelPicker
-from widgets.channelplot import ChannelPlot, PlotGroup
+from widgets.channelplot import ChannelPlot
 
 log = logging.getLogger(__name__)
 
 FOLLOW_INTERVAL_MS = 500
-MAX_GROUPS = 4
-_Y_LABELS = {"V": "Voltage", "mV": "Voltage", "nA": "Current", "uA": "Current", "A": "Current"}
 
 
-def unit_groups(names: list[str], units: list[str]) -> list[PlotGroup]:
-    """One plot per unit (first seen first); beyond MAX_GROUPS units, one 'Other' plot."""
-    order: list[str] = []
-    for unit in units:
-        if unit not in order:
-            order.append(unit)
-    keep, rest = order[: MAX_GROUPS - 1], order[MAX_GROUPS - 1 :]
-    if len(rest) == 1:
-        keep, rest = order, []
-    groups = []
-    for unit in keep:
-        members = tuple(i for i, u in enumerate(units) if u == unit)
-        label = _Y_LABELS.get(unit, "Value")
-        groups.append(PlotGroup(_title(names, members), label, unit, members))
-    if rest:
-        members = tuple(i for i, u in enumerate(units) if u in rest)
-        groups.append(PlotGroup("Other channels", "Value", "", members))
-    return groups
-
-
-def _title(names: list[str], members: tuple[int, ...]) -> str:
-    picked = [names[i] for i in members]
-    for word, title in (("Input", "Inputs"), ("Output", "Outputs")):
-        if all(n.startswith(word) for n in picked):
-            return title
-    return f"{len(picked)} channel{'s' * (len(picked) != 1)}"
-
-
-class BrowserView(OverviewJobs, QWidget):
+class BrowserView(QWidget):
     """Plot, channel picker, cursor readout and overview progress for one open file."""
 
     opened = Signal(object)  # FileInfo
@@ -105,8 +67,6 @@ class BrowserView(OverviewJobs, QWidget):
         self.window: Window | None = None  # the answer drawn last
         self.values: tuple[int, np.ndarray] | None = None  # cursor row and its raw values
         self._points_used = 0  # the resolution last asked for
-        self.build: Worker | None = None
-        self.ranges_job: Worker | None = None
         self._on_released: Callable[[], None] | None = None
         self.theme = LIGHT
         self.stacked = True  # one lane per channel, each to its own range
@@ -122,13 +82,11 @@ class BrowserView(OverviewJobs, QWidget):
         self.message.setObjectName("browser_message")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("overview_progress")
-        self.progress.setVisible(False)
-        self.cancel_build = QToolButton()
-        self.cancel_build.setText("Cancel")
-        self.cancel_build.setToolTip("Stop building the overview; what is built is kept")
-        self.cancel_build.setVisible(False)
+        self.overview = OverviewJobs(ctx.workers, self)
+        self.overview.built.connect(self._built)
+        self.overview.ended.connect(lambda text: text and self.say(text))
+        self.overview.ranges_ready.connect(self._ranges_done)
+        self.overview.ranges_progress.connect(self.ranges_progress)
         self.follow_timer = QTimer(self)
         self.follow_timer.setInterval(FOLLOW_INTERVAL_MS)
         self.follow_timer.timeout.connect(self.request_refresh)
@@ -137,12 +95,11 @@ class BrowserView(OverviewJobs, QWidget):
         self.plot.resized.connect(self._on_resized)
         self.plot.cursor_moved.connect(self.request_cursor)
         self.picker.visibility_changed.connect(self._on_visibility)
-        self.cancel_build.clicked.connect(self.cancel_overview)
 
     def _lay_out(self) -> None:
         bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel_build)
+        bar.addWidget(self.overview.progress, 1)
+        bar.addWidget(self.overview.cancel_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.picker)
         split.addWidget(self.plot)
@@ -155,10 +112,74 @@ class BrowserView(OverviewJobs, QWidget):
         column.addWidget(split, 1)
         column.addWidget(self.readout)
 
+    # --- follow (a file still being written) ---------------------------------------
+    def set_follow(self, on: bool) -> None:
+        if on and self.source is not None:
+            self.follow_timer.start()
+            self.request_refresh()
+        else:
+            self.follow_timer.stop()
+
+    def request_refresh(self) -> None:
+        source = self.source
+        if source is None or self.worker.pending("refresh") or self.overview.building:
+            return  # no refresh while the build's own handle of the file is open (see data)
+        self.worker.request("refresh", lambda: source.refresh())
+
+    def _followed(self, info: FileInfo) -> None:
+        old = self.info
+        self.info = info
+        if old is not None and info.rows != old.rows:
+            x0, x1 = self.plot.x_range()
+            old_end = self.x_of(max(old.rows - 1, 1))
+            self._set_extent(info.rows)
+            end = self.x_of(max(info.rows - 1, 1))
+            if x1 >= old_end - 1e-9 * max(1.0, abs(old_end)):  # the view showed the end
+                x0 = 0.0 if x0 <= 0.0 else max(0.0, end - (x1 - x0))
+                self.plot.set_x_range(x0, end)
+                self.request_view(x0, end)
+        self.info_changed.emit(info)
+        if not info.live:
+            self.follow_timer.stop()
+
+    # --- overview and ranges (built and read by `self.overview`) ------------------------
+    def start_overview(self) -> None:
+        if self.info is not None:
+            self.overview.start(self.info.path, self.info.kind)
+
+    def _built(self) -> None:
+        source = self.source
+        if source is None:
+            return
+        x0, x1 = self.plot.x_range()
+        start, stop = max(0, math.floor(self.row_of(x0))), math.ceil(self.row_of(x1)) + 1
+        points = self.points()
+
+        def attach() -> tuple[FileInfo, Window]:
+            source.attach_overview()
+            return source.info(), source.envelope(start, stop, points)
+
+        self.worker.request("attach", attach)
+        self.worker.request("ranges", source.overview_ranges)
+
+    def compute_ranges(self) -> None:
+        """Per-channel min/max: from the overview if there is one, else read in chunks."""
+        info, source = self.info, self.source
+        if info is None or source is None or info.live:
+            return  # a live file gets its ranges when it ends
+        if info.overview == "ready":
+            self.worker.request("ranges", source.overview_ranges)
+        else:
+            self.overview.read_ranges(info.path, info.kind)
+
+    def _ranges_done(self, path: str, lo: np.ndarray, hi: np.ndarray) -> None:
+        if self.info is not None and self.info.path == path:
+            self.ranges_ready.emit(lo, hi)
+
     # --- opening and closing ---------------------------------------------------------
     def open(self, path: str) -> None:
         """Show `path` (the previous file is closed on the worker first)."""
-        self._stop_jobs()
+        self.overview.stop()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source, self.info, self.window, self.values = None, None, None, None
         self.readout.setText(" ")  # the previous file's values are not this file's
@@ -203,24 +224,20 @@ class BrowserView(OverviewJobs, QWidget):
 
     def release(self, then: Callable[[], None]) -> None:
         """Close the file (every handle of ours), then call `then` on the GUI thread."""
-        self._stop_jobs()
+        self.overview.stop()
         self.follow_timer.stop()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source = None
         self._on_released = then
         self.worker.request("open", lambda: self._close_current())
 
-    def _stop_jobs(self) -> None:
-        for job in (self.build, self.ranges_job):
-            if job is not None and job.running:
-                job.cancel()
-                job.wait(10)  # one chunk at most; the sidecar must be closed before reuse
-        self.build = self.ranges_job = None
-        self.progress.setVisible(False)
-        self.cancel_build.setVisible(False)
+    @property
+    def build(self) -> Any:
+        """The overview build's worker while one runs, else None."""
+        return self.overview.build
 
     def shutdown(self) -> None:
-        self._stop_jobs()
+        self.overview.stop()
         self.follow_timer.stop()
         self.worker.close(final=self._close_current)
 
@@ -290,17 +307,7 @@ class BrowserView(OverviewJobs, QWidget):
             self.compute_ranges()
 
     def _colours(self, info: FileInfo) -> list[str]:
-        """Inputs in the curve colours, outputs (nA) in the output colours."""
-        curves, outputs = list(self.theme.curve_colors), list(self.theme.output_colors)
-        out, k_in, k_out = [], 0, 0
-        for unit in info.units:
-            if unit == "nA":
-                out.append(outputs[k_out % len(outputs)])
-                k_out += 1
-            else:
-                out.append(curves[k_in % len(curves)])
-                k_in += 1
-        return out
+        return lane_colours(info.units, self.theme.curve_colors, self.theme.output_colors)
 
     # --- coordinates ------------------------------------------------------------------
     def x_of(self, row: float) -> float:
@@ -397,11 +404,8 @@ class BrowserView(OverviewJobs, QWidget):
         if values is None:
             self.readout.setText(f"row {row:,}: outside the data")
             return
-        where = f"t = {self.x_of(row):.6g} s" if self.info.fs else f"sample {row:,}"
-        parts = [f"{where} (row {row:,})"]
-        for i, (name, unit) in enumerate(zip(self.info.names, self.info.units)):
-            if self.plot.channel_visible(i):
-                parts.append(f"{name} = {values[i]:.6g} {unit}".rstrip())
+        shown = [self.plot.channel_visible(i) for i in range(len(self.info.names))]
+        parts = readout_parts(self.info, row, values, self.x_of(row), shown)
         self.readout.setText("   ".join(parts))
         self.readout.setToolTip("\n".join(parts))
 

@@ -99,8 +99,10 @@ class SamplingPage(Page):
         self.runner = ctx.sessions.sampling
         self.form = ConfigForm(schema_texts())
         self.run_options = RunOptions()
-        self.twin = TwinPicker(self)  # the "Surrogate model…" device's model and noise
-        self.files = ConfigFiles(self)
+        self.twin = TwinPicker(
+            ctx, self.run_options, self
+        )  # the "Surrogate model…" device's model and noise
+        self.files = ConfigFiles(ctx, self, self.form, lambda: self.config, self.set_config)
         self.progress = SessionProgress()
         self.plots = LivePlots()
         self.notes = RunNotesForm()
@@ -108,6 +110,7 @@ class SamplingPage(Page):
         self._make_actions()
         self._lay_out()
         self.form.edited.connect(self._on_edited)
+        self.files.title_changed.connect(self.title_changed)
         self.form.folder_requested.connect(self.files.choose_output_folder)
         self.run_options.changed.connect(self._update_actions)
         self.runner.state_changed.connect(self._on_state)

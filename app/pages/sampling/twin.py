@@ -12,15 +12,16 @@ the recording names the file and its sha256.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app import dialogs
+from app.context import AppContext
 from app.devicechoices import SURROGATE_KEY
 from app.pages.sampling.remembered import TWIN_MODEL, TWIN_NOISE
 from backend.errors import SamplelabError
+from widgets.runoptions import RunOptions
 
 MODEL_FILTER = "Trained models (*.pt *.pth);;All files (*)"
 AUTO_NOISE = TWIN_NOISE.default  # the spin box's minimum: "the model's test RMSE"
@@ -29,11 +30,11 @@ AUTO_NOISE = TWIN_NOISE.default  # the spin box's minimum: "the model's test RMS
 class TwinPicker(QObject):
     """Which trained model the "Surrogate model…" device runs, and its noise."""
 
-    def __init__(self, page: Any) -> None:
-        super().__init__(page)
-        self.page = page
-        self.ctx = page.ctx
-        self.run_options = page.run_options
+    def __init__(self, ctx: AppContext, run_options: RunOptions, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = parent
+        self.ctx = ctx
+        self.run_options = run_options
         self.label = QLabel()
         self.label.setObjectName("twin_model")
         self.label.setWordWrap(True)
@@ -81,7 +82,7 @@ class TwinPicker(QObject):
 
     def ask_model(self) -> bool:
         start = str(Path(self.model).parent) if self.model else self.ctx.settings.last_folder
-        path = dialogs.ask_open_file(self.page, "Choose a trained model", start, MODEL_FILTER)
+        path = dialogs.ask_open_file(self.host, "Choose a trained model", start, MODEL_FILTER)
         if path:
             self.ctx.settings.remember_file(path)
             self.use(path, select=False)
