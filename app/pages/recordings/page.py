@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -41,11 +41,13 @@ from app.pages.recordings.view import BrowserView
 from app.sessions import DeviceBusy
 from app.settings import AppSettings
 from app.theme import Theme
-from backend.sampling import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
+
+if TYPE_CHECKING:
+    from backend.sampling import SessionResult
 
 log = logging.getLogger(__name__)
 

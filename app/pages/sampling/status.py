@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 
 from app.pages.sampling.remembered import SATURATION_PCT
 from backend.quality import Saturation
-from backend.sampling import SessionResult
 from widgets.saturation import SaturationView
 
 if TYPE_CHECKING:
     from app.pages import AppContext
+    from backend.sampling import SessionResult
 
 log = logging.getLogger(__name__)
 
