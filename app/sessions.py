@@ -223,12 +223,14 @@ def _run_session(session: Any, announce: Announce, token: CancelToken, verb: str
     """Announce a built session, let Stop reach it, and run it to its end (worker thread)."""
     announce(session, str(session.writer.path))
     token.on_cancel(session.cancel)  # a stop before this point still reaches it
-    log.info(
-        "%s batch %d of %d (%d rows each) into %s",
-        verb,
-        session.writer.batches_done,
-        len(session.plan),
-        session.plan.batch_points,
-        session.writer.path,
-    )
+    path, done = session.writer.path, session.writer.batches_done
+    if verb == "resuming":
+        log.info("resuming %s at batch %d", path, done)
+    else:
+        log.info(
+            "sampling %d batches x %d rows into %s",
+            len(session.plan),
+            session.plan.batch_points,
+            path,
+        )
     return session.run()
