@@ -81,6 +81,10 @@ class RecordingError(SamplelabError):
     """A recording that cannot be created, appended to, or read."""
 
 
+class DiskFullError(RecordingError):
+    """The recording's disk has no room for the next batch; what was written is kept."""
+
+
 class SafetyError(SamplelabError):
     """A batch that would put the device at risk; it never reaches the driver."""
 

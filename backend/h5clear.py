@@ -78,6 +78,15 @@ def clear_consistency_flags(path: str | os.PathLike) -> bool:
     Raises ValueError when the file is not a version 2/3 HDF5 file whose
     superblock checksum we can verify, leaving it untouched.
     """
+    return set_consistency_flags(path, 0) != 0
+
+
+def set_consistency_flags(path: str | os.PathLike, value: int) -> int:
+    """Write the superblock's flags byte (0 clears it); returns the value it had.
+
+    A failed resume puts back what it found, so the file is as readable as before.
+    Raises ValueError, leaving the file untouched, as `clear_consistency_flags`.
+    """
     with open(path, "r+b") as fh:
         start = _find_superblock(fh)
         if start is None:
@@ -93,11 +102,12 @@ def clear_consistency_flags(path: str | os.PathLike) -> bool:
         stored = int.from_bytes(fh.read(4), "little")
         if lookup3(bytes(body)) != stored:
             raise ValueError(f"{path}: superblock checksum does not verify; not modified")
-        if body[_FLAGS_OFFSET] == 0:
-            return False
-        body[_FLAGS_OFFSET] = 0
+        previous = body[_FLAGS_OFFSET]
+        if previous == value:
+            return previous
+        body[_FLAGS_OFFSET] = value
         fh.seek(start)
         fh.write(bytes(body) + lookup3(bytes(body)).to_bytes(4, "little"))
         fh.flush()
         os.fsync(fh.fileno())
-    return True
+    return previous

@@ -16,7 +16,9 @@ mode, so a reader can follow it live and a crash loses at most one batch.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import platform
 import socket
@@ -29,11 +31,21 @@ import h5py
 import numpy as np
 
 from backend import __version__
-from backend.config import SamplingConfig, parse_config
-from backend.errors import ConfigError, RecordingError
-from backend.h5clear import clear_consistency_flags
-from backend.runnotes import notes_from_json
+from backend.config import SamplingConfig
+from backend.errors import DiskFullError, RecordingError
+from backend.files import describe_bytes, discard, free_bytes, publish_new, replace_file, temp_path
+from backend.h5clear import set_consistency_flags
+from backend.h5open import WRITER_ATTR, open_count, writer_stamp
+from backend.recording_guard import (
+    RESERVE_BYTES,
+    Reserve,
+    check_room,
+    confined_target,
+    disk_full,
+    is_disk_full,
+)
 
+log = logging.getLogger(__name__)
 FORMAT_NAME = "samplelab-recording"
 FORMAT_VERSION = 1
 RECORDING_SUFFIX = ".h5"
@@ -84,13 +96,8 @@ def default_recording_path(out_dir: str | os.PathLike, data_name: str) -> Path:
 
 
 def _open_h5(path: str | os.PathLike, mode: str) -> h5py.File:
-    kwargs: dict[str, Any] = {"rdcc_nbytes": _CACHE_BYTES}
-    if mode == "r":
-        try:
-            return h5py.File(path, "r", swmr=True, **kwargs)
-        except OSError:
-            return h5py.File(path, "r", **kwargs)
-    return h5py.File(path, mode, libver="latest", **kwargs)
+    """Open for writing; every read goes through `backend.h5open` (see `Recording`)."""
+    return h5py.File(path, mode, libver="latest", rdcc_nbytes=_CACHE_BYTES)
 
 
 def provenance() -> dict[str, str]:
@@ -122,10 +129,18 @@ class RecordingWriter:
         self._message = file["session/message"]
         self._ended = file["session/ended"]
         self.batches_done = int(self._batches.shape[0])
-        self.rows = int(self._inputs.shape[0])
+        self.rows = _complete_rows(self._batches)
         self._row = np.zeros(1, dtype=self._batches.dtype)
         # Building the compound memory type costs more than writing the row: do it once.
         self._row_type = h5py.h5t.py_create(self._row.dtype)
+        self._row_bytes = self._inputs.dtype.itemsize * (
+            self._inputs.shape[1] + self._outputs.shape[1]
+        )
+        self._failed = False  # a write failed: the file's state is HDF5's last flush
+        self._reserve = Reserve(path)
+        self._reserve.take()
+        # Raw chunks skip HDF5's filters: only files without checksums (older ones) take them.
+        self._raw = not (self._inputs.fletcher32 or self._outputs.fletcher32)
         self.closed = False
 
     # --- opening ------------------------------------------------------------
@@ -138,28 +153,54 @@ class RecordingWriter:
         seed: int,
         overwrite: bool = False,
         notes: dict[str, str] | None = None,
+        folder: str | os.PathLike | None = None,
     ) -> RecordingWriter:
-        """A new recording; `notes` (sample ID, operator, free text...) go into its attributes."""
-        path = Path(path)
-        if path.exists() and not overwrite:
+        """A new recording directly in `folder` (default: `path`'s own folder).
+
+        The file is laid out under a temporary name and only then given its name, so a
+        crash never leaves a half-made recording; that name must be new (exclusive
+        create: nothing existing is opened for writing) unless `overwrite`, which
+        replaces the old file whole instead of truncating it. `notes` (sample ID,
+        operator, free text...) go into its attributes.
+        """
+        path = confined_target(path, folder)
+        if os.path.lexists(path) and not overwrite:
             raise RecordingError(
                 f"{path} already exists", "Choose another output folder or file name."
             )
+        tmp = temp_path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            f = _open_h5(path, "w")
-        except OSError as exc:
+            discard(tmp)  # left by a crash during an earlier layout of this name
+            f = _open_h5(tmp, "x")
+        except (OSError, RuntimeError) as exc:
             raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         try:
-            cls._lay_out(f, config, device, seed)
-            if notes:
-                f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
-            cls._start_writing(f)
+            try:
+                cls._lay_out(f, config, device, seed)
+                if notes:
+                    f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
+                _claim(f)
+            finally:
+                f.close()
+            (replace_file if overwrite else publish_new)(tmp, path)
+        except FileExistsError:
+            raise RecordingError(
+                f"{path} already exists", "Choose another output folder or file name."
+            ) from None
+        except (OSError, RuntimeError) as exc:
+            discard(tmp)
+            if is_disk_full(exc):
+                free = describe_bytes(free_bytes(path.parent) or 0)
+                raise DiskFullError(
+                    f"cannot create the recording {path}: disk full ({free} free)",
+                    "Free some space or choose another output folder.",
+                ) from None
+            raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         except BaseException:
-            f.close()
-            path.unlink(missing_ok=True)
+            discard(tmp)
             raise
-        return cls(path, f, config)
+        return cls._open_for_writing(path, config)
 
     @staticmethod
     def _lay_out(f: h5py.File, config: SamplingConfig, device: dict, seed: int) -> None:
@@ -189,35 +230,48 @@ class RecordingWriter:
                 maxshape=(None, n),
                 chunks=(chunk_rows(n, bp), n),
                 dtype="<f8",
+                fletcher32=True,  # a flipped byte fails the read instead of passing as data
             )
             ds.attrs["units"] = units
             ds.attrs["channel_names"] = json.dumps(names)
             ds.attrs["daq_channels"] = json.dumps(list(daq))
         f.create_dataset(
-            "batches", shape=(0,), maxshape=(None,), chunks=(256,), dtype=batch_dtype(n_in)
+            "batches",
+            shape=(0,),
+            maxshape=(None,),
+            chunks=(256,),
+            dtype=batch_dtype(n_in),
+            fletcher32=True,
         )
         session = f.create_group("session")
         session.create_dataset("status", data=np.bytes_("running"), dtype="S16")
         session.create_dataset("message", data=np.bytes_(""), dtype="S4096")
         session.create_dataset("ended", data=np.nan, dtype="<f8")
 
-    @staticmethod
-    def _start_writing(f: h5py.File) -> None:
-        f.attrs["writer_json"] = json.dumps(
-            {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        )
-        f.flush()
-        f.swmr_mode = True
+    @classmethod
+    def _open_for_writing(cls, path: Path, config: SamplingConfig) -> RecordingWriter:
+        """Open a laid-out recording (its writer_json already ours) as the SWMR writer."""
+        try:
+            f = _open_swmr_writer(path)
+        except (OSError, RuntimeError) as exc:
+            raise RecordingError(f"cannot open {path} for writing: {exc}") from None
+        return cls(path, f, config)
 
     @classmethod
     def resume(cls, path: str | os.PathLike) -> RecordingWriter:
-        """Reopen an interrupted recording and drop any batch that did not complete."""
+        """Reopen an interrupted recording and drop any batch that did not complete.
+
+        Refused before anything is touched when the disk lacks room for a batch; if
+        reopening fails anyway, the file's consistency flags are put back as found,
+        so it stays exactly as readable (and resumable) as before.
+        """
         path = Path(path)
         with Recording(path) as rec:
-            config, status = rec.config, rec.status
-            if rec.batches_done >= rec.batches_planned:
+            config = rec.config
+            done, planned = rec.batches_done, rec.batches_planned
+            if done >= planned:
                 raise RecordingError(
-                    f"{path} is already complete ({rec.batches_done} batches)",
+                    f"{path} is already complete ({done} batches)",
                     "Nothing to resume; start a new recording instead.",
                 )
             if rec.writer_alive():
@@ -225,30 +279,39 @@ class RecordingWriter:
                     f"{path} is still being written by another process",
                     "Stop that session first, or wait until it ends.",
                 )
-        del status
+        if open_count(path):  # readers here would see the file change under them
+            raise RecordingError(
+                f"{path} is open for reading in this program",
+                "Close it in the other views (or windows) first, then resume.",
+            )
+        _check_resume_room(path, config, done, planned)
         try:
-            clear_consistency_flags(path)
+            flags = set_consistency_flags(path, 0)
         except (ValueError, OSError) as exc:
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         try:
-            f = _open_h5(path, "r+")
-        except OSError as exc:
+            f = _open_swmr_writer(path)
+        except (OSError, RuntimeError) as exc:
+            _restore_flags(path, flags)
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
+        # Only SWMR-safe changes: the file is readable (and resumable) at every instant.
+        # Rows past the last complete batch stay until the next append overwrites them.
+        found = _session_state(f)
         try:
-            done = f["batches"].shape[0]
-            rows = (
-                int(f["batches"][done - 1]["first_row"] + f["batches"][done - 1]["rows"])
-                if done
-                else 0
-            )
-            f["inputs"].resize(rows, axis=0)
-            f["outputs"].resize(rows, axis=0)
-            f["session/status"][()] = np.bytes_("running")
-            f["session/message"][()] = np.bytes_("")
-            f["session/ended"][()] = np.nan
-            cls._start_writing(f)
-        except BaseException:
-            f.close()
+            _set_session_state(f, (np.bytes_("running"), np.bytes_(""), np.nan, writer_stamp()))
+            f.flush()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                _set_session_state(f, found)
+            _close_quietly(f)
+            _restore_flags(path, flags)
+            if isinstance(exc, (OSError, RuntimeError)):
+                if is_disk_full(exc):
+                    need = _batch_bytes(config) + 2 * RESERVE_BYTES
+                    raise disk_full(
+                        path, need, free_bytes(path.parent), done, planned, True
+                    ) from None
+                raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
             raise
         return cls(path, f, config)
 
@@ -263,35 +326,74 @@ class RecordingWriter:
         started: float,
         duration: float,
     ) -> None:
-        """Write one complete batch and flush, data first, then its table row."""
+        """Write one complete batch and flush, data first, then its table row.
+
+        Stops with a DiskFullError before writing when the disk lacks room for the
+        batch and the reserve; any write error leaves the earlier batches readable.
+        """
         n = len(inputs)
         if len(outputs) != n:
             raise RecordingError(f"batch {index}: {n} input rows but {len(outputs)} output rows")
+        needed = n * self._row_bytes + self._row.itemsize
+        check_room(self.path, needed, self.batches_done, self.config.number_batches)
         start, stop = self.rows, self.rows + n
-        _append_rows(self._inputs, start, inputs)
-        _append_rows(self._outputs, start, outputs)
-        row = self._row
-        row["index"], row["first_row"], row["rows"] = index, start, n
-        row["t0"], row["started"], row["duration"] = t0, started, duration
-        row["phases"][0] = phases
-        _append_rows(self._batches, self.batches_done, row, self._row_type)
-        self._f.flush()
+        try:
+            _append_rows(self._inputs, start, inputs, raw=self._raw)
+            _append_rows(self._outputs, start, outputs, raw=self._raw)
+            row = self._row
+            row["index"], row["first_row"], row["rows"] = index, start, n
+            row["t0"], row["started"], row["duration"] = t0, started, duration
+            row["phases"][0] = phases
+            _append_rows(self._batches, self.batches_done, row, self._row_type)
+            self._f.flush()
+        except (OSError, RuntimeError) as exc:
+            self._failed = not (is_disk_full(exc) and self._flush_into_reserve())
+            if is_disk_full(exc):
+                raise disk_full(
+                    self.path,
+                    needed + RESERVE_BYTES,
+                    free_bytes(self.path.parent),
+                    self.batches_done,
+                    self.config.number_batches,
+                ) from None
+            raise RecordingError(f"cannot write batch {index} to {self.path}: {exc}") from None
         self.rows = stop
         self.batches_done += 1
 
+    def _flush_into_reserve(self) -> bool:
+        """After HDF5 hit a full disk mid-batch: give back the reserve, take the batch in
+        flight out of the table (HDF5 may have dropped its data while keeping its row),
+        and flush again; True if the file is consistent now, up to the last batch."""
+        if not self._reserve.release():
+            return False
+        try:
+            self._batches.id.set_extent((self.batches_done,))
+            self._f.flush()
+        except (OSError, RuntimeError):
+            return False
+        return True
+
     def close(self, status: str = "complete", message: str = "") -> None:
-        """Record how the session ended and close the file; safe to call twice."""
+        """Record how the session ended and close the file; safe to call twice.
+
+        After a failed write (a full disk) the status is not written: the file keeps
+        its last complete batch and reads as interrupted, ready to resume.
+        """
         if self.closed:
             return
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         try:
-            self._status[()] = np.bytes_(status)
-            self._message[()] = np.bytes_(message.encode("utf-8")[:4096])
-            self._ended[()] = time.time()
-            self._f.flush()
+            if not self._failed and self._f.id.valid:
+                self._status[()] = np.bytes_(status)
+                self._message[()] = np.bytes_(message.encode("utf-8")[:4096])
+                self._ended[()] = time.time()
+                self._f.flush()
+        except (OSError, RuntimeError) as exc:
+            raise RecordingError(f"could not record how {self.path} ended: {exc}") from None
         finally:
-            self._f.close()
+            _close_quietly(self._f)
+            self._reserve.release()
             self.closed = True
 
     def __enter__(self) -> RecordingWriter:
@@ -302,20 +404,27 @@ class RecordingWriter:
 
 
 def _append_rows(
-    ds: h5py.Dataset, start: int, rows: np.ndarray, memory_type: h5py.h5t.TypeID | None = None
+    ds: h5py.Dataset,
+    start: int,
+    rows: np.ndarray,
+    memory_type: h5py.h5t.TypeID | None = None,
+    raw: bool = False,
 ) -> None:
-    """Grow `ds` and write `rows` at `start` through h5py's low-level API.
+    """Grow `ds` if needed and write `rows` at `start` through h5py's low-level API.
 
     The high-level `resize` + slice assignment costs ~0.2 ms of Python per call;
     this path is a handful of C calls, which matters once per batch per dataset.
-    Rows that fill whole chunks (a batch is one chunk, see `chunk_rows`) are
-    written as raw chunks, skipping HDF5's selection and conversion machinery.
+    With `raw` (a dataset without filters), rows that fill whole chunks (a batch
+    is one chunk, see `chunk_rows`) are written as raw chunks, skipping HDF5's
+    selection and conversion machinery; checksummed datasets go through HDF5,
+    which computes each chunk's Fletcher-32 in C.
     """
     rows = np.ascontiguousarray(rows, dtype=ds.dtype)
     shape = rows.shape
-    ds.id.set_extent((start + shape[0], *shape[1:]))
+    if ds.id.shape[0] < start + shape[0]:  # a resumed file may hold the crashed batch's rows
+        ds.id.set_extent((start + shape[0], *shape[1:]))
     chunk = ds.chunks[0]
-    if memory_type is None and start % chunk == 0 and shape[0] % chunk == 0:
+    if raw and memory_type is None and start % chunk == 0 and shape[0] % chunk == 0:
         for first in range(0, shape[0], chunk):
             offset = (start + first,) + (0,) * (len(shape) - 1)
             ds.id.write_direct_chunk(offset, rows[first : first + chunk].tobytes())
@@ -325,200 +434,90 @@ def _append_rows(
     ds.id.write(h5py.h5s.create_simple(shape), file_space, rows, mtype=memory_type)
 
 
+def _claim(f: h5py.File) -> None:
+    f.attrs[WRITER_ATTR] = writer_stamp()
+
+
+def _open_swmr_writer(path: Path) -> h5py.File:
+    """Open `path` read-write in SWMR mode in one step.
+
+    HDF5 then sets the superblock's write flags together with the SWMR flag, so a
+    crash at any moment leaves a file that SWMR readers (and a resume) can open;
+    opening 'r+' first and switching to SWMR later would leave a window without it.
+    """
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_WEAK)  # as h5py's own opens, so they can share
+    mdc, nslots, _, w0 = fapl.get_cache()
+    fapl.set_cache(mdc, nslots, _CACHE_BYTES, w0)
+    flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
+    return h5py.File(h5py.h5f.open(os.fsencode(path), flags, fapl=fapl))
+
+
+def _close_quietly(f: h5py.File) -> None:
+    """Close `f` even when HDF5 cannot flush it (a full disk): never raise, never keep it open."""
+    try:
+        f.close()
+    except (OSError, RuntimeError, ValueError):
+        with contextlib.suppress(Exception):
+            f.id.close()
+
+
+_SESSION_FIELDS = ("session/status", "session/message", "session/ended")
+
+
+def _session_state(f: h5py.File) -> tuple:
+    """(status, message, ended, writer_json): what a failed resume puts back."""
+    return (*(f[name][()] for name in _SESSION_FIELDS), f.attrs.get(WRITER_ATTR))
+
+
+def _set_session_state(f: h5py.File, state: tuple) -> None:
+    for name, value in zip(_SESSION_FIELDS, state[:3]):
+        f[name][()] = value
+    if state[3] is not None:
+        f.attrs.modify(WRITER_ATTR, state[3])  # in place: a SWMR writer adds no attributes
+
+
+def _restore_flags(path: Path, flags: int) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        set_consistency_flags(path, flags)
+
+
+def _complete_rows(batches: h5py.Dataset) -> int:
+    done = batches.shape[0]
+    if not done:
+        return 0
+    last = batches[done - 1]
+    return int(last["first_row"] + last["rows"])
+
+
+def _batch_bytes(config: SamplingConfig) -> int:
+    return 8 * (config.n_inputs + config.n_outputs) * config.batch_points
+
+
+def _check_resume_room(path: Path, config: SamplingConfig, done: int, planned: int) -> None:
+    """Refuse a resume that could not write one batch; warn when the rest will not fit.
+
+    The writer holds a reserve of its own (see `Reserve`) besides the headroom
+    every batch keeps, so a resume needs a batch and twice the reserve.
+    """
+    batch = _batch_bytes(config) + RESERVE_BYTES
+    check_room(path, batch, done, planned, resuming=True)
+    free, rest = free_bytes(path.parent), (planned - done) * batch + 2 * RESERVE_BYTES
+    if free is not None and free < rest:
+        log.warning(
+            "%s free in %s, the %d remaining batches need %s: the session will stop "
+            "when the disk is full",
+            describe_bytes(free),
+            path.parent,
+            planned - done,
+            describe_bytes(rest),
+        )
+
+
 def _decode(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def is_recording(path: str | os.PathLike) -> bool:
-    """True for an HDF5 file that carries our format marker."""
-    try:
-        with _open_h5(path, "r") as f:
-            return _decode(f.attrs.get("format", "")) == FORMAT_NAME
-    except Exception:  # any damaged or foreign file simply is not a recording
-        return False
-
-
-class Recording:
-    """Read access to a recording, complete or still being written.
-
-    Only complete batches are visible; call `refresh()` to see batches a live
-    writer has added since.
-    """
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise RecordingError(f"recording not found: {self.path}")
-        try:
-            self._f = _open_h5(self.path, "r")
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise RecordingError(
-                f"{self.path} is not a readable HDF5 file ({exc})",
-                "Choose a samplelab recording (.h5).",
-            ) from None
-        attrs = self._f.attrs
-        if _decode(attrs.get("format", "")) != FORMAT_NAME:
-            self._f.close()
-            raise RecordingError(
-                f"{self.path} is an HDF5 file but not a samplelab recording",
-                "Open it with the data browser instead, or choose a recording.",
-            )
-        version = int(attrs.get("format_version", 0))
-        if version > FORMAT_VERSION:
-            self._f.close()
-            raise RecordingError(
-                f"{self.path} uses recording format {version}, newer "
-                f"than this samplelab understands ({FORMAT_VERSION})",
-                "Update samplelab to read it.",
-            )
-        try:
-            self.config = parse_config(json.loads(_decode(attrs["config_json"])), str(self.path))
-        except (KeyError, json.JSONDecodeError, ConfigError) as exc:
-            self._f.close()
-            raise RecordingError(f"{self.path}: the stored config is unreadable ({exc})") from None
-        self.device = json.loads(_decode(attrs.get("device_json", "{}")))
-        self.provenance = json.loads(_decode(attrs.get("provenance_json", "{}")))
-        self.notes = notes_from_json(_decode(attrs.get(NOTES_ATTR, "{}")))
-        self.seed = int(attrs.get("seed", 0))
-        self.batches_planned = int(attrs.get("batches_planned", self.config.number_batches))
-        self.batch_points = int(attrs.get("batch_points", self.config.batch_points))
-        self.fs = float(attrs.get("sampling_frequency", self.config.fs))
-        self.inputs = self._f["inputs"]
-        self.outputs = self._f["outputs"]
-        self._batches = self._f["batches"]
-        self.input_names = json.loads(_decode(self.inputs.attrs["channel_names"]))
-        self.output_names = json.loads(_decode(self.outputs.attrs["channel_names"]))
-        self.input_units = _decode(self.inputs.attrs.get("units", "V"))
-        self.output_units = _decode(self.outputs.attrs.get("units", "nA"))
-        self._count()
-
-    def _count(self) -> None:
-        self.batches_done = int(self._batches.shape[0])
-        if self.batches_done:
-            last = self._batches[self.batches_done - 1]
-            self.n_rows = int(last["first_row"] + last["rows"])
-        else:
-            self.n_rows = 0
-
-    def refresh(self) -> int:
-        """Pick up batches a live writer appended; returns the new row count."""
-        for ds in (self._batches, self.inputs, self.outputs, self._f["session/status"]):
-            if self._f.swmr_mode:
-                ds.refresh()
-        self._count()
-        return self.n_rows
-
-    # --- metadata -------------------------------------------------------------
-    @property
-    def status(self) -> str:
-        """How the session ended; 'interrupted' if its writer died mid-run."""
-        status = _decode(self._f["session/status"][()])
-        if status == "running" and not self.writer_alive():
-            return "interrupted"
-        return status
-
-    @property
-    def message(self) -> str:
-        return _decode(self._f["session/message"][()])
-
-    def writer_alive(self) -> bool:
-        """Whether the process that writes this file is still running here."""
-        if _decode(self._f["session/status"][()]) != "running":
-            return False
-        writer = json.loads(_decode(self._f.attrs.get("writer_json", "{}")))
-        if writer.get("host") != socket.gethostname():
-            return True  # cannot tell for another machine; assume it is live
-        pid = int(writer.get("pid", -1))
-        if pid == os.getpid():
-            return True
-        try:
-            import psutil
-        except ImportError:  # pragma: no cover - psutil is a dependency
-            return True
-        return psutil.pid_exists(pid)
-
-    @property
-    def batches(self) -> np.ndarray:
-        """The batch table of complete batches (a structured array)."""
-        return self._batches[: self.batches_done]
-
-    @property
-    def channel_names(self) -> list[str]:
-        return self.input_names + self.output_names
-
-    @property
-    def units(self) -> list[str]:
-        return [self.input_units] * len(self.input_names) + [self.output_units] * len(
-            self.output_names
-        )
-
-    def duration_s(self) -> float:
-        return self.n_rows / self.fs
-
-    # --- data -----------------------------------------------------------------
-    def read(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs, outputs) rows [start, stop) of complete batches."""
-        stop = self.n_rows if stop is None else min(stop, self.n_rows)
-        start = max(0, min(start, stop))
-        return self.inputs[start:stop], self.outputs[start:stop]
-
-    def iter_chunks(self, rows: int = 1 << 18):
-        """Yield (first_row, inputs, outputs) in blocks of `rows`; bounded memory."""
-        for start in range(0, self.n_rows, rows):
-            yield (start, *self.read(start, start + rows))
-
-    def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs, outputs) of one complete batch by its position in the table."""
-        entry = self._batches[index]
-        first, rows = int(entry["first_row"]), int(entry["rows"])
-        return self.read(first, first + rows)
-
-    def channel_ranges(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel (min, max) over inputs then outputs, read in chunks."""
-        n = len(self.channel_names)
-        lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
-        for _, x, y in self.iter_chunks():
-            both = np.hstack([x, y])
-            lo = np.minimum(lo, both.min(axis=0))
-            hi = np.maximum(hi, both.max(axis=0))
-        if not self.n_rows:
-            lo[:] = hi[:] = np.nan
-        return lo, hi
-
-    def summary(self) -> dict:
-        """Plain-JSON facts for `samplelab info` and the browser's metadata tree."""
-        lo, hi = self.channel_ranges()
-        return {
-            "path": str(self.path),
-            "format": f"{FORMAT_NAME} v{int(self._f.attrs.get('format_version', 0))}",
-            "status": self.status,
-            "message": self.message,
-            "device": self.device,
-            "seed": self.seed,
-            "batches_done": self.batches_done,
-            "batches_planned": self.batches_planned,
-            "batch_points": self.batch_points,
-            "rows": self.n_rows,
-            "sampling_frequency_hz": self.fs,
-            "duration_s": self.duration_s(),
-            "channels": [
-                {"name": name, "units": unit, "min": _finite(a), "max": _finite(b)}
-                for name, unit, a, b in zip(self.channel_names, self.units, lo, hi)
-            ],
-            "provenance": self.provenance,
-            "notes": self.notes,
-            "config": self.config.to_bspysmg(),
-        }
-
-    def close(self) -> None:
-        self._f.close()
-
-    def __enter__(self) -> Recording:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
+# The reader lives in its own module; importable from here as it always was.
+from backend.recording_read import Recording, is_recording  # noqa: E402, F401

@@ -28,6 +28,7 @@ from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
 from backend.quality import Saturation, SaturationCounter
 from backend.recording import Recording, RecordingWriter, default_recording_path
+from backend.recording_guard import confined_target
 from backend.safety import check_batch
 from backend.waves import BatchPlan, RampedBatch
 
@@ -145,7 +146,7 @@ class SamplingSession:
             status = "cancelled"
         except SamplelabError as exc:
             status, error = "failed", exc
-            log.error("sampling stopped: %s", exc)
+            log.info("sampling stopped: %s", exc)  # the caller reports `error` to the user
         except BaseException as exc:  # KeyboardInterrupt, bugs: still leave safely
             status, error = ("cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"), exc
             if not isinstance(exc, KeyboardInterrupt):
@@ -201,17 +202,31 @@ class SamplingSession:
         )
 
     def _leave_safely(self, status: str, error: BaseException | None) -> None:
-        """0 V first, then close the device, then the recording; each step guarded."""
-        try:
-            self.device.set_zero()
-        except Exception as exc:
-            log.error("could not drive the device to 0 V: %s", exc)
-        try:
-            self.device.close()
-        except Exception as exc:
-            log.error("could not close the device cleanly: %s", exc)
+        """0 V first, then close the device, then the recording; each step guarded.
+
+        Every step runs whatever happened in the one before, a KeyboardInterrupt
+        included (a second Ctrl+C during shutdown): the recording is always closed.
+        """
+        for step, what in (
+            (self.device.set_zero, "drive the device to 0 V"),
+            (self.device.close, "close the device cleanly"),
+        ):
+            try:
+                step()
+            except KeyboardInterrupt:
+                log.warning("interrupted while stopping; still closing safely")
+            except Exception as exc:
+                log.error("could not %s: %s", what, exc)
         message = "" if error is None else (str(error) or type(error).__name__)
-        self.writer.close(status, message)
+        for _ in range(2):  # once more if an interrupt cut the first try short
+            try:
+                self.writer.close(status, message)
+                return
+            except KeyboardInterrupt:
+                log.warning("interrupted while closing the recording; closing it again")
+            except SamplelabError as exc:
+                log.error("%s", exc)
+                return
 
 
 def new_seed() -> int:
@@ -236,14 +251,20 @@ def start_session(
     `notes` (sample ID, operator, free text) are stored in the recording.
     """
     seed = new_seed() if seed is None else int(seed)
+    folder = None
+    if path is None:
+        folder = out_dir or config.save_directory
+        path = default_recording_path(folder, config.data_name)
+    confined_target(path, folder)  # refused before any device is made
     if isinstance(device, str):
         if device == "simulated":
             device_options.setdefault("seed", seed)
         device = make_device(device, config, **device_options)
-    if path is None:
-        path = default_recording_path(out_dir or config.save_directory, config.data_name)
     writer = _with_open_device(
-        device, lambda: RecordingWriter.create(path, config, device.describe(), seed, notes=notes)
+        device,
+        lambda: RecordingWriter.create(
+            path, config, device.describe(), seed, notes=notes, folder=folder
+        ),
     )
     return SamplingSession(BatchPlan(config, seed), device, writer, on_progress)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from backend.config import SamplingConfig
+from backend.finiterows import check_finite_rows
 from backend.formats.iodat import DEFAULT_CHUNK_ROWS
 from backend.readers import Reader
 
@@ -88,6 +89,7 @@ class SamplingSource:
                 x, y = reader.read_column_groups(first, end, widths)
             else:
                 x, y = reader.read_column_groups_into(first, end, buffers)
+            check_finite_rows(self.path, first, (x, y))
             yield first, x, y
 
     def iter_output_chunks(
@@ -96,7 +98,9 @@ class SamplingSource:
         """(first_row, outputs) blocks; cheap where `reader.columns_read_alone`."""
         outputs = np.arange(self.n_inputs, self.reader.n_channels)
         for first in range(0, self.n_rows, rows):
-            yield first, self.reader.read(first, first + rows, outputs)
+            y = self.reader.read(first, first + rows, outputs)
+            check_finite_rows(self.path, first, (y,), ("Output",))
+            yield first, y
 
     def read(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(inputs, outputs) rows [start, stop)."""

@@ -23,10 +23,11 @@ from typing import Any
 
 from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.errors import FileFormatError, RecordingError, SamplelabError
+from backend.files import check_regular
 from backend.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
-from backend.formats.hdf5files import RecordingReader
+from backend.formats.hdf5files import RecordingReader, hdf5_format, is_hdf5
 from backend.formats.npz import npz_array_info, open_peer_npz
-from backend.recording import is_recording
+from backend.recording import FORMAT_NAME
 from backend.sampling_source import DEFAULT_CHUNK_ROWS, SamplingSource
 
 __all__ = [
@@ -141,6 +142,8 @@ def open_source(path: str | os.PathLike) -> SamplingSource:
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"{path} not found")
+    if not path.is_dir():  # a FIFO or device would block the open or never end
+        check_regular(path, "recording or sampling-folder file")
     folder = bspysmg_folder_of(path)
     if folder.is_dir():
         if not is_bspysmg_folder(folder) and any(folder.glob("*.h5")):
@@ -149,7 +152,7 @@ def open_source(path: str | os.PathLike) -> SamplingSource:
                 "Give the recording file (.h5) itself, or a folder written by bspysmg's sampler.",
             )
         return BspysmgFolder(folder)
-    if is_recording(path):
+    if is_hdf5(path) and hdf5_format(path) == FORMAT_NAME:  # a cut or damaged file says so
         return RecordingSource(path)
     if path.suffix == ".npz":
         raise FileFormatError(

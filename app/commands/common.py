@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -13,6 +18,71 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
     """Print `samplelab: error: ...` to stderr and return the exit code."""
     print(f"samplelab: error: {message}", file=sys.stderr)
     return code
+
+
+#: What a terminal, a service manager or a closed window sends to stop a command.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class StopSignals:
+    """Ctrl+C, SIGTERM and SIGHUP for a command that opens a device or a recording.
+
+    Enter it before anything is opened. Until `hold()` the first signal stops the
+    command at once (KeyboardInterrupt: nothing is open yet). From `hold()` on it
+    never interrupts a step: it calls `on_stop` (a session's `cancel`, so the stop
+    comes between batches, at 0 V, with the recording closed), or waits for it if
+    there is none yet. Any later signal only says the safe stop is under way, so a
+    second Ctrl+C cannot cut short closing the device and the recording, nor kill
+    the process while it reports how the session ended.
+    """
+
+    def __init__(self) -> None:
+        self.requested: int | None = None
+        self._holding = False
+        self._on_stop: Callable[[], None] | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.requested is not None:
+            return  # the command is ending on a stop: later signals stay a polite no-op
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def hold(self) -> None:
+        """From now on, signals ask for a safe stop instead of raising."""
+        self._holding = True
+
+    def stop_with(self, on_stop: Callable[[], None]) -> None:
+        """Call `on_stop` for the first signal; now, if one came already."""
+        self._on_stop = on_stop
+        if self.requested is not None:
+            on_stop()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        # os.write, not print: the signal may land inside a write to stderr.
+        if self.requested is not None:
+            _say("already stopping safely: closing the device and the recording")
+            return
+        self.requested = signum
+        if not self._holding:
+            raise KeyboardInterrupt
+        _say("stopping after the current batch; outputs go to 0 V")
+        if self._on_stop is not None:
+            self._on_stop()
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.write(sys.stderr.fileno(), f"\nsamplelab: {text}\n".encode())
 
 
 def positive_int(text: str) -> int:

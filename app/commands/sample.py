@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from typing import Any
 
@@ -12,6 +11,7 @@ from app.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    StopSignals,
     fail,
     positive_int,
 )
@@ -48,9 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Signal handlers first: a SIGTERM must never find a device or a recording open
+    # without them, nor cut short the safe stop (see StopSignals).
+    with StopSignals() as signals:
+        return _run(args, signals)
+
+
+def _run(args: argparse.Namespace, signals: StopSignals) -> int:
     from tqdm import tqdm
 
-    from backend.config import load_config
+    from backend.config import load_config, parse_config
     from backend.devices.simulated import FaultPlan
     from backend.recording import Recording
     from backend.runnotes import run_notes
@@ -77,18 +84,23 @@ def run(args: argparse.Namespace) -> int:
                     "resume without CONFIG to use the stored one",
                     EXIT_USAGE,
                 )
+        signals.hold()
         session = resume_session(args.resume, args.device, **options)
     else:
         if not args.config:
             return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
-        config = load_config(config_argument(args.config))
-        if args.batches is not None:
-            config = config.model_copy(deep=True)
-            config.input_data.number_batches = args.batches
+        source = config_argument(args.config)
+        config = load_config(source)
+        if args.batches is not None:  # checked like the file's own value (session size)
+            data = config.to_bspysmg()
+            data["input_data"]["number_batches"] = args.batches
+            config = parse_config(data, f"{source} with --batches {args.batches}")
         notes = run_notes(args.sample_id, args.operator, args.notes)
+        signals.hold()
         session = start_session(
             config, args.device, out_dir=args.out, seed=args.seed, notes=notes, **options
         )
+    signals.stop_with(session.cancel)
 
     plan = session.plan
     print(
@@ -110,26 +122,35 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix(rows=p.rows, refresh=False)
 
     session.on_progress = on_progress
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         result = session.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         bar.close()
-    summary = f"{result.batches_done} of {len(plan)} batches, {result.rows} rows"
+    return _report(result, len(plan))
+
+
+def _report(result: Any, planned: int) -> int:
+    """How the session ended, on stderr; the recording's path last on stdout."""
+    from backend.errors import DiskFullError
+
+    summary = f"{result.batches_done} of {planned} batches, {result.rows} rows"
+    resume = f"samplelab sample --resume {result.path}"
     if result.status == "complete":
         print(f"done: {summary} in {result.elapsed:.1f} s", file=sys.stderr)
         code = EXIT_OK
     elif result.status == "cancelled":
-        print(f"stopped: {summary} kept; outputs at 0 V. Resume with --resume.", file=sys.stderr)
+        print(f"stopped: {summary} kept; outputs at 0 V. Resume with: {resume}", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    elif isinstance(result.error, DiskFullError):
+        print(
+            f"samplelab: error: {result.error.message}; outputs at 0 V. "
+            f"Free some space, then resume with: {resume}",
+            file=sys.stderr,
+        )
+        code = EXIT_FAILED
     else:
         print(f"samplelab: error: {result.error}", file=sys.stderr)
-        print(f"outputs at 0 V; {summary} kept. Resume with --resume.", file=sys.stderr)
+        print(f"outputs at 0 V; {summary} kept. Resume with: {resume}", file=sys.stderr)
         code = EXIT_FAILED
     print(result.path)
     return code
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt

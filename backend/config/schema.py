@@ -22,6 +22,14 @@ from pydantic import (
     model_validator,
 )
 
+from backend.config.limits import (
+    MAX_RATE_HZ,
+    MAX_WAVE_VALUE,
+    duration_problem,
+    finite_problem,
+    name_problem,
+    size_problems,
+)
 from backend.config.wiring import sync_channel_problems
 from backend.errors import Problem
 
@@ -97,10 +105,10 @@ class InstrumentsSetup(BaseModel):
     multiple_devices: bool = Field(False, title="Multiple devices")
     average_io_point_difference: bool = Field(True, title="Average readout points")
     activation_sampling_frequency: PositiveInt = Field(
-        5000, title="Activation rate", json_schema_extra={"unit": "Hz"}
+        5000, le=MAX_RATE_HZ, title="Activation rate", json_schema_extra={"unit": "Hz"}
     )
     readout_sampling_frequency: PositiveInt = Field(
-        10000, title="Readout rate", json_schema_extra={"unit": "Hz"}
+        10000, le=MAX_RATE_HZ, title="Readout rate", json_schema_extra={"unit": "Hz"}
     )
     trigger_source: str = Field("cDAQ1", title="Trigger source")
     # Single-device wiring lives at this level in bspysmg files.
@@ -191,6 +199,7 @@ class InputData(BaseModel):
     ramp_time: float = Field(
         0.5,
         gt=0,
+        allow_inf_nan=False,
         title="Ramp time",
         description="ramp from/to 0 V",
         json_schema_extra={"unit": "s"},
@@ -198,6 +207,7 @@ class InputData(BaseModel):
     batch_time: float = Field(
         0.5,
         gt=0,
+        allow_inf_nan=False,
         title="Batch time",
         description="sampled part of a batch",
         json_schema_extra={"unit": "s"},
@@ -207,12 +217,30 @@ class InputData(BaseModel):
     )
     amplitude: list[float] | None = Field(None, title="Amplitude", json_schema_extra={"unit": "V"})
     offset: list[float] | None = Field(None, title="Offset", json_schema_extra={"unit": "V"})
-    factor: float | None = Field(None, gt=0, title="Frequency factor")
+    factor: float | None = Field(
+        None, gt=0, le=MAX_WAVE_VALUE, allow_inf_nan=False, title="Frequency factor"
+    )
 
     @field_validator("input_frequency", "phase", "amplitude", "offset", mode="before")
     @classmethod
     def _arrays_to_lists(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @field_validator("ramp_time", "batch_time")
+    @classmethod
+    def _bounded_duration(cls, value: float) -> float:
+        why = duration_problem(value)
+        if why:
+            raise ValueError(why)
+        return value
+
+    @field_validator("input_frequency", "phase", "amplitude", "offset")
+    @classmethod
+    def _finite_waves(cls, value: list | None) -> list | None:
+        why = None if value is None else finite_problem(value)
+        if why:
+            raise ValueError(why)
+        return value
 
 
 class SamplingConfig(BaseModel):
@@ -226,6 +254,15 @@ class SamplingConfig(BaseModel):
     data_name: str = Field(
         "sampling", title="Name", description="start of the recording's file name"
     )
+
+    @field_validator("data_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        why = name_problem(value)
+        if why:
+            raise ValueError(why)
+        return value
+
     driver: Driver = Field(default_factory=Driver)
     input_data: InputData = Field(default_factory=InputData)
 
@@ -435,6 +472,9 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
         out.append(Problem("driver.amplification", "every amplification must be finite and != 0"))
     if not wiring:  # each electrode's range is known: check the waves against it
         out += _wave_range_problems(cfg)
+    if not any(p.path in ("input_data.batch_time", "input_data.ramp_time") for p in out):
+        points = (cfg.batch_points, cfg.ramp_points)
+        out += size_problems(points, n_in, n_out, cfg.io_point_difference, ind.number_batches)
     return out
 
 

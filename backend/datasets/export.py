@@ -31,6 +31,7 @@ from backend.datasets.splits import (
 )
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
+from backend.finiterows import check_finite_rows
 from backend.jobs import JobProgress, ProgressFn
 from backend.readers import Reader
 
@@ -64,7 +65,14 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
 
         config = read_npz_config(reader.path, trust_pickle=trust_pickle)
         if "electrode_info" not in config:
-            config = {**config, "electrode_info": electrode_info(config)}
+            try:
+                config = {**config, "electrode_info": electrode_info(config)}
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise FileFormatError(
+                    f"{reader.path}: its stored sampling config lacks what a dataset states "
+                    f"({type(exc).__name__}: {exc})",
+                    "Export it from its recording or sampling folder instead.",
+                ) from None
         return config
     raise FileFormatError(
         f"{reader.path} carries no sampling config, so the peer could not train on it",
@@ -251,6 +259,12 @@ def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     return n_in
 
 
+def _line_of_row(reader: Reader) -> Any:
+    """A text table's row -> line mapping (errors name lines there), else None."""
+    layout = getattr(reader, "layout", None)
+    return getattr(layout, "line_of_row", None)
+
+
 class _Stream:
     """Rows of one split, inputs or outputs, from every source in order, in chunks."""
 
@@ -266,6 +280,8 @@ class _Stream:
             for first, block in reader.iter_chunks(channels=channels, max_memory=self.budget):
                 if is_cancelled(self.cancel):
                     raise Cancelled("dataset export cancelled")
+                names = ("Input",) if inputs else ("Output",)
+                check_finite_rows(reader.path, first, (block,), names, _line_of_row(reader))
                 keep = labels[first : first + len(block)] == part
                 yield np.compress(keep, block, 0)
                 self.done += len(block)

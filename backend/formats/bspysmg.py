@@ -23,7 +23,8 @@ from backend.config import (
     parse_config,
     read_config_dict,
 )
-from backend.errors import ConfigError, FileFormatError, RecordingError
+from backend.errors import ConfigError, FileFormatError, Problem, RecordingError
+from backend.files import check_regular
 from backend.formats.iodat import (
     DEFAULT_CHUNK_ROWS,
     IODAT_NAME,
@@ -115,6 +116,29 @@ def open_bspysmg_folder(path: str | os.PathLike) -> TextRowsReader:
     return reader
 
 
+#: Keys bspysmg's sampler reads without a default: a file lacking one is not its output.
+PEER_REQUIRED = ("input_data.batch_time",)
+
+
+def _require_peer_keys(raw: dict, path: Path) -> None:
+    """Refuse a sampler_configs.json without a key bspysmg requires (no default applies)."""
+    missing = []
+    for dotted in PEER_REQUIRED:
+        node: Any = raw
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            missing.append(
+                Problem(
+                    dotted,
+                    "is required in a bspysmg sampler_configs.json (bspysmg's "
+                    "sampler requires it; no default is assumed)",
+                )
+            )
+    if missing:
+        raise ConfigError(missing, str(path))
+
+
 class BspysmgFolder(SamplingSource):
     """A bspysmg sampling folder as a sampling source: config now, rows in chunks.
 
@@ -135,6 +159,8 @@ class BspysmgFolder(SamplingSource):
         self.iodat_path = folder / IODAT_NAME
         self.config_path = folder / CONFIG_NAME
         for needed in (self.config_path, self.iodat_path):
+            if os.path.lexists(needed):  # a FIFO or device in its place: say so, never block
+                check_regular(needed, needed.name)
             if not needed.is_file():
                 raise FileFormatError(
                     f"{folder} has no {needed.name}",
@@ -142,6 +168,7 @@ class BspysmgFolder(SamplingSource):
                     "as the sampler wrote them; copy the missing file into the folder.",
                 )
         raw = read_config_dict(self.config_path)
+        _require_peer_keys(raw, self.config_path)
         config = parse_config(raw, str(self.config_path))
         self._raw_config = raw
         self.layout = read_iodat_layout(self.iodat_path)

@@ -18,12 +18,12 @@ import numpy as np
 
 from backend.errors import FileFormatError, RecordingError
 from backend.formats.containers import describe_candidates, pick_member
+from backend.h5open import acquire, reading
 from backend.readers import Reader, default_names
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _RATE_KEYS = ("sampling_frequency", "sampling_rate", "fs", "rate")
 _STEP_BYTES = 4 << 20  # temporaries of a recording read
-_CACHE_BYTES = 4 << 20  # chunk cache per file; reads are slices, so little is reused
 
 
 def is_hdf5(path: str | os.PathLike) -> bool:
@@ -39,12 +39,18 @@ STREAM_FORMAT = "samplelab-stream"
 
 
 def hdf5_format(path: str | os.PathLike) -> str:
-    """The file's `format` attribute ('' if none); FileFormatError if HDF5 cannot open it."""
+    """The file's `format` attribute ('' if none); FileFormatError if HDF5 cannot open it.
+
+    Opened as every reader opens it (`backend.h5open`): live and killed
+    recordings answer, cut and damaged files are refused at once.
+    """
+    share = acquire(path)
     try:
-        with h5py.File(path, "r") as f:
-            value = f.attrs.get("format", "")
+        value = share.file.attrs.get("format", "")
     except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
         raise FileFormatError(f"{path} is not a readable HDF5 file ({_first_line(exc)})") from None
+    finally:
+        share.release()
     return str(_text(value)) if isinstance(value, (str, bytes)) else ""
 
 
@@ -96,28 +102,14 @@ class HDF5Reader(Reader):
     def __init__(
         self, path: str | os.PathLike, key: str, order: str = "samples", kind: str = "hdf5"
     ) -> None:
+        self._share = acquire(path)  # one open file and dataset handle per process
+        self._f = self._share.file
         try:
-            self._f = _open_read(path, rdcc_nbytes=_CACHE_BYTES)
-        except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
-            raise FileFormatError(
-                f"{path} is not a readable HDF5 file ({_first_line(exc)})"
-            ) from None
-        try:
-            ds = self._f[key]
-            if not isinstance(ds, h5py.Dataset):
-                raise KeyError(key)
-        except KeyError:
-            items = list_datasets(self._f)
-            self._f.close()
-            raise FileFormatError(
-                f"{path} has no dataset {key!r}",
-                f"Datasets in the file: {describe_candidates(items)}.",
-            ) from None
-        if ds.dtype.kind not in "biuf" or ds.ndim not in (1, 2):
-            self._f.close()
-            raise FileFormatError(
-                f"{path}:{key} is {ds.dtype} of shape {ds.shape}, not a numeric 1-D/2-D table"
-            )
+            with reading(path, "file's index"):
+                ds = self._dataset(path, key)
+        except BaseException:
+            self._share.release()
+            raise
         self._ds = ds
         self._channels_first = order == "channels" and ds.ndim == 2
         rows, n = self._dims(ds)
@@ -129,10 +121,26 @@ class HDF5Reader(Reader):
         self.kind = kind
         self.key = key
 
+    def _dataset(self, path: Any, key: str) -> h5py.Dataset:
+        try:
+            ds = self._share.dataset(key)
+        except KeyError:
+            items = list_datasets(self._f)
+            raise FileFormatError(
+                f"{path} has no dataset {key!r}",
+                f"Datasets in the file: {describe_candidates(items)}.",
+            ) from None
+        if ds.dtype.kind not in "biuf" or ds.ndim not in (1, 2):
+            raise FileFormatError(
+                f"{path}:{key} is {ds.dtype} of shape {ds.shape}, not a numeric 1-D/2-D table"
+            )
+        return ds
+
     def refresh(self) -> int:
         """Pick up rows a writer appended (files written in SWMR mode)."""
         if self._f.swmr_mode:
-            self._ds.refresh()
+            with reading(self.path, "file's index"):
+                self._ds.refresh()
             self._n_rows = self._dims(self._ds)[0]
         return self._n_rows
 
@@ -142,6 +150,10 @@ class HDF5Reader(Reader):
         return (ds.shape[1], ds.shape[0]) if self._channels_first else ds.shape
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
+        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
+            return self._read_rows(start, stop, cols)
+
+    def _read_rows(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
         ds, n_all = self._ds, self._dims(self._ds)[1]
         if ds.ndim == 1:
             return ds[start:stop].reshape(-1, 1)
@@ -156,15 +168,7 @@ class HDF5Reader(Reader):
         return ds[start:stop, cols.tolist()]
 
     def close(self) -> None:
-        self._f.close()
-
-
-def _open_read(path: str | os.PathLike, **options: Any) -> h5py.File:
-    """Open as a recording reader does (SWMR when possible), so the handles share the file."""
-    try:
-        return h5py.File(path, "r", swmr=True, **options)
-    except OSError:
-        return h5py.File(path, "r", **options)
+        self._share.release()
 
 
 class RecordingReader(Reader):
@@ -176,19 +180,12 @@ class RecordingReader(Reader):
     def __init__(self, path: str | os.PathLike) -> None:
         from backend.recording import Recording
 
-        # Opened before `Recording`, which then shares this file and its chunk cache
-        # size: a few MB instead of 32 MB per dataset (reads are slices; a big cache
-        # would only hold memory). Datasets are opened once, by `Recording`: HDF5
-        # misbehaves when two handles of one SWMR dataset are refreshed.
-        try:
-            self._file = _open_read(path, rdcc_nbytes=_CACHE_BYTES // 2)
-        except Exception:  # not HDF5: Recording below says so
-            self._file = None
+        # The file and its datasets are shared with every other reader of it in this
+        # process (`backend.h5open`): HDF5 misbehaves when two handles of one SWMR
+        # dataset are refreshed.
         try:
             self.recording = Recording(path)
         except RecordingError as exc:
-            if self._file is not None:
-                self._file.close()
             raise FileFormatError(exc.message, exc.hint) from None
         rec = self.recording
         self._n_in = len(rec.input_names)
@@ -206,6 +203,10 @@ class RecordingReader(Reader):
         return self._n_rows
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
+        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
+            return self._read_rows(start, stop, cols)
+
+    def _read_rows(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
         # Contiguous reads of a few MB copied into the result: HDF5 is ~3x slower
         # writing into strided memory, and whole-dataset temporaries would double RSS.
         out = np.empty((stop - start, len(cols)), dtype=np.float64)
@@ -237,7 +238,8 @@ class RecordingReader(Reader):
         span = self._own_span(start, stop, widths)
         if span is None:
             return super().read_column_groups(start, stop, widths)
-        return tuple(ds[span[0] : span[1]] for ds in self._parts)
+        with reading(self.path, f"data of rows {span[0]:,} to {span[1]:,}"):
+            return tuple(ds[span[0] : span[1]] for ds in self._parts)
 
     def read_column_groups_into(
         self, start: int, stop: int, out: Sequence[np.ndarray]
@@ -247,9 +249,10 @@ class RecordingReader(Reader):
             return super().read_column_groups_into(start, stop, out)
         start, stop = span
         n = stop - start
-        for ds, buf in zip(self._parts, out, strict=True):
-            if n:
-                ds.read_direct(buf, np.s_[start:stop], np.s_[0:n])
+        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
+            for ds, buf in zip(self._parts, out, strict=True):
+                if n:
+                    ds.read_direct(buf, np.s_[start:stop], np.s_[0:n])
         return tuple(buf[:n] for buf in out)
 
     def describe(self, ranges: bool = True) -> dict:
@@ -260,17 +263,17 @@ class RecordingReader(Reader):
 
     def close(self) -> None:
         self.recording.close()
-        if self._file is not None:
-            self._file.close()
 
 
 def pick_dataset(path: str | os.PathLike, key: str | int | None) -> str:
     """The dataset `key` names, or the only numeric table in the file."""
     if key is not None:
         return str(key).lstrip("/")
+    share = acquire(path)
     try:
-        with h5py.File(path, "r") as f:
-            items = list_datasets(f)
+        items = list_datasets(share.file)
     except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
         raise FileFormatError(f"{path} is not a readable HDF5 file ({_first_line(exc)})") from None
+    finally:
+        share.release()
     return pick_member(path, items, None, "dataset", "Datasets in the file")

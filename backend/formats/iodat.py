@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.errors import FileFormatError
-from backend.files import replace_file
+from backend.files import open_regular, replace_file
 from backend.formats.iodat_blocks import CUT_OFF_HINT, MAX_LINE_BYTES, iodat_error, scan_rows
 
 IODAT_NAME = "IO.dat"
@@ -113,7 +113,7 @@ def read_iodat_layout(path: str | os.PathLike, skip_blank: bool = False) -> IODa
     names: list[str] | None = None
     offset = lines = 0
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, "IO.dat") as fh:
             while True:
                 line = fh.readline(MAX_LINE_BYTES)
                 blank = skip_blank and line and not line.strip()
@@ -163,7 +163,7 @@ def count_iodat_rows(path: str | os.PathLike, layout: IODatLayout | None = None)
     Raises if the last line has no line end: the file was cut off mid-row.
     """
     layout = layout or read_iodat_layout(path)
-    index = scan_rows(layout.path, layout.data_offset)
+    index = scan_rows(layout.path, layout.data_offset, first_line=layout.header_lines + 1)
     if not index.complete:
         raise iodat_error(
             layout.path,

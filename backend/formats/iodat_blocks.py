@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.files import open_regular
 
 #: Bytes read per step of the row scan.
 SCAN_BYTES = 8 << 20
@@ -63,17 +64,25 @@ class RowIndex:
         return lo, hi, start - k0 * self.every
 
 
-def scan_rows(path: Path, data_offset: int, every: int = INDEX_EVERY) -> RowIndex:
+def scan_rows(
+    path: Path, data_offset: int, every: int = INDEX_EVERY, first_line: int = 1
+) -> RowIndex:
     """One pass over the data: row count and the offset of every `every`-th row.
 
     A last line without a line end counts as a row; `complete` says whether
-    there was one (a writer cut off mid-row leaves none).
+    there was one (a writer cut off mid-row leaves none). A line longer than
+    MAX_LINE_BYTES is refused here, naming it (`first_line` is the line number
+    of the first data row): such a line is no row of numbers, and handed to
+    Arrow's multi-threaded parser it failed only after its worker threads had
+    taken gigabytes, leaving them busy when the error reached the user (the
+    `info` that printed its message, then hung in the thread pool's shutdown).
     """
     marks = [data_offset]
     ends = 0
     pos = data_offset
+    last_end = data_offset - 1  # where the line before the first data row ended
     last = b"\n"
-    with open(path, "rb", buffering=0) as fh:
+    with open_regular(path, "text table") as fh:
         fh.seek(data_offset)
         buf = bytearray(SCAN_BYTES)
         nums = np.frombuffer(buf, dtype=np.uint8)
@@ -82,14 +91,31 @@ def scan_rows(path: Path, data_offset: int, every: int = INDEX_EVERY) -> RowInde
             # row r starts after line end r-1: marks need line ends every-1, 2*every-1, ...
             picked = found[(every - 1 - ends) % every :: every] + (pos + 1)
             marks.extend(picked.tolist())
+            if len(found):
+                lengths = np.diff(found + pos, prepend=last_end)
+                longest = int(np.argmax(lengths))
+                if lengths[longest] > MAX_LINE_BYTES:
+                    raise _long_line(path, first_line + ends + longest)
+                last_end = int(found[-1]) + pos
             ends += len(found)
             pos += got
+            if pos - last_end > MAX_LINE_BYTES:
+                raise _long_line(path, first_line + ends)
             last = bytes(buf[got - 1 : got])
     complete = last == b"\n"
     n_rows = ends + (0 if complete else 1)
     if marks and marks[-1] >= pos:  # a line end at the very end starts no row
         marks.pop()
     return RowIndex(np.asarray(marks, dtype=np.int64), n_rows, pos, every, complete)
+
+
+def _long_line(path: Path, line: int) -> FileFormatError:
+    return iodat_error(
+        path,
+        line,
+        f"the line is longer than {MAX_LINE_BYTES >> 20} MB: not a row of numbers",
+        "A row of an IO.dat has a few numbers; check that this is the table you meant.",
+    )
 
 
 def read_lines(path: Path, index: RowIndex, start: int, stop: int) -> bytes:

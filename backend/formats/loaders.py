@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError
+from backend.files import check_regular, open_regular
 from backend.readers import ArrayReader, Reader
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5", ".nc")
@@ -40,23 +41,26 @@ SUPPORTED = (
 
 def detect_kind(path: str | os.PathLike) -> str:
     """The kind of a file or folder (one of KINDS); FileFormatError when unknown."""
-    from backend.formats.bspysmg import IODAT_NAME, is_bspysmg_folder
+    from backend.formats.bspysmg import CONFIG_NAME, IODAT_NAME, is_bspysmg_folder
     from backend.formats.raw import find_sidecar
 
     path = Path(path)
     if path.is_dir():
         if is_bspysmg_folder(path):
             return "bspysmg-folder"
+        for name in (IODAT_NAME, CONFIG_NAME):  # a FIFO or device in a file's place
+            if os.path.lexists(path / name):
+                check_regular(path / name, name)
         names = sorted(p.name for p in path.iterdir())[:20]
         raise FileFormatError(
             f"{path} is a folder but not a bspysmg sampling folder",
             f"A sampling folder holds IO.dat and sampler_configs.json; this one holds: "
             f"{', '.join(names) or 'nothing'}.",
         )
-    if not path.is_file():
+    if not path.exists():
         raise FileFormatError(f"file not found: {path}")
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, "data file") as fh:  # never a FIFO or device
             head = fh.read(512)
     except OSError as exc:
         raise FileFormatError(f"cannot read {path}: {exc.strerror}") from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.lib.format as npformat
 
 from backend.errors import FileFormatError
+from backend.files import check_regular, open_regular
 from backend.formats.npz_write import JSON_CONFIG_KEY, PEER_CONFIG_KEY, config_from_json
 from backend.formats.trust import UntrustedPickleError, require_trust
 from backend.readers import Reader, as_table
@@ -35,13 +37,47 @@ ARRAY_KEYS = ("inputs", "outputs")
 __all__ = ["UntrustedPickleError"]  # re-exported: callers catch it from here
 
 
+#: Damage inside a zip member surfaces as any of these (bad CRC, cut deflate stream, ...).
+_MEMBER_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error)
+#: Text of a JSON config member; ours are a few KB.
+MAX_JSON_CONFIG_CHARS = 1 << 20
+
+
 def _open_zip(path: Path) -> zipfile.ZipFile:
+    fh = open_regular(path, "npz file")
     try:
-        return zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise FileFormatError(f"{path} not found") from None
-    except (zipfile.BadZipFile, OSError) as exc:
+        return zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        fh.close()
         raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
+
+
+def _checked_header(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str
+) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran, dtype, data offset) of a member whose size matches its header.
+
+    A header claiming more rows than the member holds would make a memory map
+    fail ("mmap length is greater than file size") or a load allocate for data
+    that is not there; it is refused here, before either.
+    """
+    try:
+        with zf.open(info) as fh:
+            shape, fortran, dtype = read_npy_header(fh, where)
+            data_at = fh.tell()
+    except FileFormatError:
+        raise
+    except _MEMBER_ERRORS as exc:
+        raise FileFormatError(f"{where} is damaged ({exc})") from None
+    if not dtype.hasobject:
+        expected = data_at + int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if expected != info.file_size:
+            raise FileFormatError(
+                f"{where} is damaged: its header says {dtype} {shape} "
+                f"({expected - data_at:,} bytes) but it holds {info.file_size - data_at:,} bytes",
+                "The file was cut off or altered; copy or export it again.",
+            )
+    return shape, fortran, dtype, data_at
 
 
 def npz_keys(path: str | os.PathLike) -> list[str]:
@@ -90,11 +126,8 @@ def npz_members(path: str | os.PathLike) -> list[dict]:
         for info in zf.infolist():
             if not info.filename.endswith(".npy"):
                 continue
-            try:
-                with zf.open(info) as fh:
-                    shape, _, dtype = read_npy_header(fh)
-            except Exception as exc:  # zipfile raises many kinds on damaged members
-                raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
+            where = f"{path}: member {info.filename[:-4]!r}"
+            shape, _, dtype, _ = _checked_header(zf, info, where)
             usable = dtype.kind in "biuf" and len(shape) in (1, 2)
             out.append(
                 {
@@ -137,21 +170,22 @@ def npz_member_array(path: str | os.PathLike, key: str) -> np.ndarray:
     path = Path(path)
     with _open_zip(path) as zf:
         info = zf.NameToInfo.get(f"{key}.npy")
-        if info is not None and info.compress_type == zipfile.ZIP_STORED:
-            with zf.open(info) as fh:
-                shape, fortran, dtype = read_npy_header(fh, f"{path}: member {key!r}")
-                data_at = fh.tell()
-            if dtype.kind in "biuf" and not fortran and int(np.prod(shape)) > 0:
-                with open(path, "rb") as raw:  # skip the member's local zip header
-                    raw.seek(info.header_offset + 26)
-                    names = int.from_bytes(raw.read(2), "little")
-                    extra = int.from_bytes(raw.read(2), "little")
-                start = info.header_offset + 30 + names + extra + data_at
-                return np.memmap(path, dtype, "r", start, shape)
+        if info is not None:
+            shape, fortran, dtype, data_at = _checked_header(zf, info, f"{path}: member {key!r}")
+        stored = info is not None and info.compress_type == zipfile.ZIP_STORED
+        if stored and dtype.kind in "biuf" and not fortran and int(np.prod(shape)) > 0:
+            with open(path, "rb") as raw:  # skip the member's local zip header
+                raw.seek(info.header_offset + 26)
+                names = int.from_bytes(raw.read(2), "little")
+                extra = int.from_bytes(raw.read(2), "little")
+            start = info.header_offset + 30 + names + extra + data_at
+            return np.memmap(path, dtype, "r", start, shape)
     with _load(path) as data:
         try:
             return data[key]
-        except ValueError as exc:  # an object member: numpy refuses it without allow_pickle
+        except KeyError:
+            raise FileFormatError(f"{path} has no {key!r} array") from None
+        except _MEMBER_ERRORS as exc:  # an object member (refused without pickle), damage
             raise FileFormatError(f"{path}: member {key!r} is not plain numbers ({exc})") from None
 
 
@@ -163,8 +197,9 @@ def _numeric(path: Path, data: Any, key: str) -> np.ndarray:
             f"{path} has no {key!r} array (it holds {', '.join(data.files) or 'nothing'})",
             "bspysmg datasets hold 'inputs', 'outputs' and 'sampling_configs'.",
         ) from None
-    except ValueError:  # an object array: numpy refuses it without allow_pickle
-        raise FileFormatError(f"{path}: {key!r} holds Python objects, not numbers") from None
+    except _MEMBER_ERRORS as exc:  # an object array (refused without pickle), or damage
+        what = "holds Python objects, not numbers" if "allow_pickle" in str(exc) else "is damaged"
+        raise FileFormatError(f"{path}: {key!r} {what} ({exc})") from None
     if array.dtype.kind not in "biuf" or array.ndim != 2:
         raise FileFormatError(
             f"{path}: {key!r} is a {array.dtype} array of shape {array.shape}, "
@@ -174,11 +209,12 @@ def _numeric(path: Path, data: Any, key: str) -> np.ndarray:
 
 
 def _load(path: Path) -> Any:
+    check_regular(path, "npz file")
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileFormatError(f"{path} not found") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (*_MEMBER_ERRORS, RuntimeError) as exc:
         raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
 
 
@@ -210,12 +246,7 @@ def read_npz_config(path: str | os.PathLike, trust_pickle: bool = False) -> dict
     path = Path(path)
     keys = npz_keys(path)
     if JSON_CONFIG_KEY in keys:
-        with _load(path) as data:
-            text = str(data[JSON_CONFIG_KEY])
-        try:
-            return config_from_json(text)
-        except ValueError as exc:
-            raise FileFormatError(f"{path}: {JSON_CONFIG_KEY} is not valid JSON ({exc})") from None
+        return _checked_config(path, _json_config(path))
     if PEER_CONFIG_KEY not in keys:
         raise FileFormatError(
             f"{path} holds no sampling config (no {PEER_CONFIG_KEY!r})",
@@ -231,6 +262,63 @@ def read_npz_config(path: str | os.PathLike, trust_pickle: bool = False) -> dict
     )
     if not isinstance(config, dict):
         raise FileFormatError(f"{path}: {PEER_CONFIG_KEY} is a {type(config).__name__}, not a dict")
+    return _checked_config(path, config)
+
+
+def _json_config(path: Path) -> dict:
+    """Our JSON copy of the config: a text member, never unpickled, of bounded size."""
+    shape, dtype = npz_array_info(path, JSON_CONFIG_KEY)
+    if dtype.kind not in "US" or shape != ():
+        raise FileFormatError(
+            f"{path}: {JSON_CONFIG_KEY} is a {dtype} array of shape {shape}, not JSON text; "
+            "it was not loaded (an object array is a pickle, which is never read here)",
+            "Export the dataset again with samplelab, or read its inputs/outputs only.",
+        )
+    if dtype.itemsize > 4 * MAX_JSON_CONFIG_CHARS:
+        raise FileFormatError(
+            f"{path}: {JSON_CONFIG_KEY} is {dtype.itemsize:,} bytes; not a config"
+        )
+    with _load(path) as data:
+        try:
+            text = str(data[JSON_CONFIG_KEY])
+        except _MEMBER_ERRORS as exc:
+            raise FileFormatError(f"{path}: {JSON_CONFIG_KEY} is not readable ({exc})") from None
+    try:
+        return config_from_json(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise FileFormatError(f"{path}: {JSON_CONFIG_KEY} is not valid JSON ({exc})") from None
+
+
+def _checked_config(path: Path, config: dict) -> dict:
+    """A stored config whose sections are what every reader of it indexes into.
+
+    Wrong types (`"driver": 5`) would surface far away as a TypeError; here
+    they are one message naming the key.
+    """
+    from backend.config.limits import shape_problems
+
+    problems = [str(p) for p in shape_problems(config)]
+    for key in ("driver", "input_data", "electrode_info"):
+        if key in config and not isinstance(config[key], dict):
+            problems.append(f"{key} is a {type(config[key]).__name__}, not a section (mapping)")
+    driver = config.get("driver")
+    if isinstance(driver, dict):
+        setup = driver.get("instruments_setup")
+        if setup is not None and not isinstance(setup, dict):
+            problems.append("driver.instruments_setup is not a section (mapping)")
+        amp = driver.get("amplification")
+        try:
+            values = np.asarray(amp if amp is not None else [], dtype=np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or values.ndim > 1:
+            problems.append(f"driver.amplification is {amp!r:.60}, not a number or list of numbers")
+    if problems:
+        raise FileFormatError(
+            f"{path}: its stored sampling config is malformed: {'; '.join(problems[:5])}",
+            "The file was altered or written by another tool; its inputs/outputs may still "
+            "be read, without the config.",
+        )
     return config
 
 
@@ -265,6 +353,7 @@ def load_npz(
     loads, with `sampling_configs=None`.
     """
     path = Path(path)
+    npz_members(path)  # every member's size checked against its header first
     inputs, outputs = read_npz_arrays(path)
     source = "json" if JSON_CONFIG_KEY in npz_keys(path) else "pickle"
     try:

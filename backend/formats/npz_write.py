@@ -55,7 +55,10 @@ def jsonable(value: Any, tag_arrays: bool = True) -> Any:
 
 def _restore(obj: dict) -> Any:
     if _TAG in obj and "dtype" in obj:
-        return np.array(obj[_TAG], dtype=np.dtype(obj["dtype"])).reshape(obj.get("shape", -1))
+        dtype = np.dtype(obj["dtype"])  # TypeError for a bad one; callers catch it
+        if dtype.kind not in "biufc":
+            raise ValueError(f"a tagged array of dtype {dtype} (numbers only)")
+        return np.array(obj[_TAG], dtype=dtype).reshape(obj.get("shape", -1))
     return obj
 
 

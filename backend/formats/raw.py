@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from backend.errors import FileFormatError
-from backend.files import write_text_atomic
+from backend.files import read_regular_bytes, write_text_atomic
 from backend.readers import Reader, default_names
 
 RAW_FORMAT = "samplelab-raw"
@@ -213,17 +213,11 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 def read_sidecar(path: str | os.PathLike) -> RawLayout:
     """Parse a sidecar file (JSON, or YAML through the safe loader)."""
     path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"cannot read the sidecar {path}: {exc.strerror}") from None
-    try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            from backend.config.yamlsafe import load_yaml
+    from backend.config.yamlsafe import MAX_YAML_BYTES, load_yaml
 
-            data = load_yaml(text)
+    text = read_regular_bytes(path, MAX_YAML_BYTES, "sidecar")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except Exception as exc:  # any parser error means the same to the user
         raise FileFormatError(f"the sidecar {path} is not readable: {exc}") from None
     return layout_from_dict(data, str(path))

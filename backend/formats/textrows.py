@@ -28,6 +28,9 @@ from backend.formats.iodat import IODatLayout, read_iodat_layout
 from backend.formats.iodat_blocks import CUT_OFF_HINT, BlockParser, iodat_error, read_lines
 from backend.readers import Reader, default_names
 
+#: More columns than this is no sampling table (ours have inputs + outputs, ~10).
+MAX_COLUMNS = 4096
+
 
 class TextRowsReader(Reader):
     """Lazy rows of a whitespace-separated numeric text file (IO.dat).
@@ -54,7 +57,9 @@ class TextRowsReader(Reader):
         self.layout, self.strict = layout, strict
         try:
             every = int(every or iodat_blocks.INDEX_EVERY)
-            self.index = iodat_blocks.scan_rows(layout.path, layout.data_offset, every)
+            self.index = iodat_blocks.scan_rows(
+                layout.path, layout.data_offset, every, layout.header_lines + 1
+            )
         except OSError as exc:
             raise FileFormatError(f"cannot read {layout.path}: {exc.strerror}") from None
         if strict and not self.index.complete:
@@ -85,10 +90,20 @@ class TextRowsReader(Reader):
         try:
             [float(v) for v in first.split()]
         except ValueError:
-            raise FileFormatError(
-                f"{layout.path} is not a table of numbers (first data row: {first[:80]!r})"
+            raise iodat_error(
+                layout.path,
+                layout.header_lines + 1,
+                f"not a table of numbers (the first data row is {first[:80]!r})",
             ) from None
-        return len(first.split())
+        n_cols = len(first.split())
+        if n_cols > MAX_COLUMNS:
+            raise iodat_error(
+                layout.path,
+                layout.header_lines + 1,
+                f"the first row has {n_cols:,} values; a table of more than {MAX_COLUMNS:,} "
+                "columns is not sampled data",
+            )
+        return n_cols
 
     def read_column_groups(
         self, start: int, stop: int, widths: Sequence[int]

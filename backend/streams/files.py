@@ -202,10 +202,11 @@ def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
     if suffix == ".npz":
         return NpzStream(path, **options)
     if suffix in (".h5", ".hdf5", ".hdf"):
-        from backend.recording import is_recording
+        from backend.formats.hdf5files import hdf5_format
+        from backend.recording import FORMAT_NAME
         from backend.streams.h5stream import HDF5Stream
 
-        if is_recording(path) and "dataset" not in options:
+        if "dataset" not in options and hdf5_format(path) == FORMAT_NAME:
             return RecordingStream(path, **options)
         return HDF5Stream(path, **options)
     if find_sidecar(path) is not None:

@@ -30,6 +30,7 @@ import numpy as np
 from backend import __version__
 from backend.errors import FileFormatError, RecordingError
 from backend.formats.hdf5files import STREAM_FORMAT, HDF5Reader
+from backend.h5open import WRITER_ATTR, acquire, reading, writer_alive, writer_stamp
 from backend.streams.base import Stream, StreamError
 from backend.streams.files import FileStream
 
@@ -65,7 +66,7 @@ class H5StreamWriter(Stream):
         chunk = max(256, _CHUNK_BYTES // (8 * self.channels))
         self._data = self._f.create_dataset(
             "data", (0, self.channels), "<f8", maxshape=(None, self.channels),
-            chunks=(chunk, self.channels),
+            chunks=(chunk, self.channels), fletcher32=True,  # flipped bytes fail the read
         )  # fmt: skip
         self._rows = self._f.create_dataset("rows", data=np.int64(0))
         self._status = self._f.create_dataset("status", data=np.bytes_("writing"), dtype="S16")
@@ -80,6 +81,7 @@ class H5StreamWriter(Stream):
                 "units": json.dumps(self.units),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "app_version": __version__,
+                WRITER_ATTR: writer_stamp(),  # who writes it: a reader can tell it died
             }
         )
         self._f.flush()
@@ -139,15 +141,20 @@ class StreamFileReader(HDF5Reader):
 
     @property
     def live(self) -> bool:
-        return _text(self._f["status"][()]) == "writing"
+        """Still written: status 'writing' and its writer still runs (not killed)."""
+        with reading(self.path, "status"):
+            writing = _text(self._share.dataset("status")[()]) == "writing"
+        return writing and writer_alive(self._f.attrs.get(WRITER_ATTR, "{}"))
 
     def refresh(self) -> int:
         """Pick up rows a writer added (only rows counted in /rows are complete)."""
         rows = super().refresh()
-        if self._f.swmr_mode:
-            self._f["rows"].refresh()
-            self._f["status"].refresh()
-        self._n_rows = min(rows, int(self._f["rows"][()]))
+        with reading(self.path, "row count"):
+            count = self._share.dataset("rows")
+            if self._f.swmr_mode:
+                count.refresh()
+                self._share.dataset("status").refresh()
+            self._n_rows = min(rows, int(count[()]))
         return self._n_rows
 
 
@@ -163,8 +170,11 @@ class HDF5Stream(FileStream):
             if "fs" not in options and "dt" not in options:
                 options["fs"] = reader.rate
         elif dataset is None:
-            with h5py.File(path, "r") as f:
-                items = list_datasets(f)
+            share = acquire(path)
+            try:
+                items = list_datasets(share.file)
+            finally:
+                share.release()
             raise FileFormatError(
                 f"{path}: say which dataset to read (dataset='...')",
                 f"Datasets in the file: {describe_candidates(items)}.",

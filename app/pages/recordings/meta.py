@@ -21,6 +21,7 @@ import numpy as np
 
 from backend.errors import SamplelabError
 from backend.formats.loaders import detect_kind, open_reader
+from backend.h5open import acquire
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]
@@ -109,8 +110,7 @@ def batch_summary(table: np.ndarray, planned: int) -> dict[str, Any]:
 def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
     """Sections of a recording; `rec` is an open `Recording` to use (else one is opened).
 
-    Reusing the browser's own handle matters: HDF5 fails reads when a second
-    handle of a SWMR dataset is open while the first is refreshed (followed).
+    Every reader of the file in this process shares one handle (`backend.h5open`).
     """
     from backend.recording import Recording
 
@@ -181,8 +181,11 @@ def _hdf5_datasets(path: Path) -> list[str]:
         if isinstance(obj, h5py.Dataset) and not name.startswith("#refs#"):
             found.append(f"{name}  {obj.shape}  {obj.dtype}")
 
-    with h5py.File(path, "r") as f:
-        f.visititems(visit)
+    share = acquire(path)  # the browser's own handle of this file, if it has one
+    try:
+        share.file.visititems(visit)
+    finally:
+        share.release()
     return found
 
 
