@@ -185,7 +185,7 @@ def test_a_resume_that_fails_while_writing_puts_the_flags_back(tmp_path, monkeyp
     def full(*args, **kwargs):
         raise RuntimeError("Can't write data (file write failed: errno = 28, error message)")
 
-    monkeypatch.setattr("backend.recording._writer_json", full)
+    monkeypatch.setattr("backend.recording.writer_stamp", full)
     with pytest.raises(DiskFullError, match="cannot resume"):
         RecordingWriter.resume(path)
     assert set_consistency_flags(path, 5) == 5
