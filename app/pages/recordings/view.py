@@ -26,10 +26,8 @@ from app.pages.recordings.data import (
     FileInfo,
     OpenedFile,
     Window,
-    boundary_rows,
-    flagged_points,
 )
-from app.pages.recordings.lanes import lane_colours, readout_parts, unit_groups
+from app.pages.recordings.lanes import CursorReadout, curves_of, lane_colours, unit_groups
 from app.pages.recordings.meta import file_sections
 from app.pages.recordings.overview import OverviewJobs
 from app.theme import LIGHT, Theme
@@ -74,10 +72,7 @@ class BrowserView(QWidget):
         self.plot.setObjectName("browser_plot")
         self.picker = ChannelPicker()
         self.picker.setObjectName("browser_channels")
-        self.readout = QLabel(" ")
-        self.readout.setObjectName("cursor_readout")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setWordWrap(True)  # many channels wrap; they never widen the window
+        self.readout = CursorReadout()
         self.message = QLabel()
         self.message.setObjectName("browser_message")
         self.message.setWordWrap(True)
@@ -143,10 +138,6 @@ class BrowserView(QWidget):
             self.follow_timer.stop()
 
     # --- overview and ranges (built and read by `self.overview`) ------------------------
-    def start_overview(self) -> None:
-        if self.info is not None:
-            self.overview.start(self.info.path, self.info.kind)
-
     def _built(self) -> None:
         source = self.source
         if source is None:
@@ -182,8 +173,7 @@ class BrowserView(QWidget):
         self.overview.stop()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source, self.info, self.window, self.values = None, None, None, None
-        self.readout.setText(" ")  # the previous file's values are not this file's
-        self.readout.setToolTip("")
+        self.readout.clear()  # the previous file's values are not this file's
         self.plot.set_cursor(None)
         self.follow_timer.stop()
         points, limit = self.points(), self.raw_limit
@@ -231,11 +221,6 @@ class BrowserView(QWidget):
         self._on_released = then
         self.worker.request("open", lambda: self._close_current())
 
-    @property
-    def build(self) -> Any:
-        """The overview build's worker while one runs, else None."""
-        return self.overview.build
-
     def shutdown(self) -> None:
         self.overview.stop()
         self.follow_timer.stop()
@@ -276,7 +261,7 @@ class BrowserView(QWidget):
                 self.source = self.info = None
                 self.plot.set_groups([])
                 self.picker.set_channels([], [], [])
-                self.readout.setText(" ")
+                self.readout.clear()
                 self.open_failed.emit(exc)
             return
         log.warning("browser %s request failed: %s", slot, exc)
@@ -288,7 +273,7 @@ class BrowserView(QWidget):
         self.source, self.info = source, info
         self.say("")
         groups = unit_groups(info.names, info.units)
-        colours = self._colours(info)
+        colours = lane_colours(info.units, self.theme.curve_colors, self.theme.output_colors)
         x_label, x_units = ("Time", "s") if info.fs else ("Sample", "")
         self.plot.reset_visibility()
         self.plot.set_groups(groups, colours, x_label, x_units)
@@ -302,12 +287,9 @@ class BrowserView(QWidget):
         self._show(window)
         self.opened.emit(info)
         if info.overview == "needed":
-            self.start_overview()
+            self.overview.start(info.path, info.kind)
         else:
             self.compute_ranges()
-
-    def _colours(self, info: FileInfo) -> list[str]:
-        return lane_colours(info.units, self.theme.curve_colors, self.theme.output_colors)
 
     # --- coordinates ------------------------------------------------------------------
     def x_of(self, row: float) -> float:
@@ -364,25 +346,12 @@ class BrowserView(QWidget):
         if self.message.text().startswith("This window"):
             self.say("")
         self.window = window
-        lines, flags = {}, {}
-        limits = self.info.limits if self.info is not None else []
-        for channel in range(env.mins.shape[1] if env.mins.ndim == 2 else 0):
-            x, y = env.line(channel)
-            lines[channel] = (self._x_array(x), y)
-            if channel < len(limits) and limits[channel] is not None:
-                fx, fy = flagged_points(env, channel, limits[channel])
-                flags[channel] = (self._x_array(fx), fy)
+        lines, flags, marks = curves_of(window, self.info)
         self.plot.set_lines(lines)
         self.plot.set_flags(flags)
-        info = self.info
-        if info is not None:
-            marks = boundary_rows(window.start, window.stop, info.batch_rows, info.rows)
-            self.plot.set_marks(self._x_array(marks.astype(float)))
+        if marks is not None:
+            self.plot.set_marks(marks)
         self.drawn.emit()
-
-    def _x_array(self, rows: np.ndarray) -> np.ndarray:
-        fs = self.info.fs if self.info is not None else None
-        return rows / fs if fs else rows
 
     # --- cursor -----------------------------------------------------------------------
     def request_cursor(self, x: float) -> None:
@@ -401,13 +370,8 @@ class BrowserView(QWidget):
         if self.values is None or self.info is None:
             return
         row, values = self.values
-        if values is None:
-            self.readout.setText(f"row {row:,}: outside the data")
-            return
         shown = [self.plot.channel_visible(i) for i in range(len(self.info.names))]
-        parts = readout_parts(self.info, row, values, self.x_of(row), shown)
-        self.readout.setText("   ".join(parts))
-        self.readout.setToolTip("\n".join(parts))
+        self.readout.show_values(self.info, row, values, self.x_of(row), shown)
 
     def _on_visibility(self, channel: int, shown: bool) -> None:
         self.plot.set_channel_visible(channel, shown)
@@ -430,6 +394,6 @@ class BrowserView(QWidget):
         self.plot.set_colours_theme(theme.plot_background, theme.plot_foreground)
         self.plot.set_mark_colours(theme.plot_foreground, theme.error)
         if self.info is not None:
-            colours = self._colours(self.info)
+            colours = lane_colours(self.info.units, theme.curve_colors, theme.output_colors)
             self.plot.set_colours(colours)
             self.picker.set_colours(colours)
