@@ -44,7 +44,10 @@ SIGNATURE = b"\x89HDF\r\n\x1a\n"
 WRITE_ACCESS, SWMR_WRITE_ACCESS = 0x1, 0x4
 CACHE_BYTES = 4 << 20  # chunk cache per dataset: reads are slices, little is reused
 #: How long a file being written may look torn (a flush in progress) before it is refused.
-SETTLE_S = 1.0
+SETTLE_S = 3.0
+#: How long a read of a live file may keep failing before it counts as damage: a writer
+#: rewrites a partly filled chunk (or the batch table's chunk) in place as it grows.
+LIVE_RETRY_S = 5.0
 _UNDEFINED = 0xFFFFFFFFFFFFFFFF
 
 
@@ -130,29 +133,33 @@ def writer_stamp() -> str:
     return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
 
 
-def writer_alive(stamp: Any) -> bool:
-    """Whether the process a `writer_stamp` names still runs (True when we cannot tell).
+def writer_alive(stamp: Any, unknown: bool = True) -> bool:
+    """Whether the process a `writer_stamp` names still runs; `unknown` when we cannot tell.
 
     The one proof both readers (status 'interrupted') and resume (may the flags
-    be cleared?) use. A pid reused by a process started after the stamp is not
-    the writer.
+    be cleared?) use: they keep `unknown=True`, so a writer on another host, or
+    a stamp that does not parse, counts as live. Opening in SWMR mode asks for
+    proof (`unknown=False`): a damaged file must not reach HDF5's SWMR retries.
+    A pid reused by a process started after the stamp is not the writer.
     """
     try:
         writer = json.loads(stamp.decode() if isinstance(stamp, bytes) else str(stamp or "{}"))
         pid, host = int(writer.get("pid", -1)), writer.get("host")
         since = float(writer.get("since", 0.0))
-    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
-        return True
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError, RecursionError):
+        return unknown
     if host != socket.gethostname():
-        return True  # another machine: cannot tell, assume it is live
+        return unknown  # another machine: cannot tell
     if pid == os.getpid():
         return True
     import psutil
 
     try:
         started = psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-        return psutil.pid_exists(pid) if pid > 0 else False
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+    except psutil.AccessDenied:
+        return unknown
     return not (since and started > since + 1.0)
 
 
@@ -236,8 +243,8 @@ def open_file(path: str | os.PathLike, **options: Any) -> h5py.File:
     except FileFormatError:
         _close(f)
         raise
-    if not (sb.flags & SWMR_WRITE_ACCESS) or not writer_alive(stamp):
-        return f  # its writer is gone (or unknown): the view is the file as left
+    if not (sb.flags & SWMR_WRITE_ACCESS) or not writer_alive(stamp, unknown=False):
+        return f  # its writer is gone (or not provably live): the view is the file as left
     _close(f)
     return _h5(path, lambda: h5py.File(path, "r", swmr=True, **options))
 
@@ -258,21 +265,50 @@ def _h5(path: Any, opener: Any) -> h5py.File:
         raise FileFormatError(f"{path} is not a readable HDF5 file ({text})") from None
 
 
+def read_live(path: Any, what: str, live: bool, read: Any) -> Any:
+    """`read()` with HDF5's failures said as `reading` says them.
+
+    For a live file (SWMR), a failure is retried for up to LIVE_RETRY_S: a
+    chunk the writer is rewriting reads torn (its checksum fails) for a moment.
+    A file nobody writes gets no second try.
+    """
+    deadline = None
+    while True:
+        try:
+            with reading(path, what):
+                return read()
+        except FileFormatError:
+            now = time.monotonic()
+            deadline = now + LIVE_RETRY_S if deadline is None else deadline
+            if not live or now > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def settled(path: str | os.PathLike, load: Any) -> Any:
     """`load()`, retried for up to SETTLE_S while a writer's flush leaves the file torn.
 
     A reader of a live file can meet metadata half written (HDF5 then reports a
-    bad header or checksum); the same read a moment later succeeds. A file not
-    being written gets no second try: its damage is reported at once.
+    bad header or checksum); the same read a moment later succeeds. A file that
+    did not change while it was read gets no second try: its damage is real.
     """
     deadline = time.monotonic() + SETTLE_S
     while True:
+        before = _changed(path)
         try:
             return load()
         except FileFormatError:
-            if time.monotonic() > deadline or not read_superblock(path).writing:
-                raise
             time.sleep(0.05)
+            if time.monotonic() > deadline or _changed(path) == before:
+                raise
+
+
+def _changed(path: str | os.PathLike) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return st.st_size, st.st_mtime_ns
 
 
 def is_live(f: h5py.File) -> bool:

@@ -279,6 +279,9 @@ class RecordingWriter:
                     f"{path} is still being written by another process",
                     "Stop that session first, or wait until it ends.",
                 )
+        end = time.monotonic() + 5  # a reader finishing a job (a folder scan) lets go soon
+        while open_count(path) and time.monotonic() < end:
+            time.sleep(0.05)
         if open_count(path):  # readers here would see the file change under them
             raise RecordingError(
                 f"{path} is open for reading in this program",

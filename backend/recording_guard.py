@@ -111,10 +111,8 @@ class Reserve:
         """Hold RESERVE_BYTES; quietly none if even that does not fit (the check said so)."""
         discard(self.path)  # one a killed writer left
         try:
-            with open(self.path, "xb") as fh:
+            with open(self.path, "xb") as fh:  # space is accounted at write(); no fsync needed
                 fh.write(os.urandom(RESERVE_BYTES))  # random: no file system compresses it away
-                fh.flush()
-                os.fsync(fh.fileno())
         except OSError:
             discard(self.path)
 

@@ -21,7 +21,15 @@ import numpy as np
 
 from backend.config import parse_config
 from backend.errors import ConfigError, FileFormatError, RecordingError
-from backend.h5open import WRITER_ATTR, SharedFile, acquire, reading, settled, writer_alive
+from backend.h5open import (
+    WRITER_ATTR,
+    SharedFile,
+    acquire,
+    read_live,
+    reading,
+    settled,
+    writer_alive,
+)
 from backend.recording import FORMAT_NAME, FORMAT_VERSION, NOTES_ATTR, _decode
 from backend.runnotes import notes_from_json
 
@@ -179,12 +187,16 @@ class Recording:
 
     def refresh(self) -> int:
         """Pick up batches a live writer appended; returns the new row count."""
-        try:
-            with self._share.lock, reading(self.path, "batch table"):
+
+        def again() -> None:
+            with self._share.lock:
                 if self._f.swmr_mode:
                     for ds in (self._batches, self.inputs, self.outputs, self._status_ds):
                         ds.refresh()
                 self._count()
+
+        try:
+            read_live(self.path, "batch table", self.live, again)
         except FileFormatError as exc:
             raise RecordingError(exc.message, exc.hint) from None
         return self.n_rows
@@ -216,8 +228,8 @@ class Recording:
     @property
     def batches(self) -> np.ndarray:
         """The batch table of complete batches (a structured array)."""
-        with reading(self.path, "batch table"):
-            return self._batches[: self.batches_done]
+        done = self.batches_done
+        return read_live(self.path, "batch table", self.live, lambda: self._batches[:done])
 
     @property
     def channel_names(self) -> list[str]:
@@ -237,8 +249,12 @@ class Recording:
         """(inputs, outputs) rows [start, stop) of complete batches."""
         stop = self.n_rows if stop is None else min(stop, self.n_rows)
         start = max(0, min(start, stop))
-        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
-            return self.inputs[start:stop], self.outputs[start:stop]
+        return read_live(
+            self.path,
+            f"data of rows {start:,} to {stop:,}",
+            self.live,
+            lambda: (self.inputs[start:stop], self.outputs[start:stop]),
+        )
 
     def iter_chunks(self, rows: int = 1 << 18):
         """Yield (first_row, inputs, outputs) in blocks of `rows`; bounded memory."""
@@ -247,8 +263,7 @@ class Recording:
 
     def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(inputs, outputs) of one complete batch by its position in the table."""
-        with reading(self.path, "batch table"):
-            entry = self._batches[index]
+        entry = read_live(self.path, "batch table", self.live, lambda: self._batches[index])
         first, rows = int(entry["first_row"]), int(entry["rows"])
         return self.read(first, first + rows)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 import tracemalloc
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BSPYSMG_FIXTURES, small_config
+from conftest import BSPYSMG_FIXTURES, ROOT, small_config
 
 from app.cli import main
 from backend.config import config_problems, load_config, save_config
@@ -262,14 +263,19 @@ def test_sample_with_a_fifo_device_or_folder_as_config(tmp_path, capsys):
 # --- defaults: required by bspysmg, logged for ours -----------------------------------
 
 
-def test_bspysmg_config_without_batch_time_is_an_error(tmp_path):
+def test_bspysmg_config_without_batch_time_is_an_error(tmp_path, capsys):
     folder = tmp_path / "run"
     shutil.copytree(BSPYSMG_FIXTURES / "small_sawtooth", folder)
     config = folder / "sampler_configs.json"
+    config.chmod(0o644)
     lines = config.read_text().splitlines(keepends=True)
     config.write_text("".join(ln for ln in lines if "batch_time:" not in ln))
     with pytest.raises(ConfigError, match=r"input_data\.batch_time: is required in a bspysmg"):
         BspysmgFolder(folder)
+    for argv in (["postprocess", "--out", str(tmp_path / "pp")], ["dataset", "--quiet", "--out",
+                 str(tmp_path / "ds")]):  # fmt: skip
+        assert main([*argv, str(folder)]) == 1
+        assert "batch_time: is required in a bspysmg" in capsys.readouterr().err
 
 
 def test_defaults_applied_to_our_yaml_are_logged(tmp_path, caplog):
@@ -286,3 +292,15 @@ def test_defaults_applied_to_our_yaml_are_logged(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="backend.config.files"):
         load_config(full)
     assert "defaults used" not in caplog.text
+
+
+def test_every_yaml_read_goes_through_the_bounded_loader():
+    """No module parses YAML itself: `backend/config/yamlsafe.py` is the one bounded loader."""
+    pattern = re.compile(r"yaml\.(safe_load|load|full_load|unsafe_load)(_all)?\(|yaml\.Loader\b")
+    offenders = [
+        str(py.relative_to(ROOT))
+        for folder in ("backend", "app", "widgets", "resources")
+        for py in (ROOT / folder).rglob("*.py")
+        if py.name != "yamlsafe.py" and pattern.search(py.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

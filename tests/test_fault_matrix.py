@@ -174,7 +174,6 @@ def killed_before_first_batch(world) -> Path:
     return found[0]
 
 
-@pytest.mark.xfail(strict=False, reason="reader side: i12r")
 def test_info_reads_a_sigkilled_recording(killed_before_first_batch, tmp_path):
     copy = shutil.copy(killed_before_first_batch, tmp_path / "killed.h5")
     assert main(["info", str(copy)]) == 0

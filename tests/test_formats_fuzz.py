@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import backend.formats.torchfiles  # noqa: F401  (torch's import, seconds, is no example's time)
 from backend.errors import FileFormatError
 from backend.formats.loaders import describe_file, load_data
 

@@ -96,7 +96,9 @@ def test_following_keeps_every_fact_current(qtbot, monkeypatch, tmp_path, window
         assert "row 100" not in view.readout.text()
 
         info = view.info
-        assert info.live and page.file_label.text() == f"live.h5 — running  ({info.rows:,} rows)"
+        assert (
+            info.live and page.file_label.text() == f"live.h5 — being written  ({info.rows:,} rows)"
+        )
         assert window.statusBar().currentMessage().endswith("is still being written: tick Follow")
         qtbot.waitUntil(lambda: page.meta.text_at(["Recording", "Status"]) == "running")
         click(qtbot, page.follow)
@@ -108,7 +110,7 @@ def test_following_keeps_every_fact_current(qtbot, monkeypatch, tmp_path, window
         qtbot.waitUntil(lambda: view.info.rows >= 1000, timeout=15_000)
         qtbot.waitUntil(lambda: page.meta.text_at(["Recording", "Rows"]) != first_rows)
         rows = view.info.rows
-        assert page.file_label.text().startswith("live.h5 — running")
+        assert page.file_label.text().startswith("live.h5 — being written")
     finally:
         go_on.set()
         thread.join(30)

@@ -249,7 +249,7 @@ def test_stop_signals_raise_once_before_hold_then_only_ask_for_a_safe_stop(own_h
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # no stop: restored
     with pytest.raises(KeyboardInterrupt), StopSignals():
         os.kill(os.getpid(), signal.SIGTERM)
-    os.kill(os.getpid(), signal.SIGTERM)  # the command is ending: a no-op, not a kill
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # ending: no late kill
     calls = []
     with StopSignals() as signals:
         signals.hold()

@@ -51,10 +51,11 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        if self.requested is not None:
-            return  # the command is ending on a stop: later signals stay a polite no-op
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            # Ending on a stop: later signals are ignored until the process exits.
+            # (SIG_IGN, because Python resets its own handlers to the default
+            # action while shutting down, and a late SIGINT would then kill it.)
+            signal.signal(sig, signal.SIG_IGN if self.requested is not None else handler)
         self._previous.clear()
 
     def hold(self) -> None:

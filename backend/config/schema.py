@@ -72,6 +72,13 @@ def _as_list(value: Any) -> Any:
     return value
 
 
+def _unless(why: str | None, value: Any) -> Any:
+    """`value`, or the ValueError pydantic reports for it when `why` says what is wrong."""
+    if why:
+        raise ValueError(why)
+    return value
+
+
 class DeviceBlock(BaseModel):
     """One DNPU's wiring: which DAQ channels drive and read it, and their ranges."""
 
@@ -229,18 +236,12 @@ class InputData(BaseModel):
     @field_validator("ramp_time", "batch_time")
     @classmethod
     def _bounded_duration(cls, value: float) -> float:
-        why = duration_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
+        return _unless(duration_problem(value), value)
 
     @field_validator("input_frequency", "phase", "amplitude", "offset")
     @classmethod
     def _finite_waves(cls, value: list | None) -> list | None:
-        why = None if value is None else finite_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
+        return _unless(None if value is None else finite_problem(value), value)
 
 
 class SamplingConfig(BaseModel):
@@ -254,17 +255,13 @@ class SamplingConfig(BaseModel):
     data_name: str = Field(
         "sampling", title="Name", description="start of the recording's file name"
     )
+    driver: Driver = Field(default_factory=Driver)
+    input_data: InputData = Field(default_factory=InputData)
 
     @field_validator("data_name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        why = name_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
-
-    driver: Driver = Field(default_factory=Driver)
-    input_data: InputData = Field(default_factory=InputData)
+        return _unless(name_problem(value), value)
 
     # --- derived quantities -------------------------------------------------
     @property

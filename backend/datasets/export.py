@@ -49,7 +49,7 @@ def electrode_info(config: dict) -> dict:
 
 def source_config(reader: Reader, trust_pickle: bool) -> dict:
     """The peer-style sampling config (with electrode_info) of an opened source."""
-    from backend.config import bspysmg_config_dict, parse_config
+    from backend.config import bspysmg_config_dict
 
     rec = getattr(reader, "recording", None)
     if rec is not None:
@@ -57,7 +57,9 @@ def source_config(reader: Reader, trust_pickle: bool) -> dict:
         config["electrode_info"] = electrode_info(config)
         return config
     if reader.kind in ("bspysmg-folder", "iodat") and getattr(reader, "config", None):
-        config = bspysmg_config_dict(parse_config(reader.config, str(reader.path)))
+        from backend.formats.bspysmg import parse_peer_config
+
+        config = bspysmg_config_dict(parse_peer_config(reader.config, reader.path))
         config["electrode_info"] = electrode_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):

@@ -19,6 +19,7 @@ import numpy as np
 
 from backend.config import (
     BSPYSMG_CONFIG_NAME,
+    SamplingConfig,
     config_to_bspysmg_yaml,
     parse_config,
     read_config_dict,
@@ -120,7 +121,13 @@ def open_bspysmg_folder(path: str | os.PathLike) -> TextRowsReader:
 PEER_REQUIRED = ("input_data.batch_time",)
 
 
-def _require_peer_keys(raw: dict, path: Path) -> None:
+def parse_peer_config(raw: dict, path: str | os.PathLike) -> SamplingConfig:
+    """A sampler_configs.json mapping as a config: bspysmg's required keys, then validation."""
+    require_peer_keys(raw, path)
+    return parse_config(raw, str(path))
+
+
+def require_peer_keys(raw: dict, path: str | os.PathLike) -> None:
     """Refuse a sampler_configs.json without a key bspysmg requires (no default applies)."""
     missing = []
     for dotted in PEER_REQUIRED:
@@ -168,8 +175,7 @@ class BspysmgFolder(SamplingSource):
                     "as the sampler wrote them; copy the missing file into the folder.",
                 )
         raw = read_config_dict(self.config_path)
-        _require_peer_keys(raw, self.config_path)
-        config = parse_config(raw, str(self.config_path))
+        config = parse_peer_config(raw, self.config_path)
         self._raw_config = raw
         self.layout = read_iodat_layout(self.iodat_path)
         n_in, n_out = config.n_inputs, config.n_outputs

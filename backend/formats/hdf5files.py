@@ -18,7 +18,7 @@ import numpy as np
 
 from backend.errors import FileFormatError, RecordingError
 from backend.formats.containers import describe_candidates, pick_member
-from backend.h5open import acquire, reading
+from backend.h5open import acquire, read_live, reading
 from backend.readers import Reader, default_names
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -139,8 +139,7 @@ class HDF5Reader(Reader):
     def refresh(self) -> int:
         """Pick up rows a writer appended (files written in SWMR mode)."""
         if self._f.swmr_mode:
-            with reading(self.path, "file's index"):
-                self._ds.refresh()
+            read_live(self.path, "file's index", True, self._ds.refresh)
             self._n_rows = self._dims(self._ds)[0]
         return self._n_rows
 
@@ -150,8 +149,10 @@ class HDF5Reader(Reader):
         return (ds.shape[1], ds.shape[0]) if self._channels_first else ds.shape
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
-        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
-            return self._read_rows(start, stop, cols)
+        what = f"data of rows {start:,} to {stop:,}"
+        return read_live(
+            self.path, what, self._f.swmr_mode, lambda: self._read_rows(start, stop, cols)
+        )
 
     def _read_rows(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
         ds, n_all = self._ds, self._dims(self._ds)[1]
@@ -203,8 +204,10 @@ class RecordingReader(Reader):
         return self._n_rows
 
     def _read(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
-        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
-            return self._read_rows(start, stop, cols)
+        what = f"data of rows {start:,} to {stop:,}"
+        return read_live(
+            self.path, what, self.recording.live, lambda: self._read_rows(start, stop, cols)
+        )
 
     def _read_rows(self, start: int, stop: int, cols: np.ndarray) -> np.ndarray:
         # Contiguous reads of a few MB copied into the result: HDF5 is ~3x slower
@@ -238,8 +241,12 @@ class RecordingReader(Reader):
         span = self._own_span(start, stop, widths)
         if span is None:
             return super().read_column_groups(start, stop, widths)
-        with reading(self.path, f"data of rows {span[0]:,} to {span[1]:,}"):
-            return tuple(ds[span[0] : span[1]] for ds in self._parts)
+        return read_live(
+            self.path,
+            f"data of rows {span[0]:,} to {span[1]:,}",
+            self.recording.live,
+            lambda: tuple(ds[span[0] : span[1]] for ds in self._parts),
+        )
 
     def read_column_groups_into(
         self, start: int, stop: int, out: Sequence[np.ndarray]
@@ -249,10 +256,13 @@ class RecordingReader(Reader):
             return super().read_column_groups_into(start, stop, out)
         start, stop = span
         n = stop - start
-        with reading(self.path, f"data of rows {start:,} to {stop:,}"):
+
+        def fill() -> None:
             for ds, buf in zip(self._parts, out, strict=True):
                 if n:
                     ds.read_direct(buf, np.s_[start:stop], np.s_[0:n])
+
+        read_live(self.path, f"data of rows {start:,} to {stop:,}", self.recording.live, fill)
         return tuple(buf[:n] for buf in out)
 
     def describe(self, ranges: bool = True) -> dict:

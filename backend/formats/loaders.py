@@ -125,7 +125,7 @@ def _zip_is_torch(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             return any(n.endswith("data.pkl") for n in zf.namelist())
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
         return False
 
 

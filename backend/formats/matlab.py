@@ -39,17 +39,18 @@ def mat_version(path: str | os.PathLike) -> str:
 def list_variables(path: str | os.PathLike) -> list[dict]:
     """Variables of a .mat file: key, shape, class and whether it reads as a table."""
     if mat_version(path) == "7.3":
-        import h5py
-
         from backend.formats.hdf5files import list_datasets
+        from backend.h5open import acquire
 
+        share = acquire(path)  # as every HDF5 reader opens it: a cut file is refused
         try:
-            with h5py.File(path, "r") as f:
-                items = list_datasets(f)
+            items = list_datasets(share.file)
         except Exception as exc:  # h5py raises OSError, RuntimeError, ... on damaged files
             raise FileFormatError(
                 f"{path} is not a readable MATLAB 7.3 file ({_why(exc)})"
             ) from None
+        finally:
+            share.release()
         for d in items:  # MATLAB's (n x m) is stored as (m x n)
             d["shape"] = d["shape"][::-1]
         return items

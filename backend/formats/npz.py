@@ -37,8 +37,12 @@ ARRAY_KEYS = ("inputs", "outputs")
 __all__ = ["UntrustedPickleError"]  # re-exported: callers catch it from here
 
 
-#: Damage inside a zip member surfaces as any of these (bad CRC, cut deflate stream, ...).
-_MEMBER_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error)
+#: Damage inside a zip member surfaces as any of these (bad CRC, cut deflate stream, a
+#: flipped compression method: NotImplementedError, a flipped encryption bit: RuntimeError).
+_MEMBER_ERRORS = (
+    ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+    RuntimeError,
+)  # fmt: skip
 #: Text of a JSON config member; ours are a few KB.
 MAX_JSON_CONFIG_CHARS = 1 << 20
 
@@ -47,7 +51,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     fh = open_regular(path, "npz file")
     try:
         return zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except _MEMBER_ERRORS as exc:
         fh.close()
         raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
 
@@ -102,6 +106,8 @@ def read_npy_header(fh: Any, where: str = "the array") -> tuple[tuple[int, ...],
 def _member(zf: zipfile.ZipFile, path: Path, key: str) -> Any:
     try:
         return zf.open(key + ".npy")
+    except _MEMBER_ERRORS as exc:
+        raise FileFormatError(f"{path}: member {key!r} is damaged ({exc})") from None
     except KeyError:
         have = ", ".join(n[:-4] for n in zf.namelist()) or "nothing"
         raise FileFormatError(
@@ -214,7 +220,7 @@ def _load(path: Path) -> Any:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileFormatError(f"{path} not found") from None
-    except (*_MEMBER_ERRORS, RuntimeError) as exc:
+    except _MEMBER_ERRORS as exc:
         raise FileFormatError(f"{path} is not a readable .npz file ({exc})") from None
 
 

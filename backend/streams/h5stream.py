@@ -30,7 +30,7 @@ import numpy as np
 from backend import __version__
 from backend.errors import FileFormatError, RecordingError
 from backend.formats.hdf5files import STREAM_FORMAT, HDF5Reader
-from backend.h5open import WRITER_ATTR, acquire, reading, writer_alive, writer_stamp
+from backend.h5open import WRITER_ATTR, acquire, read_live, reading, writer_alive, writer_stamp
 from backend.streams.base import Stream, StreamError
 from backend.streams.files import FileStream
 
@@ -149,12 +149,15 @@ class StreamFileReader(HDF5Reader):
     def refresh(self) -> int:
         """Pick up rows a writer added (only rows counted in /rows are complete)."""
         rows = super().refresh()
-        with reading(self.path, "row count"):
-            count = self._share.dataset("rows")
+
+        def count() -> int:
+            written = self._share.dataset("rows")
             if self._f.swmr_mode:
-                count.refresh()
+                written.refresh()
                 self._share.dataset("status").refresh()
-            self._n_rows = min(rows, int(count[()]))
+            return int(written[()])
+
+        self._n_rows = min(rows, read_live(self.path, "row count", self._f.swmr_mode, count))
         return self._n_rows
 
 

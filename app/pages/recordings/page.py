@@ -52,6 +52,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: How the header words a recording's status (the metadata tree shows the stored value).
+STATUS_TEXT = {"running": "being written"}
+
+
 @register_page
 class RecordingsPage(FolderBrowsing, Page):
     key = "recordings"
@@ -228,7 +232,8 @@ class RecordingsPage(FolderBrowsing, Page):
             log.error("reading the metadata of %s failed", path, exc_info=exc)
 
     def _show_header(self, info: FileInfo) -> None:
-        status = f" — {info.status}" if info.status else ""
+        shown = STATUS_TEXT.get(info.status or "", info.status)
+        status = f" — {shown}" if shown else ""
         self.file_label.setText(Path(info.path).name, f"{status}  ({info.rows:,} rows)")
 
     def _on_opened(self, info: FileInfo) -> None:
