@@ -33,6 +33,8 @@ MAX_VALUES = 100_000
 #: Bytes one batch may need: it is held several times over (inputs, raw readout,
 #: averaged outputs, the writer's copy) while it is sampled.
 MAX_BATCH_BYTES = 256 << 20
+# Channels per direction: a cDAQ chassis full of 32-channel modules stays far below.
+MAX_CHANNELS = 1024
 #: Rows of a whole session: 10^10 rows at 5 kHz is 23 days, ~640 GB with 8 channels.
 MAX_SESSION_ROWS = 10**10
 #: A wave frequency, phase or a frequency factor beyond this is a typo, not a setting.

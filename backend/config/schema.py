@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from backend.config.limits import (
+    MAX_CHANNELS,
     MAX_RATE_HZ,
     MAX_WAVE_VALUE,
     duration_problem,
@@ -190,8 +191,10 @@ class InputData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     input_distribution: Literal["sawtooth", "sine"] = Field("sawtooth", title="Wave shape")
-    activation_electrode_no: PositiveInt = Field(7, title="Number of active electrodes")
-    readout_electrode_no: PositiveInt = Field(1, title="Number of readouts")
+    activation_electrode_no: PositiveInt = Field(
+        7, le=MAX_CHANNELS, title="Number of active electrodes"
+    )
+    readout_electrode_no: PositiveInt = Field(1, le=MAX_CHANNELS, title="Number of readouts")
     input_frequency: list[Number] = Field(
         default_factory=lambda: [2, 3, 5, 7, 13, 17, 19], title="Frequency"
     )
