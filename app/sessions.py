@@ -30,12 +30,13 @@ from PySide6.QtCore import QObject, Signal
 
 from app.runner import Announce, Runner
 from app.workers import CancelToken, WorkerPool
+from backend.acquisition.livebuffer import LiveBuffer
+from backend.channels import ChannelLayout
 from backend.config import SamplingConfig
-from backend.livebuffer import LiveBuffer
 
 if TYPE_CHECKING:  # loaded when a session starts, not before the window shows (h5py)
     from backend.devices import Device
-    from backend.sampling import SessionResult
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,9 @@ def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCH
     """A ring buffer holding the last few batches of every input and output channel."""
     bp = config.batch_points
     batches = max(1, min(history_batches, MAX_LIVE_ROWS // max(bp, 1)))
+    layout = ChannelLayout.of_config(config)
     return LiveBuffer(
-        config.n_inputs + config.n_outputs,
-        batches * bp,
-        names=config.input_names() + config.output_names(),
-        units=["V"] * config.n_inputs + ["nA"] * config.n_outputs,
-        fs=config.fs,
+        len(layout), batches * bp, names=list(layout.names), units=list(layout.units), fs=config.fs
     )
 
 
@@ -149,7 +147,7 @@ class SessionService(QObject):
         buffer = live_buffer_for(request.config)
 
         def job(announce: Announce, report: Callable[[Any], None], token: CancelToken) -> Any:
-            from backend.sampling import start_session
+            from backend.sampling.session import start_session
             from backend.streams.device import live_listener
 
             session = start_session(
@@ -158,6 +156,7 @@ class SessionService(QObject):
                 out_dir=request.out_dir,
                 seed=request.seed,
                 on_progress=report,
+                cancel=token,  # a stop at any point reaches the session
                 notes=request.notes,
                 **request.device_options,
             )
@@ -172,9 +171,9 @@ class SessionService(QObject):
         self._claim(self.resuming)
 
         def job(announce: Announce, report: Callable[[Any], None], token: CancelToken) -> Any:
-            from backend.sampling import resume_session
+            from backend.sampling.session import resume_session
 
-            session = resume_session(path, on_progress=report, **device_options)
+            session = resume_session(path, on_progress=report, cancel=token, **device_options)
             return _run_session(session, announce, token, "resuming")
 
         self.resuming.start(job)
@@ -221,8 +220,7 @@ class SessionService(QObject):
 
 def _run_session(session: Any, announce: Announce, token: CancelToken, verb: str) -> Any:
     """Announce a built session, let Stop reach it, and run it to its end (worker thread)."""
-    announce(session, str(session.writer.path))
-    token.on_cancel(session.cancel)  # a stop before this point still reaches it
+    announce(session, str(session.writer.path))  # the session took `token`: Stop reaches it
     path, done = session.writer.path, session.writer.batches_done
     if verb == "resuming":
         log.info("resuming %s at batch %d", path, done)

@@ -23,8 +23,8 @@ from app.cli import main
 from backend.config import config_problems, load_config, save_config
 from backend.config.limits import MAX_NAME_CHARS
 from backend.config.yamlsafe import MAX_YAML_BYTES, YamlLimitError, load_yaml
+from backend.data.formats.bspysmg import BspysmgFolder
 from backend.errors import ConfigError, SamplelabError
-from backend.formats.bspysmg import BspysmgFolder
 from backend.models.settings import read_small_yaml
 
 

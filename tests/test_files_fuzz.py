@@ -28,13 +28,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.config import bspysmg_config_dict
+from backend.data.formats.npz import load_npz, read_npz_config
+from backend.data.formats.npz_write import config_to_json
+from backend.data.formats.raw import sidecar_path, write_sidecar
+from backend.data.kinds import describe_file, load_data
+from backend.data.sources import open_source
 from backend.datasets.export import export_dataset
 from backend.errors import SamplelabError
-from backend.formats.loaders import describe_file, load_data
-from backend.formats.npz import load_npz, read_npz_config
-from backend.formats.npz_write import config_to_json
-from backend.formats.raw import sidecar_path, write_sidecar
-from backend.sources import open_source
 
 PEER = BSPYSMG_FIXTURES / "small_sawtooth"
 LIMIT_S = 10
@@ -54,7 +54,7 @@ def _ours(folder: Path, compressed: bool = False) -> Path:
 
 
 def _raw(folder: Path) -> Path:
-    from backend.formats.raw import RawLayout
+    from backend.data.formats.raw import RawLayout
 
     path = folder / "signal.bin"
     np.arange(600, dtype="<f4").tofile(path)

@@ -2,7 +2,7 @@
 
 npz files with an object-dtype JSON config, a header claiming more rows than
 stored, a malformed config (`"driver": 5`); NaN/inf rows (dataset and
-postprocess refuse them alike, see backend/finiterows.py); IO.dat damage
+postprocess refuse them alike, see backend/data/finiterows.py); IO.dat damage
 named by its real line; a 3,000,000-value line; FIFOs, devices and folders
 given as data files (issue 12, items 6, 8 and 11).
 """
@@ -25,7 +25,7 @@ from npztools import PickleBomb
 
 from app.cli import main
 from backend.config import bspysmg_config_dict
-from backend.formats.npz_write import config_to_json
+from backend.data.formats.npz_write import config_to_json
 
 SOURCE = BSPYSMG_FIXTURES / "small_sawtooth"
 

@@ -25,8 +25,8 @@ from guitools import (
 from PySide6.QtCore import QLocale, QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

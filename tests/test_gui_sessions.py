@@ -17,8 +17,8 @@ from test_gui_recordings import choose_folder, open_file
 
 from backend.config import save_config
 from backend.devices import FaultPlan
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 __all__ = ["devices", "make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -40,7 +40,7 @@ def interrupted_recording(tmp_path, batches: int = 200):
 @pytest.fixture
 def paced_resume(monkeypatch):
     """Resumed sessions run at the lab's pace (about 70 ms a batch), so one is seen running."""
-    import backend.sampling as sampling
+    import backend.sampling.session as sampling
 
     original = sampling.resume_session
     monkeypatch.setattr(

@@ -23,12 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.cli import main
+from backend.data.kinds import describe_file, open_reader
 from backend.errors import SamplelabError
-from backend.formats.loaders import describe_file, open_reader
-from backend.h5clear import lookup3
-from backend.h5open import open_count, read_superblock
-from backend.recording import Recording, RecordingWriter
-from backend.sampling import start_session
+from backend.recording.h5clear import lookup3
+from backend.recording.h5open import open_count, read_superblock
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
+from backend.sampling.session import start_session
 
 LIMIT_S = 10.0
 EXAMPLES = int(os.environ.get("SAMPLELAB_FUZZ_EXAMPLES", "8"))

@@ -23,10 +23,10 @@ import pytest
 from writertools import killed_recording, start_writer, wait_for_batches
 
 from app.cli import main
+from backend.data.kinds import describe_file, open_reader
 from backend.errors import SamplelabError
-from backend.formats.loaders import describe_file, open_reader
-from backend.h5open import open_count, read_superblock
-from backend.recording import Recording
+from backend.recording.h5open import open_count, read_superblock
+from backend.recording.reader import Recording
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -44,7 +44,7 @@ def start_writer(folder: Path, batches: int = 40, seed: int = 9) -> tuple[subpro
 def batches_in(path: Path) -> int:
     """Complete batches a reader sees now (0 while the file is not readable yet)."""
     from backend.errors import SamplelabError
-    from backend.recording import Recording
+    from backend.recording.reader import Recording
 
     try:
         with Recording(path) as rec:

@@ -223,9 +223,9 @@ def _npy(array: np.ndarray) -> bytes:
 
 def bad_files(work: Path) -> dict[str, Path]:
     """name -> a damaged file or folder, made from a fresh recording of the simulator."""
-    from backend.formats.bspysmg import export_bspysmg_folder
-    from backend.postprocess import postprocess
-    from backend.sampling import start_session
+    from backend.data.formats.bspysmg import export_bspysmg_folder
+    from backend.postprocess.job import postprocess
+    from backend.sampling.session import start_session
 
     cfg = load_config(preset_paths()["quick-demo"])
     cfg.input_data.number_batches = 4
@@ -373,15 +373,14 @@ def main() -> int:
             cases += file_cases(work / "files")
         with ThreadPoolExecutor(args.workers) as pool:
             results = list(pool.map(lambda c: _run(c, args.timeout), cases))
-        if args.only != "files":
-            harmed = _outside_changes(work / "configs")
-            if harmed:
-                print(f"OUTSIDE --out: {harmed}")
-                return 1
+        harmed = _outside_changes(work / "configs") if args.only != "files" else []
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    return _report(cases, results)
+    code = _report(cases, results)
+    if harmed:
+        print(f"CHANGED OUTSIDE --out: {'; '.join(harmed)}")
+    return 1 if harmed else code
 
 
 def _outside_changes(work: Path) -> list[str]:

@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from writertools import start_writer, wait_for_batches  # noqa: E402
 
 from app.cli import main  # noqa: E402
-from backend.formats.loaders import open_reader  # noqa: E402
+from backend.data.kinds import open_reader  # noqa: E402
 
 
 def quiet(argv: list[str]) -> tuple[int, str]:

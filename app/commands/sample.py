@@ -59,9 +59,9 @@ def _run(args: argparse.Namespace, signals: StopSignals) -> int:
 
     from backend.config import load_config, parse_config
     from backend.devices.simulated import FaultPlan
-    from backend.recording import Recording
-    from backend.runnotes import run_notes
-    from backend.sampling import resume_session, start_session
+    from backend.recording.reader import Recording
+    from backend.recording.runnotes import run_notes
+    from backend.sampling.session import resume_session, start_session
 
     options: dict[str, Any] = {}
     if args.device == "simulated":

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QProgressBar, QToolButton, QWidget
 
 from app.pages.recordings.data import build_overview, channel_ranges
 from app.workers import Worker, WorkerPool
+from backend.jobs import JobProgress
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class OverviewJobs(QObject):
     built = Signal()  # the pyramid is complete: attach it
     ended = Signal(str)  # the build ended: why not complete ('' when it is)
     ranges_ready = Signal(str, object, object)  # the file's path, per-channel min, max
-    ranges_progress = Signal(float)
+    ranges_progress = Signal(object)  # JobProgress
 
     def __init__(self, workers: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,9 +68,8 @@ class OverviewJobs(QObject):
             on_cancelled=lambda: self._ended("Overview cancelled; zoom in to read raw rows."),
         )
 
-    def _on_progress(self, value: tuple[int, int]) -> None:
-        done, total = value
-        self.progress.setValue(int(1000 * done / max(1, total)))
+    def _on_progress(self, value: JobProgress) -> None:
+        self.progress.setValue(int(1000 * value.fraction))
 
     def _ended(self, text: str, built: bool = False) -> None:
         self.build = None

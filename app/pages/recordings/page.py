@@ -33,7 +33,6 @@ from app.pages.recordings.meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings.remembered import ROOT, STACKED
 from app.pages.recordings.scan import (
     HIDDEN_SUFFIXES,
-    KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
@@ -41,13 +40,15 @@ from app.pages.recordings.view import BrowserView
 from app.sessions import DeviceBusy
 from app.settings import AppSettings
 from app.theme import Theme
+from backend.data.kinds import kind_labels
+from backend.jobs import JobProgress
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
 
 if TYPE_CHECKING:
-    from backend.sampling import SessionResult
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.tree.file_changed(
             info.path,
             FileFacts(
-                old.kind if old else KIND_TEXT.get(info.kind, info.kind),
+                old.kind if old else kind_labels().get(info.kind, info.kind),
                 info.status or "",
                 info.rows,
                 old.modified if old else 0.0,
@@ -299,8 +300,8 @@ class RecordingsPage(FolderBrowsing, Page):
             return
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
 
-    def _on_ranges_progress(self, fraction: float) -> None:
-        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
+    def _on_ranges_progress(self, progress: JobProgress) -> None:
+        self.meta.set_text(["Channels"], f"{PENDING} {progress.fraction:.0%}")
 
     # --- resume ---------------------------------------------------------------------
     def resume(self) -> None:

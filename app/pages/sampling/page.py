@@ -39,7 +39,7 @@ from app.settings import AppSettings, Remembered
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
 from backend.config.fields import field_meta, field_place
-from backend.runnotes import run_notes
+from backend.recording.runnotes import run_notes
 from widgets.configfields import FieldText, form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
@@ -48,7 +48,7 @@ from widgets.runoptions import DeviceChoice, RunOptions
 
 if TYPE_CHECKING:
     from backend.devices import Device
-    from backend.sampling import SessionResult
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
 

@@ -47,13 +47,7 @@ class StreamRunner(Runner):
             pipeline = Pipeline(spec, session)
             try:
                 announce(pipeline, pipeline)
-                return pump(
-                    pipeline,
-                    report,
-                    lambda: token.cancelled,
-                    changes=self._take,
-                    rebuilt=self._rebuilt,
-                )
+                return pump(pipeline, report, token, changes=self._take, rebuilt=self._rebuilt)
             finally:
                 pipeline.close()
 
