@@ -249,7 +249,9 @@ class RecordingsPage(FolderBrowsing, Page):
     def _on_follow_toggled(self, on: bool) -> None:
         self.view.set_follow(on)
         info = self.view.info
-        if info is not None and info.live:
+        # After a resume the file is reopened with the outcome in the status bar; the
+        # previous (live) file's facts must not replace it with "tick Follow".
+        if info is not None and info.live and not self._keep_status:
             name = Path(info.path).name
             if on:
                 self.ctx.status(f"Following {name} as it is written…", 0)
