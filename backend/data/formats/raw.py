@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from backend.config.yamlsafe import MAX_YAML_BYTES, load_yaml
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError
 from backend.files import read_regular_bytes, write_text_atomic
@@ -213,6 +212,10 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 def read_sidecar(path: str | os.PathLike) -> RawLayout:
     """Parse a sidecar file (JSON, or YAML through the safe loader)."""
+    # Imported here: backend.config's package loads pydantic, which a raw reader (and
+    # every chunked job on one) does not need unless a sidecar is read.
+    from backend.config.yamlsafe import MAX_YAML_BYTES, load_yaml
+
     path = Path(path)
     text = read_regular_bytes(path, MAX_YAML_BYTES, "sidecar")
     try:
