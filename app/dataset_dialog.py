@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import dialogs
+from app.context import AppContext
 from app.dataset_jobs import (
     ExportRequest,
     WrittenSplit,
@@ -44,7 +45,6 @@ from app.dataset_jobs import (
     split_problem,
 )
 from app.dataset_sources import DatasetSources
-from app.pages import AppContext
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 from widgets.sourcelist import SourceList

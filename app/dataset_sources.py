@@ -15,8 +15,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app import dialogs
+from app.context import AppContext
 from app.dataset_jobs import SourceProbe, probe_source
-from app.pages import AppContext
+from app.settings import DATASET_FOLDER
 from app.workers import Worker
 from widgets.sourcelist import SourceEntry, SourceList
 
@@ -81,7 +82,7 @@ class DatasetSources(QObject):
 
     # --- the user's requests ----------------------------------------------------------
     def last_folder(self) -> str:
-        folder = self.ctx.settings.value("dataset/last_folder", "", str)
+        folder = DATASET_FOLDER.read(self.ctx.settings)
         return folder if folder and Path(folder).is_dir() else self.ctx.settings.last_folder
 
     def ask_files(self) -> None:
@@ -89,7 +90,7 @@ class DatasetSources(QObject):
             self.parent_widget, "Add sources", self.last_folder(), SOURCE_FILTER
         )
         if paths:
-            self.ctx.settings.set_value("dataset/last_folder", str(Path(paths[0]).parent))
+            DATASET_FOLDER.write(self.ctx.settings, Path(paths[0]).parent)
             self.add(paths)
 
     def ask_folder(self) -> None:
@@ -97,7 +98,7 @@ class DatasetSources(QObject):
             self.parent_widget, "Add a bspysmg sampling folder", self.last_folder()
         )
         if folder:
-            self.ctx.settings.set_value("dataset/last_folder", str(Path(folder).parent))
+            DATASET_FOLDER.write(self.ctx.settings, Path(folder).parent)
             self.add([folder])
 
     def add(self, paths: list[str]) -> None:

@@ -17,7 +17,7 @@ from app import dialogs, helpmenu, widgetrules
 from app.firstpaint import FirstPaint
 from app.logdock import LogDock
 from app.pages import AppContext, Page, page_classes
-from app.settings import AppSettings
+from app.settings import WINDOW_PAGE, AppSettings
 from app.theme import app_icon, apply_theme
 from app.workers import WorkerPool
 from backend import __version__, userdirs
@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.log_dock], [140], Qt.Orientation.Vertical)
-        current = self.settings.value("window/page", "", str)
+        current = WINDOW_PAGE.read(self.settings)
         if current in self.pages:
             self.tabs.setCurrentWidget(self.pages[current])
 
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         current = self.tabs.currentWidget()
         if isinstance(current, Page):
-            self.settings.set_value("window/page", current.key)
+            WINDOW_PAGE.write(self.settings, current.key)
         for page in self.pages.values():
             page.save_state(self.settings)
         self.settings.sync()

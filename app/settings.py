@@ -1,8 +1,12 @@
 """What the application remembers between runs, in one INI file (QSettings).
 
-Pages read and write their own keys through `value`/`set_value` under a
-prefix of their own (e.g. 'sampling/device'); the shared ones (theme, last
-folder, window layout) have properties. The file is `samplelab.ini` in the
+Every remembered value is declared once as a `Setting` (key, type, default):
+each page package lists its own in `remembered.py` under a prefix of its own
+(e.g. 'sampling/device'), the window's and the shared ones are declared
+here. A page binds its settings to widgets with `Remembered` (restored when
+bound, saved when the window closes); values saved as they change use
+`Setting.read` / `Setting.write`. The shared ones (theme, last folder, window
+layout) also have properties. The file is `samplelab.ini` in the
 platform's settings folder (`backend.userdirs.settings_dir`). Tests and tools
 redirect it to a temporary folder with `use_settings_dir` (or the
 SAMPLELAB_SETTINGS_DIR environment variable) so they never touch a user's settings.
@@ -11,10 +15,13 @@ SAMPLELAB_SETTINGS_DIR environment variable) so they never touch a user's settin
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QGroupBox, QLineEdit, QWidget
 
 from backend.userdirs import settings_dir
 
@@ -138,3 +145,64 @@ class AppSettings:
         if isinstance(raw, (bytes, bytearray)) and raw:
             return QByteArray(bytes(raw))
         return None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One remembered value: where it is stored, its type, and what it is before it is."""
+
+    key: str
+    kind: type
+    default: Any
+
+    def read(self, settings: AppSettings) -> Any:
+        return settings.value(self.key, self.default, self.kind)
+
+    def write(self, settings: AppSettings, value: Any) -> None:
+        """Store `value` as the declared type (None forgets it: the default comes back)."""
+        settings.set_value(self.key, None if value is None else self.kind(value))
+
+
+def _accessors(widget: QWidget) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    """How to get and set the value a widget shows (the kinds pages remember)."""
+    if isinstance(widget, (QAbstractButton, QGroupBox)):
+        return widget.isChecked, widget.setChecked
+    if isinstance(widget, QLineEdit):
+        return widget.text, widget.setText
+    if isinstance(widget, QAbstractSpinBox) and hasattr(widget, "setValue"):
+        return widget.value, widget.setValue
+    raise TypeError(f"cannot remember a {type(widget).__name__}; use bind_value")
+
+
+class Remembered:
+    """A page's declared settings bound to what shows them: restored on binding, saved together."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        self.settings = settings
+        self._bound: list[tuple[Setting, Callable[[], Any]]] = []
+
+    def bind(self, setting: Setting, widget: QWidget) -> None:
+        """Show the remembered value in `widget` now; `save` stores what it shows then."""
+        get, put = _accessors(widget)
+        self.bind_value(setting, get, put)
+
+    def bind_value(
+        self,
+        setting: Setting,
+        get: Callable[[], Any],
+        put: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Like `bind` for anything else: `put` (if given) restores now, `get` is saved."""
+        if put is not None:
+            put(setting.read(self.settings))
+        self._bound.append((setting, get))
+
+    def save(self) -> None:
+        for setting, get in self._bound:
+            setting.write(self.settings, get())
+
+
+# --- the window's and the shared settings ----------------------------------------------------
+WINDOW_PAGE = Setting("window/page", str, "")  # the tab shown when the window closed
+DATASET_FOLDER = Setting("dataset/last_folder", str, "")  # where dataset sources were added
+RECENT_DATASETS = Setting("models/recent_datasets", str, "")  # newline-separated, newest first

@@ -124,7 +124,7 @@ def gui_feed(page, config, probe: LatenessProbe, seconds: float, rate_hz: float)
     """
     import threading
 
-    from app.livesession import live_buffer_for
+    from app.sessions import live_buffer_for
 
     buffer = live_buffer_for(config)
     t = np.arange(config.batch_points) / config.fs

@@ -26,7 +26,6 @@ LONG_MODULES = {
     "backend/data/reader.py": "the Reader base: indexing, spans, chunks, ranges, pickling",
     "backend/data/formats/npz.py": "npz reading without pickle: headers, members, peer files",
     "backend/recording/h5open.py": "the one read-only HDF5 open policy, shared handles, retries",
-    "app/pages/recordings_view.py": "the browser view; issue 15's app part splits the page",
 }
 # Imports that still close a cycle in the backend, listed in the acyclic contract's
 # ignore_imports; this number only goes down.
@@ -74,6 +73,8 @@ def test_the_contracts_catch_a_backend_that_imports_qt_or_a_cycle(tmp_path):
     """The same contracts on a tiny project that breaks them: the linter says so."""
     section = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.importlinter]")
     config = re.sub(r"ignore_imports = \[[^\]]*\]", "", section[1])
+    marker = "[[tool.importlinter.contracts]]"  # the app's contracts name pages it lacks
+    config = marker.join(c for c in config.split(marker) if 'id = "app-' not in c)
     (tmp_path / "pyproject.toml").write_text("[tool.importlinter]" + config, "utf-8")
     files = {
         "app/__init__.py": "import widgets\n",

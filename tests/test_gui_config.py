@@ -20,6 +20,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QToolButton
 
 import resources
+from app.pages.sampling.page import schema_texts
 from backend.config import SamplingConfig, load_config
 from widgets.configform import ConfigForm
 
@@ -31,7 +32,7 @@ SOURCES = [*resources.preset_paths().values(), BSPYSMG_FIXTURES / "small_sine"]
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: Path(p).stem or p.parent.name)
 def test_form_shows_and_returns_every_config_unchanged(qtbot, source):
     cfg = load_config(source)
-    form = ConfigForm()
+    form = ConfigForm(schema_texts())
     qtbot.addWidget(form)
     form.set_config(cfg.to_bspysmg())
     assert form.config_dict() == cfg.to_bspysmg()
@@ -205,7 +206,7 @@ def test_output_folder_browse_and_the_last_config_is_remembered(
 
 
 def test_masks_show_and_toggle_only_with_multiple_devices(qtbot):
-    form = ConfigForm()
+    form = ConfigForm(schema_texts())
     qtbot.addWidget(form)
     form.show()
     form.set_config(load_config(resources.preset_path("two-devices")).to_bspysmg())

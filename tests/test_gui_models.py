@@ -154,7 +154,7 @@ def test_existing_results_are_replaced_only_after_asking(qtbot, monkeypatch, tmp
 
 
 def test_recent_results_and_a_peer_config(qtbot, monkeypatch, tmp_path, window):
-    from app.pages.models.sources import remember_result
+    from app.recent import remember_result
 
     folder = copy_fixture(tmp_path, "small_sawtooth")
     remember_result(window.settings, folder)

@@ -251,7 +251,7 @@ def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, wind
 
 
 def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path, window):
-    import app.pages.postprocess_jobs as jobs
+    import app.pages.postprocess.jobs as jobs
     import backend.postprocess.job as backend_postprocess
 
     rec = make_recording(tmp_path / "rec.h5", seed=5)

@@ -176,7 +176,7 @@ def test_cancel_stops_the_running_source_and_keeps_the_finished_one(
 
 
 def test_without_the_extra_the_cluster_choices_say_what_to_install(qtbot, monkeypatch, make_window):
-    from app.pages import postprocess_fanout
+    from app.pages.postprocess import fanout as postprocess_fanout
 
     hint = "Dask is not installed. Install the extra with: pip install 'samplelab[distributed]'"
     monkeypatch.setattr(postprocess_fanout, "distributed_missing", lambda: hint)

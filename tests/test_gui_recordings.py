@@ -214,7 +214,7 @@ def test_a_big_file_gets_an_overview_built_once(qtbot, monkeypatch, tmp_path, wi
     check_curves_equal_raw_envelope(qtbot, page.view, data)
     page.view.open(str(rec))
     qtbot.waitUntil(lambda: page.view.info is not None and page.view.window is not None)
-    assert page.view.info.overview == "ready" and page.view.build is None
+    assert page.view.info.overview == "ready" and not page.view.overview.building
     check_curves_equal_raw_envelope(qtbot, page.view, data)
 
 

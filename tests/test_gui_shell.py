@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import app.pages.sampling as sampling_module
+import app.pages.sampling.page as sampling_module
 from app import crashlog, dialogs
 from app.commands.common import EXIT_FAILED
 from app.main import display_problem, run_gui

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -28,17 +28,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.configfields import SECTIONS, SETUP, Field, form_fields
+from widgets.configfields import SECTIONS, SETUP, Field, FieldText, form_fields
 from widgets.electrodetable import ElectrodeRow, ElectrodeTable, parse_number
 
-_WIRING = re.compile(
-    rf"^{re.escape(SETUP)}\.(?:devices\.)?(?:(?P<block>[^.\[]+)\.)?"
-    r"(?P<key>activation_channels|activation_voltage_ranges|activation_channel_mask)"
-    r"(?:\[(?P<i>\d+)\])?(?:\[(?P<j>\d+)\])?$"
-)
-_WAVE = re.compile(
-    r"^input_data\.(?P<key>input_frequency|phase|amplitude|offset)(?:\[(?P<k>\d+)\])?"
-)
+
+class ProblemPlace(Protocol):
+    """Where a problem points, split by the schema (see backend.config.fields.FieldPlace)."""
+
+    path: str  # as the problem names it
+    field: str  # without list indices
+    key: str  # the field's own key
+    block: str | None  # the device block of a multiple-device wiring
+    index: tuple[int, ...]  # list indices in order
+
+
+#: Wiring lists edited in the electrode table (one row per electrode) -> their columns.
+_WIRING_COLUMNS = {
+    "activation_channels": ("channel",),
+    "activation_voltage_ranges": ("min", "max"),
+    "activation_channel_mask": (),
+}
 _WAVE_COLUMN = {
     "input_frequency": "frequency",
     "phase": "phase",
@@ -88,11 +97,11 @@ class ConfigForm(QWidget):
     folder_requested = Signal(str)  # the field path whose folder the user wants to pick
 
     def __init__(
-        self, labels: Mapping[str, str] | None = None, parent: QWidget | None = None
+        self, texts: Mapping[str, FieldText] | None = None, parent: QWidget | None = None
     ) -> None:
-        """`labels`: field path -> the label to show (the schema's name; default: the key)."""
+        """`texts`: field path -> label, tooltip and choices, from the schema (default: the key)."""
         super().__init__(parent)
-        self.labels = dict(labels or {})
+        self.texts = dict(texts or {})
         self._base: dict = {}
         self._loading = False
         self._multi = False
@@ -134,13 +143,13 @@ class ConfigForm(QWidget):
             editor.toggled.connect(self._changed)
         elif field.kind == "choice":
             editor = QComboBox()
-            editor.addItems(list(field.choices))
+            editor.addItems(list(self.text(field.path).choices))
             editor.currentTextChanged.connect(self._changed)
         else:
             editor = QLineEdit()
             editor.textChanged.connect(self._changed)
         editor.setObjectName(field.path)
-        editor.setToolTip(field.tip)
+        editor.setToolTip(self.text(field.path).tip)
         self.editors[field.path] = editor
         error = QLabel()
         error.setObjectName(f"{field.path}:error")
@@ -165,9 +174,14 @@ class ConfigForm(QWidget):
         self._rows[field.path] = row
         return row
 
+    def text(self, path: str) -> FieldText:
+        """What field `path` shows: its label, tooltip and choices."""
+        known = self.texts.get(path)
+        return known or FieldText(path.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+
     def label(self, path: str) -> str:
         """The label field `path` shows."""
-        return self.labels.get(path) or path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+        return self.text(path).label
 
     # --- data in / out --------------------------------------------------------------
     def set_config(self, data: dict) -> None:
@@ -288,36 +302,37 @@ class ConfigForm(QWidget):
             label.setStyleSheet(f"color: {colour};")
         self.table.set_error_colour(colour)
 
-    def show_problems(self, problems: Sequence[tuple[str, str]]) -> None:
-        """Place each (path, message) next to its field, cell or, failing that, on top."""
+    def show_problems(self, problems: Sequence[tuple[ProblemPlace, str]]) -> None:
+        """Place each (place, message) next to its field, cell or, failing that, on top.
+
+        A place is the schema's split of the problem's path (`field_place`): field
+        without indices, own key, device block and list indices; no path is parsed here.
+        """
         by_field: dict[str, list[str]] = {}
         cells: list[tuple[int, tuple[str, ...], str]] = []
         table_general: list[str] = []
         general: list[str] = []
         active = self.table.active_rows()
         rows = self.table.rows()
-        for path, message in problems:
-            target = self._field_of(path)
-            wiring, wave = _WIRING.match(path), _WAVE.match(path)
+        for place, message in problems:
+            target = self._field_of(place)
+            wiring = place.field.startswith(SETUP) and place.key in _WIRING_COLUMNS
+            wave = place.field.startswith("input_data.") and place.key in _WAVE_COLUMN
             if target is not None:
                 by_field.setdefault(target, []).append(message)
             elif wiring:
-                block = wiring["block"] or "device"
+                block = place.block or "device"
                 where = [i for i, r in enumerate(rows) if r.block == block or not self._multi]
-                i, key = wiring["i"], wiring["key"]
-                if i is not None and int(i) < len(where) and key != "activation_channel_mask":
-                    j = wiring["j"]
-                    columns = (
-                        ("channel",)
-                        if key == "activation_channels"
-                        else (("min", "max") if j is None else (("min", "max")[int(j) % 2],))
-                    )
-                    cells.append((where[int(i)], columns, message))
+                columns = _WIRING_COLUMNS[place.key]
+                if place.index and place.index[0] < len(where) and columns:
+                    if len(place.index) > 1 and len(columns) > 1:  # one end of a range
+                        columns = (columns[place.index[1] % 2],)
+                    cells.append((where[place.index[0]], columns, message))
                 else:
                     table_general.append(message)
-            elif wave and wave["k"] is not None and int(wave["k"]) < len(active):
-                cells.append((active[int(wave["k"])], (_WAVE_COLUMN[wave["key"]],), message))
-            elif wave or path.startswith("input_data.activation_electrode_no"):
+            elif wave and place.index and place.index[0] < len(active):
+                cells.append((active[place.index[0]], (_WAVE_COLUMN[place.key],), message))
+            elif wave or place.field == "input_data.activation_electrode_no":
                 table_general.append(message)
             else:
                 general.append(message)
@@ -329,14 +344,14 @@ class ConfigForm(QWidget):
         self.general.setText("\n".join(general))
         self.general.setVisible(bool(general))
 
-    def _field_of(self, path: str) -> str | None:
-        """The field a problem path belongs to: itself, or it without list indices."""
-        if path in self.editors:
-            return path
-        bare = re.sub(r"\[\d+\]", "", path)
+    def _field_of(self, place: ProblemPlace) -> str | None:
+        """The field a problem belongs to: its path, or its field without list indices."""
+        if place.path in self.editors:
+            return place.path
+        bare = place.field
         if bare in self.editors and not (self._multi and bare.startswith(SETUP)):
             return bare
-        if path == "input_data.readout_electrode_no" and not self._multi:
+        if bare == "input_data.readout_electrode_no" and not self._multi:
             return f"{SETUP}.readout_channels"
         return None
 

@@ -3,8 +3,10 @@
 A page is a `Page` subclass registered with `@register_page`; the window
 shows registered pages as tabs in `order`. To add one, write a module here,
 decorate its class, and add the module to `PAGE_MODULES`. Every page gets the
-same `AppContext`: settings, the worker pool (run backend jobs on threads),
-the error dialog, the status bar and the current theme. Pages contribute
+same `AppContext` (app/context.py): settings, the worker pool (run backend jobs on threads),
+the error dialog, the status bar, the current theme and the session service
+(app/sessions.py: what drives the device). Pages never import each other:
+they talk through the service's signals and `AppContext.open_in_page`. Pages contribute
 actions to the menu bar through `menu_actions()` and tell the window whether
 closing now would interrupt something (`busy_reason` / `shutdown`) or lose
 unsaved edits (`confirm_close`).
@@ -13,17 +15,14 @@ unsaved edits (`confirm_close`).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app import dialogs
+from app.context import AppContext
 from app.settings import AppSettings
-from app.theme import LIGHT, Theme
-from app.workers import Job, Worker, WorkerPool
+from app.theme import Theme
 
 #: Modules whose import registers pages; later pages add themselves here.
 PAGE_MODULES = [
@@ -36,52 +35,6 @@ PAGE_MODULES = [
 ]
 
 _REGISTRY: list[type[Page]] = []
-
-
-class AppContext:
-    """What the window lends every page."""
-
-    def __init__(self, window: QMainWindow, settings: AppSettings, workers: WorkerPool) -> None:
-        self.window = window
-        self.settings = settings
-        self.workers = workers
-        self.theme: Theme = LIGHT
-        self.initial_config: str | None = None  # a config named on the command line
-
-    def after_first_paint(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the window is on screen: for work the first view can do without."""
-        self.window.first_paint.call_after(callback)
-
-    def show_error(self, exc: BaseException, context: str = "") -> dialogs.ErrorDialog:
-        return dialogs.show_error(self.window, exc, context)
-
-    def status(self, text: str, timeout_ms: int = 8000) -> None:
-        self.window.statusBar().showMessage(text, timeout_ms)
-
-    def open_in_page(self, key: str, path: str) -> bool:
-        """Show `path` on page `key` (e.g. a new recording on 'recordings') and bring it up."""
-        page = getattr(self.window, "pages", {}).get(key)
-        if page is None or not page.open_file(path):
-            return False
-        self.window.tabs.setCurrentWidget(page)
-        return True
-
-    def run_job(
-        self,
-        job: Job,
-        name: str,
-        on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[Any], None] | None = None,
-    ) -> Worker:
-        """Run `job(report, token)` on a thread; errors go to the dialog unless handled."""
-        return self.workers.run(
-            job,
-            name,
-            on_result=on_result,
-            on_error=on_error or (lambda exc: self.show_error(exc)),
-            on_progress=on_progress,
-        )
 
 
 class Page(QWidget):

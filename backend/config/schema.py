@@ -95,7 +95,7 @@ class DeviceBlock(BaseModel):
     activation_channel_mask: list[int] | None = Field(None, title="Channel on/off")
     readout_instrument: str = Field("cDAQ1Mod4", title="Readout module")
     readout_channels: list[NonNegativeInt] = Field(
-        default_factory=lambda: [0], title="Readout channels"
+        default_factory=lambda: [0], title="Readout channels", description="aiN"
     )
 
     def mask(self) -> list[bool]:
@@ -130,7 +130,7 @@ class InstrumentsSetup(BaseModel):
     activation_channel_mask: list[int] | None = Field(None, title="Channel on/off")
     readout_instrument: str | None = Field("cDAQ1Mod4", title="Readout module")
     readout_channels: list[NonNegativeInt] | None = Field(
-        default_factory=lambda: [0], title="Readout channels"
+        default_factory=lambda: [0], title="Readout channels", description="aiN"
     )
     # Multiple devices: every non-reserved mapping key of the bspysmg block.
     devices: dict[str, DeviceBlock] = Field(default_factory=dict)
@@ -171,9 +171,12 @@ class Driver(BaseModel):
     instrument_type: Literal["cdaq_to_cdaq", "cdaq_to_nidaq"] = Field(
         "cdaq_to_cdaq", title="Wiring"
     )
-    inverted_output: bool = Field(True, title="Inverted output")
+    inverted_output: bool = Field(True, title="Inverted output", description="amplifier inverts")
     amplification: list[float] = Field(
-        default_factory=lambda: [39.17], title="Amplification", json_schema_extra={"unit": "nA/V"}
+        default_factory=lambda: [39.17],
+        title="Amplification",
+        description="one per readout",
+        json_schema_extra={"unit": "nA/V"},
     )
     instruments_setup: InstrumentsSetup = Field(default_factory=InstrumentsSetup)
 
@@ -187,7 +190,7 @@ class Driver(BaseModel):
 class InputData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    input_distribution: Literal["sine", "sawtooth"] = Field("sawtooth", title="Wave shape")
+    input_distribution: Literal["sawtooth", "sine"] = Field("sawtooth", title="Wave shape")
     activation_electrode_no: PositiveInt = Field(
         7, le=MAX_CHANNELS, title="Number of active electrodes"
     )
@@ -195,17 +198,33 @@ class InputData(BaseModel):
     input_frequency: list[Number] = Field(
         default_factory=lambda: [2, 3, 5, 7, 13, 17, 19], title="Frequency"
     )
-    random_phase_shift_each: NonNegativeInt = Field(0, title="New phases every")
+    random_phase_shift_each: NonNegativeInt = Field(
+        0,
+        title="New phases every",
+        description="draw random phases every N batches (0: keep the configured phases)",
+    )
     phase: list[float] = Field(
         default_factory=lambda: [-0.57, 0.25, 0.83, 1.02, -2.31, 0.42, 1.57], title="Phase"
     )
     ramp_time: float = Field(
-        0.5, gt=0, allow_inf_nan=False, title="Ramp time", json_schema_extra={"unit": "s"}
+        0.5,
+        gt=0,
+        allow_inf_nan=False,
+        title="Ramp time",
+        description="ramp from/to 0 V",
+        json_schema_extra={"unit": "s"},
     )
     batch_time: float = Field(
-        0.5, gt=0, allow_inf_nan=False, title="Batch time", json_schema_extra={"unit": "s"}
+        0.5,
+        gt=0,
+        allow_inf_nan=False,
+        title="Batch time",
+        description="sampled part of a batch",
+        json_schema_extra={"unit": "s"},
     )
-    number_batches: PositiveInt = Field(3880, title="Batches")
+    number_batches: PositiveInt = Field(
+        3880, title="Batches", description="how many batches to sample"
+    )
     amplitude: list[float] | None = Field(None, title="Amplitude", json_schema_extra={"unit": "V"})
     offset: list[float] | None = Field(None, title="Offset", json_schema_extra={"unit": "V"})
     factor: float | None = Field(
@@ -233,8 +252,12 @@ class SamplingConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    save_directory: str = Field("recordings", title="Output folder")
-    data_name: str = Field("sampling", title="Name")
+    save_directory: str = Field(
+        "recordings", title="Output folder", description="where recordings are written"
+    )
+    data_name: str = Field(
+        "sampling", title="Name", description="start of the recording's file name"
+    )
     driver: Driver = Field(default_factory=Driver)
     input_data: InputData = Field(default_factory=InputData)
 

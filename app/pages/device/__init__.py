@@ -6,11 +6,12 @@ Three tools share one wiring (a config) and one device choice:
   RMSE of each repetition shown as it comes, and a verdict against the limits;
 - Live panel: a DC level (or a small wave) per electrode, the current read back.
 
-Only one thing may drive the device at a time: a tool refuses to start while a
+Only one thing may drive the device at a time: the tools are registered with
+the session service (app/sessions.py), so a tool refuses to start while a
 sampling session (Sampling page) or a resumed one (Recordings page) runs, or
-while another tool of this page runs. Leaving the page stops the live panel
-(outputs at 0 V); closing the window cancels whatever runs, each job ending
-with the outputs at 0 V.
+while another tool of this page runs, and those refuse while a tool runs.
+Leaving the page stops the live panel (outputs at 0 V); closing the window
+cancels whatever runs, each job ending with the outputs at 0 V.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from app.devicechoices import device_choices
 from app.pages import AppContext, Page, register_page
 from app.pages.device.checktool import CheckTool
-from app.pages.device.common import device_in_use
 from app.pages.device.ivtool import IVTool
 from app.pages.device.paneltool import PanelTool
 from app.pages.device.setup import DeviceSetup
@@ -65,22 +66,19 @@ class DevicePage(Page):
         for tool in (self.iv, self.check, self.live):
             tool.busy_changed.connect(self._on_busy)
         self.tools.currentChanged.connect(lambda *_: self.live.stop())
+        names = {self.iv: "an I-V sweep", self.check: "a consistency check",
+                 self.live: "the live panel"}  # fmt: skip
+        for tool, name in names.items():
+            ctx.sessions.add_user(tool, lambda tool=tool: tool.busy, f"{name} is running")
+        ctx.sessions.inventory_changed.connect(lambda _inventory: self._refresh_devices())
 
     # --- one driver at a time -------------------------------------------------------------
     def tools_running(self) -> list[Any]:
         return [t for t in (self.iv, self.check, self.live) if t.busy]
 
     def device_busy_reason(self, asking: Any = None) -> str | None:
-        """Why a tool may not drive the device now; None when it may."""
-        other = device_in_use(self.ctx.window, self)
-        if other:
-            return other
-        running = [t for t in self.tools_running() if t is not asking]
-        if running:
-            names = {self.iv: "an I-V sweep", self.check: "a consistency check",
-                     self.live: "the live panel"}  # fmt: skip
-            return f"{names[running[0]]} is running"
-        return None
+        """Why a tool may not drive the device now; None when it may (the service decides)."""
+        return self.ctx.sessions.busy_reason(asking)
 
     def _on_busy(self, _busy: bool) -> None:
         self.setup.set_editable(not self.tools_running())
@@ -90,8 +88,7 @@ class DevicePage(Page):
         super().showEvent(event)
         self._refresh_devices()
         if self.setup.setup is None and not self.setup.config_path.text().strip():
-            sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-            config = getattr(sampling, "config", None)
+            config = self.ctx.sessions.next_config
             if config is not None:
                 self.setup.use_config(config, "the Sampling page")
 
@@ -101,12 +98,9 @@ class DevicePage(Page):
         super().hideEvent(event)
 
     def _refresh_devices(self) -> None:
-        """NI hardware as the Sampling page's discovery found it (what the app exposes today)."""
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        inventory = getattr(sampling, "inventory", None)
+        """NI hardware as the session service's discovery found it."""
+        inventory = self.ctx.sessions.inventory
         if inventory:
-            from app.pages.sampling import device_choices
-
             choices, _ = device_choices(inventory)
         else:
             looking = inventory is None

@@ -9,9 +9,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-#: Pages that drive the device while their runner is active (what the app exposes today).
-DEVICE_PAGES = ("sampling", "recordings")
-
 
 def stamped_folder(base: Path, prefix: str) -> Path:
     """`base/<prefix>_<YYYY_MM_DD_HHMMSS>`, as the peer names its result folders; never reused."""
@@ -23,27 +20,9 @@ def stamped_folder(base: Path, prefix: str) -> Path:
     return path
 
 
-def device_in_use(window: Any, asking: Any) -> str | None:
-    """Why the device is busy elsewhere (a sampling or resumed session), or None."""
-    pages = getattr(window, "pages", {})
-    for key in DEVICE_PAGES:
-        page = pages.get(key)
-        runner = getattr(page, "runner", None)
-        if page is not asking and runner is not None and runner.active:
-            return page.busy_reason() or f"the {key} page is using the device"
-    return None
-
-
 def open_in_recordings(ctx: Any, path: str | Path) -> bool:
     """Show `path` on the Recordings page (its folder in the tree) and switch to it."""
-    page = getattr(ctx.window, "pages", {}).get("recordings")
-    if page is None:
-        return False
-    path = Path(path)
-    page.tree.set_root(str(path.parent))
-    page.open_path(str(path))
-    ctx.window.tabs.setCurrentWidget(page)
-    return True
+    return ctx.open_in_page("recordings", str(path))
 
 
 class RunControls(QWidget):

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import dialogs
-from app.settings import AppSettings
+from app.pages.device.remembered import CONFIG, OUT_DIR, REALTIME
+from app.settings import AppSettings, Remembered
 from backend.characterise.ivconfig import IVSetup, SweepSettings, device_groups, load_iv_setup
 from backend.config import SamplingConfig
 from backend.errors import SamplelabError
@@ -159,7 +160,7 @@ class DeviceSetup(QWidget):
         else:
             self.problem = ""
             self.config_note.setText(describe_setup(self.setup))
-            self.settings.set_value("device/config", path)
+            CONFIG.write(self.settings, path)
         self.changed.emit()
         return self.setup is not None
 
@@ -227,15 +228,16 @@ class DeviceSetup(QWidget):
 
     # --- settings -----------------------------------------------------------------------
     def _restore(self) -> None:
-        self.out_dir.setText(self.settings.value("device/out_dir", "", str))
-        self.realtime.setChecked(self.settings.value("device/realtime", True, bool))
-        path = self.settings.value("device/config", "", str)
+        self.remembered = Remembered(self.settings)
+        out_dir = self.out_dir
+        self.remembered.bind_value(OUT_DIR, lambda: out_dir.text().strip(), out_dir.setText)
+        self.remembered.bind(REALTIME, self.realtime)
+        path = CONFIG.read(self.settings)
         if path and Path(path).is_file():
             self.load(path)
 
     def save(self) -> None:
-        self.settings.set_value("device/out_dir", self.out_dir.text().strip())
-        self.settings.set_value("device/realtime", self.realtime.isChecked())
+        self.remembered.save()
 
     def set_editable(self, editable: bool) -> None:
         for widget in (

@@ -39,7 +39,8 @@ from app import dialogs
 from app.pages import AppContext, Page, register_page
 from app.pages.models.form import TrainingForm
 from app.pages.models.results import ResultsView
-from app.pages.models.sources import RecentResults, TrainingSources, remember_result
+from app.pages.models.sources import RecentResults, TrainingSources
+from app.recent import remember_result
 from app.theme import Theme
 from backend.models.settings import TrainingSettings
 from widgets.sourcelist import SourceList
@@ -339,21 +340,14 @@ class ModelsPage(Page):
 
     # --- handing the model on -------------------------------------------------------
     def use_as_device(self) -> None:
-        sampling = self.ctx.window.pages.get("sampling") if self.ctx.window else None
-        if self.model_path is None or sampling is None:
-            return
-        sampling.twin.use(self.model_path)
-        self.ctx.window.tabs.setCurrentWidget(sampling)
-        self.ctx.status(f"The simulated device now runs {self.model_path}")
+        """Hand the model to the Sampling page, which runs it as the simulated device."""
+        if self.model_path is not None and self.ctx.open_in_page("sampling", str(self.model_path)):
+            self.ctx.status(f"The simulated device now runs {self.model_path}")
 
     def compare_on_streams(self) -> None:
-        streams = self.ctx.window.pages.get("streams") if self.ctx.window else None
-        if self.model_path is None or streams is None:
-            return
-        streams.form.model_box.setChecked(True)
-        streams.form.model_path.setText(str(self.model_path))
-        self.ctx.window.tabs.setCurrentWidget(streams)
-        self.ctx.status("Streams: the model's prediction is drawn beside the measured output")
+        """Hand the model to the Streams page, which draws its prediction beside the output."""
+        if self.model_path is not None and self.ctx.open_in_page("streams", str(self.model_path)):
+            self.ctx.status("Streams: the model's prediction is drawn beside the measured output")
 
     # --- page -----------------------------------------------------------------------
     def busy_reason(self) -> str | None:

@@ -6,10 +6,9 @@ the user trusts it) with folders expanded the way training reads them: a
 dataset export folder gives its train/validation/test files, a postprocess
 output folder its `postprocessed_data.npz`.
 
-`RecentResults` offers the postprocessed datasets written lately: the
-Postprocess page's result of this session and the ones remembered in the
-settings (`remember_result` is called when a postprocess run ends, and for
-every dataset a model was trained on).
+`RecentResults` offers the postprocessed datasets written lately, as
+remembered in the settings (app/recent.py: `remember_result` is called when a
+postprocess run ends, and for every dataset a model was trained on).
 """
 
 from __future__ import annotations
@@ -20,24 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.dataset_sources import DatasetSources
-
-RECENT_KEY = "models/recent_datasets"
-MAX_RECENT = 10
-
-
-def recent_results(settings: Any) -> list[str]:
-    """Remembered datasets that still exist, newest first."""
-    text = settings.value(RECENT_KEY, "", str)
-    return [p for p in text.split("\n") if p and Path(p).exists()]
-
-
-def remember_result(settings: Any, path: str | Path) -> None:
-    """Put `path` (a postprocessed npz, a folder holding one, or a dataset) first."""
-    path = Path(path)
-    if path.is_dir() and (path / "postprocessed_data.npz").is_file():
-        path = path / "postprocessed_data.npz"
-    paths = [str(path)] + [p for p in recent_results(settings) if p != str(path)]
-    settings.set_value(RECENT_KEY, "\n".join(paths[:MAX_RECENT]))
+from app.recent import recent_results
 
 
 class RecentResults(QObject):
@@ -50,14 +32,7 @@ class RecentResults(QObject):
         self.ctx = ctx
 
     def paths(self) -> list[str]:
-        found = []
-        postprocess = getattr(self.ctx.window, "pages", {}).get("postprocess")
-        outcome = getattr(postprocess, "outcome", None)
-        if outcome is not None:
-            npz = Path(outcome.out_dir) / "postprocessed_data.npz"
-            if npz.is_file():
-                found.append(str(npz))
-        return list(dict.fromkeys(found + recent_results(self.ctx.settings)))
+        return recent_results(self.ctx.settings)
 
     def refresh(self) -> None:
         self.changed.emit()

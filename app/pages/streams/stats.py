@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.pages.streams_pipeline import Layout
+    from app.pages.streams.pipeline import Layout
 
 #: The source's pace is averaged over this long (a paced session's batches come in bursts).
 PACE_WINDOW_S = 5.0

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from app.pages.sampling.remembered import SATURATION_PCT
 from backend.acquisition.quality import Saturation
-from backend.sampling.session import SessionResult
-from widgets.saturation import DEFAULT_THRESHOLD_PCT, SaturationView
+from widgets.saturation import SaturationView
 
 if TYPE_CHECKING:
     from app.pages import AppContext
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
-THRESHOLD_KEY = "sampling/saturation_threshold_pct"
 
 
 class SessionStatus(QWidget):
@@ -46,11 +46,9 @@ class SessionStatus(QWidget):
         self.show_button.clicked.connect(self.show_recording)
         self.show_button.hide()
         self.saturation = SaturationView()
-        self.saturation.threshold.setValue(
-            ctx.settings.value(THRESHOLD_KEY, DEFAULT_THRESHOLD_PCT, float)
-        )
+        self.saturation.threshold.setValue(SATURATION_PCT.read(ctx.settings))
         self.saturation.threshold_changed.connect(
-            lambda pct: ctx.settings.set_value(THRESHOLD_KEY, pct)
+            lambda pct: SATURATION_PCT.write(ctx.settings, pct)
         )
         self._warned = False
         row = QHBoxLayout()

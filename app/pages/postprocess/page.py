@@ -5,7 +5,7 @@ Left: the sources and the clipping choice with its live preview
 Run/Cancel (`backend.postprocess.job` on a worker; a cancelled run leaves the
 folder as it was). Right: the results (`ResultsView`) and their exports
 (`Exporter`). The dataset export dialog opens from here and from
-File > Export dataset…. "Each on its own" (`postprocess_fanout`) runs every
+File > Export dataset…. "Each on its own" (`fanout`) runs every
 source into its own folder, here or on Dask, and shows a table instead.
 """
 
@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.pages import AppContext, Page, register_page
-from app.pages.postprocess_exports import Exporter
-from app.pages.postprocess_fanout import EachResults, EachRun, FanoutOptions, each_request
-from app.pages.postprocess_jobs import (
+from app.pages.postprocess import remembered
+from app.pages.postprocess.exports import Exporter
+from app.pages.postprocess.fanout import EachResults, EachRun, FanoutOptions, each_request
+from app.pages.postprocess.jobs import (
     RunOutcome,
     RunRequest,
     existing_results,
@@ -46,9 +47,10 @@ from app.pages.postprocess_jobs import (
     run_postprocess,
     stale_note,
 )
-from app.pages.postprocess_results import ResultsView
-from app.pages.postprocess_sessions import SessionRecordings
-from app.pages.postprocess_sources import SourcesPanel
+from app.pages.postprocess.results import ResultsView
+from app.pages.postprocess.sources import SourcesPanel
+from app.recent import remember_result  # offered on the Models page
+from app.settings import Remembered
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 
@@ -75,7 +77,7 @@ class PostprocessPage(Page):
         self.theme: Theme = LIGHT
         self.outcome: RunOutcome | None = None
         self.run_worker: Worker | None = None
-        self.recordings = SessionRecordings(ctx, self)
+        self.recordings = ctx.sessions.recordings  # this run's recordings, newest first
         self.inputs = SourcesPanel(ctx, self.recordings)
         self.sources, self.clip = self.inputs.sources, self.inputs.clip
         self.preview_plot = self.inputs.preview_plot
@@ -106,7 +108,8 @@ class PostprocessPage(Page):
         self.right = QStackedWidget()
         self.right.addWidget(self.results)
         self.right.addWidget(self.each_results)
-        self.exporter = Exporter(self)
+        self.exporter = Exporter(ctx, self.results, lambda: self.inputs.info, self)
+        self.exporter.busy_changed.connect(lambda _busy: self.update_actions())
         self.dataset_action = QAction("Export &dataset…", self)
         self.dataset_action.setObjectName("action_export_dataset")
         self.dataset_action.setStatusTip("Split recordings into train/validation/test npz files")
@@ -275,8 +278,6 @@ class PostprocessPage(Page):
         self.outcome = outcome
         self.results.show_outcome(outcome)
         self.update_actions()
-        from app.pages.models.sources import remember_result  # offered on the Models page
-
         remember_result(self.ctx.settings, outcome.out_dir)
         s = outcome.summary
         self.progress.setValue(1000)
@@ -380,14 +381,12 @@ class PostprocessPage(Page):
             self.dataset_dialog.set_theme(theme)
 
     def save_state(self, settings: Any) -> None:
-        settings.set_value("postprocess/charging_batches", self.charging.value())
-        settings.set_value("postprocess/reference_batches", self.reference.value())
+        self.remembered.save()
         self.inputs.save_state(settings)
-        self.fanout.save_state(settings)
 
     def _restore(self) -> None:
-        s = self.ctx.settings
-        self.charging.setValue(s.value("postprocess/charging_batches", 40, int))
-        self.reference.setValue(s.value("postprocess/reference_batches", 15, int))
-        self.inputs.restore(s)
-        self.fanout.restore(s)
+        self.remembered = Remembered(self.ctx.settings)
+        self.remembered.bind(remembered.CHARGING_BATCHES, self.charging)
+        self.remembered.bind(remembered.REFERENCE_BATCHES, self.reference)
+        self.inputs.restore(self.ctx.settings)
+        self.fanout.remember(self.remembered)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.pages.postprocess_jobs import EXPORTS, RunOutcome, summary_rows
+from app.pages.postprocess.jobs import EXPORTS, RunOutcome, summary_rows
 from app.theme import LIGHT, Theme
 from widgets.histogramgrid import HistogramGrid
 from widgets.histogramplot import HistogramPlot

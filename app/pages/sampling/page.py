@@ -3,8 +3,9 @@
 Left: presets and config files, the config form (validated as you type),
 the run options and the run notes. Right: Start / Pause / Resume / Stop, the
 progress, the recording's path and saturation flags, and the live plots. The
-session runs on a worker thread (`SessionRunner`); this page only wires the
-widgets to it.
+session belongs to the session service (`ctx.sessions`, app/sessions.py): it
+runs on a worker thread, and the service refuses to start it while anything
+else drives the device; this page only wires the widgets to it.
 """
 
 from __future__ import annotations
@@ -26,18 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.liveplots import LivePlots
-from app.livesession import SessionRequest, SessionRunner
+from app.devicechoices import device_choices
 from app.pages import AppContext, Page, register_page
-from app.pages.models.twin import TwinPicker, surrogate_choice
-from app.pages.sampling_files import ConfigFiles
-from app.pages.sampling_status import SessionStatus
-from app.settings import AppSettings
+from app.pages.sampling import remembered
+from app.pages.sampling.files import ConfigFiles
+from app.pages.sampling.liveplots import LivePlots
+from app.pages.sampling.status import SessionStatus
+from app.pages.sampling.twin import TwinPicker
+from app.sessions import DeviceBusy, SessionRequest
+from app.settings import AppSettings, Remembered
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
-from backend.config.fields import field_label
+from backend.config.fields import field_meta, field_place
 from backend.recording.runnotes import run_notes
-from widgets.configfields import form_fields
+from widgets.configfields import FieldText, form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
 from widgets.runnotes import RunNotesForm
@@ -58,6 +61,7 @@ SHORTCUTS = {
     "resume": QKeySequence(Qt.Key.Key_F7),
     "stop": QKeySequence("Shift+F5"),
 }
+MODEL_SUFFIXES = (".pt", ".pth")  # trained surrogate models (app/pages/sampling/twin.py)
 STATE_TEXT = {
     "idle": "Idle",
     "starting": "Starting…",
@@ -72,23 +76,10 @@ def default_device(kind: str, config: SamplingConfig, seed: int | None, options:
     return kind
 
 
-def device_choices(inventory: Any | None) -> tuple[list[DeviceChoice], str]:
-    """Device entries and a note, from an NI inventory (None while discovery runs)."""
-    simulated = DeviceChoice(
-        "simulated", "Simulated DNPU", tip="A built-in model of a DNPU; no hardware needed"
-    )
-    if inventory is None:
-        looking = DeviceChoice("nidaq", "NI-DAQmx (looking…)", False, kind="nidaq")
-        return [simulated, surrogate_choice(), looking], ""
-    if not inventory.driver_available:
-        label, enabled = "NI-DAQmx (driver not installed)", False
-    elif not inventory.devices:
-        label, enabled = "NI-DAQmx (no devices found)", False
-    else:
-        names = ", ".join(d.name for d in inventory.devices if not d.chassis) or "devices"
-        label, enabled = f"NI-DAQmx hardware ({names})", True
-    ni = DeviceChoice("nidaq", label, enabled, inventory.message, kind="nidaq")
-    return [simulated, surrogate_choice(), ni], ("" if enabled else inventory.message)
+def schema_texts() -> dict[str, FieldText]:
+    """Each form field's label, tooltip and choices, as the schema states them."""
+    metas = {f.path: field_meta(f.path) for f in form_fields()}
+    return {path: FieldText(m.label, m.hint, m.choices) for path, m in metas.items()}
 
 
 @register_page
@@ -105,11 +96,13 @@ class SamplingPage(Page):
         self.recording_path: str | None = None
         #: backend.devices.discovery.NIInventory once known (False if discovery failed)
         self.inventory: Any | None = None
-        self.runner = SessionRunner(ctx.workers, self)
-        self.form = ConfigForm(labels={f.path: field_label(f.path) for f in form_fields()})
+        self.runner = ctx.sessions.sampling
+        self.form = ConfigForm(schema_texts())
         self.run_options = RunOptions()
-        self.twin = TwinPicker(self)  # the "Surrogate model…" device's model and noise
-        self.files = ConfigFiles(self)
+        self.twin = TwinPicker(
+            ctx, self.run_options, self
+        )  # the "Surrogate model…" device's model and noise
+        self.files = ConfigFiles(ctx, self, self.form, lambda: self.config, self.set_config)
         self.progress = SessionProgress()
         self.plots = LivePlots()
         self.notes = RunNotesForm()
@@ -117,6 +110,7 @@ class SamplingPage(Page):
         self._make_actions()
         self._lay_out()
         self.form.edited.connect(self._on_edited)
+        self.files.title_changed.connect(self.title_changed)
         self.form.folder_requested.connect(self.files.choose_output_folder)
         self.run_options.changed.connect(self._update_actions)
         self.runner.state_changed.connect(self._on_state)
@@ -126,6 +120,7 @@ class SamplingPage(Page):
         self.runner.failed.connect(self._on_start_failed)
         self._restore(ctx.settings)
         self.run_options.set_devices(*device_choices(None))
+        ctx.sessions.inventory_changed.connect(self._on_inventory)
         ctx.after_first_paint(self._discover_devices)  # the NI driver loads once the window shows
 
     # --- construction ---------------------------------------------------------------
@@ -213,8 +208,9 @@ class SamplingPage(Page):
 
     def _validate(self, data: dict) -> None:
         config, problems = config_problems(data)
-        self.form.show_problems([(p.path, p.message) for p in problems])
+        self.form.show_problems([(field_place(p.path), p.message) for p in problems])
         self.config = config
+        self.ctx.sessions.next_config = config
         self.form.set_summary(self._summary(config) if config else "")
         self.status.set_folder(str(data.get("save_directory") or ""))
         if config is not None and not self.runner.active:
@@ -233,36 +229,18 @@ class SamplingPage(Page):
     def _discover_devices(self) -> None:
         choices, note = device_choices(None)
         self.run_options.set_devices(choices, note)
-
-        def job(_report: Any, _token: Any) -> Any:
-            from backend.devices.discovery import ni_inventory
-
-            return ni_inventory()
-
-        self.ctx.run_job(
-            job,
-            "device discovery",
-            on_result=self._on_inventory,
-            on_error=self._on_discovery_failed,
-        )
+        self.ctx.sessions.discover_devices()
 
     def _on_inventory(self, inventory: Any) -> None:
         self.inventory = inventory
-        choices, note = device_choices(inventory)
-        self.run_options.set_devices(choices, note)
-        wanted = self.ctx.settings.value("sampling/device", "simulated", str)
-        self.run_options.select_device(wanted)
-        log.info("devices: %s", inventory.message)
-        self._update_actions()
-
-    def _on_discovery_failed(self, exc: BaseException) -> None:
-        """A bug in discovery must not cost the user the simulated device."""
-        log.error("NI-DAQmx device discovery failed: %s", exc, exc_info=exc)
-        reason = f"NI-DAQmx device discovery failed: {exc}"
-        choices, _ = device_choices(None)
-        ni = DeviceChoice("nidaq", "NI-DAQmx (discovery failed)", False, reason, kind="nidaq")
-        self.run_options.set_devices([*choices[:-1], ni], reason)
-        self.inventory = False  # known: nothing usable
+        if inventory is False:  # a bug in discovery must not cost the user the simulated device
+            reason = f"NI-DAQmx device discovery failed: {self.ctx.sessions.discovery_error}"
+            choices, _ = device_choices(None)
+            ni = DeviceChoice("nidaq", "NI-DAQmx (discovery failed)", False, reason, kind="nidaq")
+            self.run_options.set_devices([*choices[:-1], ni], reason)
+        else:
+            self.run_options.set_devices(*device_choices(inventory))
+            self.run_options.select_device(remembered.DEVICE.read(self.ctx.settings))
         self._update_actions()
 
     # --- session --------------------------------------------------------------------
@@ -288,9 +266,13 @@ class SamplingPage(Page):
             device_options=options if isinstance(device, str) else {},
             notes=run_notes(**self.notes.values()),
         )
+        try:
+            buffer = self.ctx.sessions.start_new(request)
+        except DeviceBusy as exc:
+            self.ctx.status(f"Not started: {exc}")
+            return
         self.last_result, self.recording_path = None, None
         self.progress.reset(config.number_batches)
-        buffer = self.runner.start(request)
         ranges = config.voltage_ranges()
         span = (float(ranges[:, 0].min()), float(ranges[:, 1].max()))
         self.plots.attach(buffer, config.batch_points, config.n_inputs, span)
@@ -367,15 +349,19 @@ class SamplingPage(Page):
     def busy_reason(self) -> str | None:
         return "a sampling session is running" if self.runner.active else None
 
+    def open_file(self, path: str) -> bool:
+        """A trained model handed over (Models page): run it as the simulated device."""
+        if Path(path).suffix.lower() not in MODEL_SUFFIXES:
+            return False
+        self.twin.use(path)
+        return True
+
     def confirm_close(self) -> bool:
         return self.files.keep_or_discard_changes("closing samplelab")
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Stop the session and wait for it: the device ends at 0 V, the data is kept."""
-        if self.runner.active:
-            self.runner.stop()
-            if not self.runner.wait(timeout_s):
-                log.error("the sampling session did not stop within %.0f s", timeout_s)
+        self.ctx.sessions.shutdown(timeout_s)
         self.plots.timer.stop()
 
     def set_theme(self, theme: Theme) -> None:
@@ -387,11 +373,12 @@ class SamplingPage(Page):
         return self.files.title()
 
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_value("sampling/device", self.run_options.device_key())
-        settings.set_value("sampling/realtime", self.run_options.realtime.isChecked())
-        settings.set_value("sampling/operator", self.notes.operator.text())
+        self.remembered.save()
 
     def _restore(self, settings: AppSettings) -> None:
-        self.run_options.realtime.setChecked(settings.value("sampling/realtime", True, bool))
-        self.notes.operator.setText(settings.value("sampling/operator", "", str))
+        self.remembered = Remembered(settings)
+        # The device is chosen again once discovery has listed it (`_on_inventory`).
+        self.remembered.bind_value(remembered.DEVICE, self.run_options.device_key)
+        self.remembered.bind(remembered.REALTIME, self.run_options.realtime)
+        self.remembered.bind(remembered.OPERATOR, self.notes.operator)
         self.files.load_initial()

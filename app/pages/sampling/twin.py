@@ -12,39 +12,29 @@ the recording names the file and its sha256.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app import dialogs
+from app.context import AppContext
+from app.devicechoices import SURROGATE_KEY
+from app.pages.sampling.remembered import TWIN_MODEL, TWIN_NOISE
 from backend.errors import SamplelabError
-from widgets.runoptions import DeviceChoice
+from widgets.runoptions import RunOptions
 
-SURROGATE_KEY = "surrogate"
-MODEL_KEY = "models/twin_model"
-NOISE_KEY = "models/twin_noise"
 MODEL_FILTER = "Trained models (*.pt *.pth);;All files (*)"
-AUTO_NOISE = -0.01  # the spin box's minimum: "the model's test RMSE"
-
-
-def surrogate_choice() -> DeviceChoice:
-    return DeviceChoice(
-        SURROGATE_KEY,
-        "Surrogate model…",
-        tip="A trained surrogate model (training_data.pt) as the simulated device",
-        kind="simulated",
-    )
+AUTO_NOISE = TWIN_NOISE.default  # the spin box's minimum: "the model's test RMSE"
 
 
 class TwinPicker(QObject):
     """Which trained model the "Surrogate model…" device runs, and its noise."""
 
-    def __init__(self, page: Any) -> None:
-        super().__init__(page)
-        self.page = page
-        self.ctx = page.ctx
-        self.run_options = page.run_options
+    def __init__(self, ctx: AppContext, run_options: RunOptions, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = parent
+        self.ctx = ctx
+        self.run_options = run_options
         self.label = QLabel()
         self.label.setObjectName("twin_model")
         self.label.setWordWrap(True)
@@ -60,10 +50,8 @@ class TwinPicker(QObject):
         self.noise.setSuffix(" nA")
         self.noise.setSpecialValueText("model's test RMSE")
         self.noise.setToolTip("Noise (RMS) on each recorded point; default: the model's test RMSE")
-        self.noise.setValue(self.ctx.settings.value(NOISE_KEY, AUTO_NOISE, float))
-        self.noise.valueChanged.connect(
-            lambda value: self.ctx.settings.set_value(NOISE_KEY, float(value))
-        )
+        self.noise.setValue(TWIN_NOISE.read(self.ctx.settings))
+        self.noise.valueChanged.connect(lambda value: TWIN_NOISE.write(self.ctx.settings, value))
         self.row = QWidget()
         row = QHBoxLayout(self.row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -82,19 +70,19 @@ class TwinPicker(QObject):
 
     @property
     def model(self) -> str | None:
-        path = self.ctx.settings.value(MODEL_KEY, "", str)
+        path = TWIN_MODEL.read(self.ctx.settings)
         return path or None
 
     def use(self, path: str | Path, select: bool = True) -> None:
         """Run `path` as the simulated device from now on (and choose that device)."""
-        self.ctx.settings.set_value(MODEL_KEY, str(Path(path).resolve()))
+        TWIN_MODEL.write(self.ctx.settings, Path(path).resolve())
         if select:
             self.run_options.select_device(SURROGATE_KEY)
         self._show()
 
     def ask_model(self) -> bool:
         start = str(Path(self.model).parent) if self.model else self.ctx.settings.last_folder
-        path = dialogs.ask_open_file(self.page, "Choose a trained model", start, MODEL_FILTER)
+        path = dialogs.ask_open_file(self.host, "Choose a trained model", start, MODEL_FILTER)
         if path:
             self.ctx.settings.remember_file(path)
             self.use(path, select=False)

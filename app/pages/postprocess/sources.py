@@ -9,7 +9,7 @@ exact (what the run drops) and instant, so it follows every keystroke and
 every drag of the limit lines.
 
 With `set_each(True)` (each source processed on its own) every source is opened
-alone (`postprocess_fanout_jobs.inspect_each`): sources need not merge, and one
+alone (`fanout_jobs.inspect_each`): sources need not merge, and one
 that cannot be opened stays listed with its reason (its run fails alone). The
 preview then covers the readable sources together when they merge.
 """
@@ -23,16 +23,17 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QVBoxLayout, QWidget
 
 from app import dialogs
-from app.pages import AppContext
-from app.pages.postprocess_fanout_jobs import EachInfo, inspect_each
-from app.pages.postprocess_jobs import (
+from app.context import AppContext
+from app.pages.postprocess.fanout_jobs import EachInfo, inspect_each
+from app.pages.postprocess.jobs import (
     SourcesInfo,
     drop_text,
     inspect_sources,
     preview_bins,
     scan_preview,
 )
-from app.pages.postprocess_sessions import SessionRecordings
+from app.pages.postprocess.remembered import CLIP_HI, CLIP_LO, CLIP_MODE, SOURCE_FOLDER
+from app.sessions import SessionRecordings
 from app.theme import LIGHT, Theme
 from app.workers import Worker
 from backend.errors import SamplelabError
@@ -116,7 +117,7 @@ class SourcesPanel(QWidget):
 
     # --- choosing sources -------------------------------------------------------------
     def last_folder(self) -> str:
-        folder = self.ctx.settings.value("postprocess/last_folder", "", str)
+        folder = SOURCE_FOLDER.read(self.ctx.settings)
         return folder if folder and Path(folder).is_dir() else self.ctx.settings.last_folder
 
     def ask_files(self) -> None:
@@ -124,13 +125,13 @@ class SourcesPanel(QWidget):
             self, "Add recordings", self.last_folder(), SOURCE_FILTER
         )
         if paths:
-            self.ctx.settings.set_value("postprocess/last_folder", str(Path(paths[0]).parent))
+            SOURCE_FOLDER.write(self.ctx.settings, Path(paths[0]).parent)
             self.add_sources(paths)
 
     def ask_folder(self) -> None:
         folder = dialogs.ask_folder(self, "Add a bspysmg sampling folder", self.last_folder())
         if folder:
-            self.ctx.settings.set_value("postprocess/last_folder", str(Path(folder).parent))
+            SOURCE_FOLDER.write(self.ctx.settings, Path(folder).parent)
             self.add_sources([folder])
 
     def add_sources(self, paths: list[str]) -> None:
@@ -329,18 +330,18 @@ class SourcesPanel(QWidget):
             self._on_clip_changed()
 
     def save_state(self, settings: Any) -> None:
-        settings.set_value("postprocess/clip_mode", self.clip.mode())
+        CLIP_MODE.write(settings, self.clip.mode())
         lo, hi = self.clip.custom_limits()
-        settings.set_value("postprocess/clip_lo", lo)
-        settings.set_value("postprocess/clip_hi", hi)
+        CLIP_LO.write(settings, lo)
+        CLIP_HI.write(settings, hi)
 
     def restore(self, settings: Any) -> None:
         self.clip.set_custom_limits(
-            settings.value("postprocess/clip_lo", -150.0, float),
-            settings.value("postprocess/clip_hi", 150.0, float),
+            CLIP_LO.read(settings),
+            CLIP_HI.read(settings),
             switch=False,
         )
-        mode = settings.value("postprocess/clip_mode", "default", str)
+        mode = CLIP_MODE.read(settings)
         self.clip.set_mode(mode if mode in ClipRange.MODES else "default")
 
 

@@ -12,6 +12,7 @@ buffer at 30 Hz and draws only when rows arrived.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -29,11 +30,12 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.pages import AppContext, Page, register_page
-from app.pages.streams_form import StreamForm
-from app.pages.streams_pipeline import Layout, Pipeline, session_stream
-from app.pages.streams_runner import StreamRunner
-from app.pages.streams_stats import PumpStats, describe_stats
-from app.settings import AppSettings
+from app.pages.streams.form import StreamForm
+from app.pages.streams.pipeline import Layout, Pipeline, session_stream
+from app.pages.streams.remembered import MODEL, PATH, SOURCE
+from app.pages.streams.runner import StreamRunner
+from app.pages.streams.stats import PumpStats, describe_stats
+from app.settings import AppSettings, Remembered
 from app.theme import LIGHT, Theme
 from backend.streams import DeviceStream
 from widgets.channelpicker import ChannelPicker
@@ -84,12 +86,12 @@ class StreamsPage(Page):
         self.form.browse_file.connect(self._browse_file)
         self.form.browse_model.connect(self._browse_model)
         self.picker.visibility_changed.connect(self.plot.set_channel_visible)
-        self.runner.ready.connect(self._on_ready)
+        self.runner.started.connect(self._on_ready)
         self.runner.reprocessed.connect(self._on_reprocessed)
         self.runner.reprocess_failed.connect(self._on_reprocess_failed)
         self.form.processing_changed.connect(self._on_processing_changed)
-        self.runner.stats.connect(self._on_stats)
-        self.runner.ended.connect(self._on_ended)
+        self.runner.progress.connect(self._on_stats)
+        self.runner.finished.connect(self._on_ended)
         self.runner.failed.connect(self._on_failed)
         self._restore(ctx.settings)
         self._update_actions()
@@ -149,8 +151,8 @@ class StreamsPage(Page):
 
     # --- start and stop ---------------------------------------------------------------
     def sampling_runner(self) -> Any:
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        return getattr(sampling, "runner", None)
+        """The session service's runner of new sessions (the Sampling page starts them)."""
+        return self.ctx.sessions.sampling
 
     def start(self) -> None:
         if self.runner.active or self.waiting:
@@ -159,11 +161,8 @@ class StreamsPage(Page):
         session = None
         if spec.source == "session":
             runner = self.sampling_runner()
-            session = runner.current_session() if runner is not None else None
+            session = runner.current()
             if session is None:
-                if runner is None:
-                    self.status_label.setText("There is no Sampling page to follow.")
-                    return
                 self.waiting = True
                 self._early = None
                 runner.watch_next(self._attach_early)
@@ -182,7 +181,7 @@ class StreamsPage(Page):
         runner.started.disconnect(self._on_session_started)
         self.waiting = False
         early, self._early = self._early, None
-        session, spec = runner.current_session(), self.form.spec()
+        session, spec = runner.current(), self.form.spec()
         attached = early is not None and early.session is session and spec.source == "session"
         if early is not None and not attached:
             early.close()
@@ -194,7 +193,7 @@ class StreamsPage(Page):
         self.stats = PumpStats()
         self.status_label.setText("Opening the stream…")
         try:
-            self.runner.start(spec, session)
+            self.runner.start_stream(spec, session)
         except RuntimeError as exc:
             if isinstance(session, DeviceStream):  # attached early: detach it
                 session.close()
@@ -338,6 +337,14 @@ class StreamsPage(Page):
             self.form.model_path.setText(path)
             self.form.model_box.setChecked(True)
 
+    def open_file(self, path: str) -> bool:
+        """A trained model handed over (Models page): draw its prediction beside the output."""
+        if Path(path).suffix.lower() not in (".pt", ".pth"):
+            return False
+        self.form.model_box.setChecked(True)
+        self.form.model_path.setText(path)
+        return True
+
     # --- window integration ---------------------------------------------------------------
     def _update_actions(self) -> None:
         busy = self.runner.active or self.waiting
@@ -360,14 +367,13 @@ class StreamsPage(Page):
             self.picker.set_colours(colours)
 
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_value("streams/source", self.form.source_key())
-        settings.set_value("streams/path", self.form.path.text())
-        settings.set_value("streams/model", self.form.model_path.text())
+        self.remembered.save()
 
     def _restore(self, settings: AppSettings) -> None:
-        self.form.select_source(settings.value("streams/source", "random", str))
-        self.form.path.setText(settings.value("streams/path", "", str))
-        self.form.model_path.setText(settings.value("streams/model", "", str))
+        self.remembered = Remembered(settings)
+        self.remembered.bind_value(SOURCE, self.form.source_key, self.form.select_source)
+        self.remembered.bind(PATH, self.form.path)
+        self.remembered.bind(MODEL, self.form.model_path)
 
 
 def _y_of(layout: Layout, columns: list[int]) -> tuple[str, str]:

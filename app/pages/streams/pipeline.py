@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from app.pages.streams_stats import PumpStats
+from app.pages.streams.stats import PumpStats
 from backend.acquisition.livebuffer import LiveBuffer
 from backend.errors import SamplelabError
 from backend.jobs import CancelToken

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import dialogs
-from app.pages.recordings_scan import scan_folder
+from app.pages.recordings.remembered import ROOT
+from app.pages.recordings.scan import scan_folder
 from backend.data.kinds import kind_labels
 from widgets.filemodel import FileFacts
 
 if TYPE_CHECKING:
-    from app.pages.recordings import RecordingsPage
+    from app.pages.recordings.page import RecordingsPage
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,17 @@ class FolderBrowsing:
 
     def _initial_root(self: RecordingsPage) -> tuple[str, bool]:
         """(folder, chosen): the folder the user last chose, else the recordings folder."""
-        remembered = self.ctx.settings.value("recordings/root", "", str)
+        remembered = ROOT.read(self.ctx.settings)
         if remembered and Path(remembered).is_dir():
             return remembered, True
         return str(self.recordings_folder()), False
 
     def recordings_folder(self: RecordingsPage) -> Path:
-        """Where recordings go: the Sampling page's output folder, else the platform's
-        data folder (`backend.userdirs.data_dir`), else the home folder."""
+        """Where recordings go: the next session's output folder (Sampling page), else the
+        platform's data folder (`backend.userdirs.data_dir`), else the home folder."""
         from backend.userdirs import data_dir
 
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        config = getattr(sampling, "config", None)
+        config = self.ctx.sessions.next_config
         candidates = [data_dir(), Path.home()]
         if config is not None:  # relative to the working folder, where sessions write it
             candidates.insert(0, Path(config.save_directory).resolve())
@@ -57,7 +57,7 @@ class FolderBrowsing:
         self.root_chosen = True
         self.tree.offer(None)
         self.tree.set_root(folder)
-        self.ctx.settings.set_value("recordings/root", str(Path(folder).resolve()))
+        ROOT.write(self.ctx.settings, Path(folder).resolve())
 
     def _scan_folder(self: RecordingsPage, folder: str) -> None:
         """What each file really is, and recordings' status and rows, found off the GUI thread."""

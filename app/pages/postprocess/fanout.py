@@ -7,7 +7,7 @@ kept in the settings. Without the `distributed` extra the cluster choices are
 disabled and say which extra to install. `EachResults` is the table (source,
 rows, kept, output, status) with a progress bar per running source, and opens
 a result on the Recordings page or its folder. `EachRun` runs
-`postprocess_fanout_jobs.run_each` on the page's worker pool: Cancel stops the
+`fanout_jobs.run_each` on the page's worker pool: Cancel stops the
 running jobs between chunks (on Dask too) and the pending ones; finished folders stay.
 """
 
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import dialogs
-from app.pages.postprocess_fanout_jobs import (
+from app.pages.postprocess.fanout_jobs import (
     WHERE_KINDS,
     EachRequest,
     EachState,
@@ -44,6 +44,9 @@ from app.pages.postprocess_fanout_jobs import (
     folders_with_results,
     run_each,
 )
+from app.pages.postprocess.remembered import EACH, RUN_ON, SCHEDULER, WORKERS
+from app.recent import remember_result  # offered on the Models page
+from app.settings import Remembered
 from app.theme import Theme
 from app.workers import Worker
 from widgets.jobtable import JobRow, JobTable
@@ -145,21 +148,19 @@ class FanoutOptions(QGroupBox):
         self.each_radio.setEnabled(not running)
         self._update()
 
-    def save_state(self, settings: Any) -> None:
-        settings.set_value("postprocess/each", self.each())
-        settings.set_value("postprocess/run_on", self.where_combo.currentData())
-        settings.set_value("postprocess/workers", self.workers.value())
-        settings.set_value("postprocess/scheduler", self.address.text().strip())
+    def remember(self, remembered: Remembered) -> None:
+        """Restore the choices from `remembered` now; its `save` stores them."""
+        remembered.bind(WORKERS, self.workers)
+        remembered.bind(SCHEDULER, self.address)
+        remembered.bind_value(RUN_ON, self.where_combo.currentData, self._put_where)
+        remembered.bind_value(EACH, self.each, self._put_each)
 
-    def restore(self, settings: Any) -> None:
-        self.workers.setValue(settings.value("postprocess/workers", 2, int))
-        self.address.setText(settings.value("postprocess/scheduler", "", str))
-        kind = settings.value("postprocess/run_on", "here", str)
+    def _put_where(self, kind: str) -> None:
         if kind in WHERE_KINDS and not (self.missing and kind != "here"):
             self.where_combo.setCurrentIndex(WHERE_KINDS.index(kind))
-        (
-            self.each_radio if settings.value("postprocess/each", False, bool) else self.merge
-        ).setChecked(True)
+
+    def _put_each(self, each: bool) -> None:
+        (self.each_radio if each else self.merge).setChecked(True)
 
 
 def each_request(page: Any) -> EachRequest:
@@ -338,8 +339,6 @@ class EachRun(QObject):
         self.ended.emit()
 
     def _remember(self, state: EachState) -> None:
-        from app.pages.models.sources import remember_result  # offered on the Models page
-
         for r in reversed([r for r in state.rows if r.state == "ok"]):
             remember_result(self.ctx.settings, r.out)
 

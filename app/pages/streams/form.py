@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.pages.streams_pipeline import StreamSpec
+from app.pages.streams.pipeline import StreamSpec
 
 SOURCES = (("session", "Sampling session"), ("file", "File"), ("random", "Random signal"))
 SPEEDS = (("1× (real time)", 1.0), ("10×", 10.0), ("100×", 100.0), ("As fast as possible", None))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,26 +27,28 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages import AppContext, Page, register_page
-from app.pages.postprocess_sessions import SessionRecordings
-from app.pages.recordings_data import FileInfo
-from app.pages.recordings_folder import FolderBrowsing
-from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
-from app.pages.recordings_resume import ResumeRunner
-from app.pages.recordings_scan import (
+from app.pages.recordings.data import FileInfo
+from app.pages.recordings.folder import FolderBrowsing
+from app.pages.recordings.meta import EXPANDED, PENDING, channel_section
+from app.pages.recordings.remembered import ROOT, STACKED
+from app.pages.recordings.scan import (
     HIDDEN_SUFFIXES,
     kind_of_folder,
     kind_of_name,
 )
-from app.pages.recordings_view import BrowserView
+from app.pages.recordings.view import BrowserView
+from app.sessions import DeviceBusy
 from app.settings import AppSettings
 from app.theme import Theme
 from backend.data.kinds import kind_labels
 from backend.jobs import JobProgress
-from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
+
+if TYPE_CHECKING:
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,10 @@ class RecordingsPage(FolderBrowsing, Page):
         self.meta = MetaTree()
         self.meta.setObjectName("metadata_tree")
         self.view = BrowserView(ctx)
-        # `runner` / `last_result`, like the Sampling page's: pages that list this run's
-        # recordings (Postprocess) pick up resumed ones from `runner.finished` too.
-        self.runner = ResumeRunner(ctx.workers, self)
+        # Resumed sessions belong to the session service, which keeps one driver at a time
+        # and adds their recordings to this run's list (`ctx.sessions.recordings`).
+        self.runner = ctx.sessions.resuming
+        self.resume_path: str | None = None  # the recording being resumed
         self.last_result: SessionResult | None = None
         self.file_label = ElidedLabel("No file selected")
         self.file_label.setObjectName("browser_file")
@@ -84,13 +87,13 @@ class RecordingsPage(FolderBrowsing, Page):
             "One lane per channel, each scaled to its own range (the y axis names them); "
             "off: channels overlaid on one axis in their units"
         )
-        self.stacked.setChecked(ctx.settings.value("recordings/stacked", True, bool))
+        self.stacked.setChecked(STACKED.read(ctx.settings))
         self.view.set_stacked(self.stacked.isChecked())
         self.follow = QCheckBox("Follow")
         self.follow.setObjectName("follow")
         self.follow.setToolTip("Watch a recording that is still being written grow")
         self.root_chosen = False  # the user chose the folder (else: the recordings folder)
-        self.sessions = SessionRecordings(ctx, self)
+        self.sessions = ctx.sessions.recordings
         self.buttons: dict[str, QToolButton] = {}
         self._make_actions()
         self._lay_out()
@@ -307,13 +310,23 @@ class RecordingsPage(FolderBrowsing, Page):
         info = self.view.info
         if info is None or not info.resumable or self.runner.active:
             return
-        sampling = getattr(self.ctx.window, "pages", {}).get("sampling")
-        if sampling is not None and sampling.runner.active:
-            self.ctx.status("A session is running on the Sampling page; stop it first")
+        reason = self.ctx.sessions.busy_reason(self.runner)
+        if reason:
+            self.ctx.status(f"Not resumed: {reason}; stop it first")
             return
         self.follow.setChecked(False)
         self.view.say("Reopening the recording for writing…")
-        self.view.release(lambda: self.runner.start(info.path))
+        self.resume_path = info.path
+        self.view.release(lambda: self._start_resume(info.path))
+        self._update_actions()
+
+    def _start_resume(self, path: str) -> None:
+        """The file is released: resume it, unless something took the device meanwhile."""
+        try:
+            self.ctx.sessions.resume(path)
+        except DeviceBusy as exc:
+            self.ctx.status(f"Not resumed: {exc}")
+            self._open(path)
         self._update_actions()
 
     def _on_resume_started(self, path: str) -> None:
@@ -342,8 +355,8 @@ class RecordingsPage(FolderBrowsing, Page):
 
     def _on_resume_failed(self, exc: BaseException) -> None:
         self.ctx.show_error(exc, "The recording was not changed.")
-        if self.runner.path:
-            self._open(self.runner.path)
+        if self.resume_path:
+            self._open(self.resume_path)
 
     # --- state ----------------------------------------------------------------------
     def _update_actions(self) -> None:
@@ -359,10 +372,7 @@ class RecordingsPage(FolderBrowsing, Page):
         return "a recording is being resumed" if self.runner.active else None
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
-        if self.runner.active:
-            self.runner.stop()
-            if not self.runner.wait(timeout_s):
-                log.error("the resumed session did not stop within %.0f s", timeout_s)
+        self.ctx.sessions.shutdown(timeout_s)
         self.view.shutdown()
 
     def set_theme(self, theme: Theme) -> None:
@@ -373,5 +383,5 @@ class RecordingsPage(FolderBrowsing, Page):
 
     def save_state(self, settings: AppSettings) -> None:
         if self.tree.root and self.root_chosen:  # a default is found afresh next time
-            settings.set_value("recordings/root", self.tree.root)
-        settings.set_value("recordings/stacked", self.stacked.isChecked())
+            ROOT.write(settings, self.tree.root)
+        STACKED.write(settings, self.stacked.isChecked())

@@ -8,23 +8,27 @@ a temporary name, so Cancel or an error leaves no half file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from app import dialogs
-from app.pages.postprocess_jobs import (
+from app.context import AppContext
+from app.pages.postprocess.jobs import (
     EXPORTS,
     SUFFIXES,
     RunOutcome,
     export_problems,
     export_rows,
 )
+from app.pages.postprocess.remembered import EXPORT_FOLDER
 from app.workers import Worker
 
 if TYPE_CHECKING:
-    from app.pages.postprocess import PostprocessPage
+    from app.pages.postprocess.results import ResultsView
 
 log = logging.getLogger(__name__)
 _FILTERS = {fmt: flt for fmt, _, flt in EXPORTS}
@@ -51,24 +55,38 @@ def default_target(
 
 
 class Exporter(QObject):
-    """Runs one export at a time for the page's results view."""
+    """Runs one export at a time for a results view.
 
-    def __init__(self, page: PostprocessPage) -> None:
-        super().__init__(page)
-        self.page = page
-        self.ctx = page.ctx
+    It knows the results view and how to read the sources' facts (`sources_info()`),
+    not the page; `busy_changed` tells the page when an export starts or ends.
+    """
+
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        results: ResultsView,
+        sources_info: Callable[[], Any],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.host = parent
+        self.ctx = ctx
+        self.results = results
+        self.sources_info = sources_info
         self.worker: Worker | None = None
         self.last_written: Path | None = None
         self.what = ""  # what the running (or last) export writes, for the status bar
-        page.results.export_requested.connect(self.export)
-        page.results.cancel_export.clicked.connect(self.cancel)
+        results.export_requested.connect(self.export)
+        results.cancel_export.clicked.connect(self.cancel)
 
     @property
     def busy(self) -> bool:
         return self.worker is not None
 
     def _folder(self, outcome: RunOutcome | None, paths: list[str]) -> Path:
-        remembered = self.ctx.settings.value("postprocess/export_folder", "", str)
+        remembered = EXPORT_FOLDER.read(self.ctx.settings)
         if remembered and Path(remembered).is_dir():
             return Path(remembered)
         if outcome is not None:
@@ -82,19 +100,19 @@ class Exporter(QObject):
         title = f"Export {_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every row'})"
         if fmt == "iodat":
             return self._ask_iodat_folder(title, start)
-        path = dialogs.ask_save_file(self.page, title, str(start), _FILTERS[fmt])
+        path = dialogs.ask_save_file(self.host, title, str(start), _FILTERS[fmt])
         return Path(path) if path else None
 
     def _ask_iodat_folder(self, title: str, start: Path) -> Path | None:
         from backend.config import BSPYSMG_CONFIG_NAME
         from backend.data.formats.iodat import IODAT_NAME
 
-        folder = dialogs.ask_folder(self.page, f"{title}: choose a folder", str(start.parent))
+        folder = dialogs.ask_folder(self.host, f"{title}: choose a folder", str(start.parent))
         if not folder:
             return None
         clash = [n for n in (IODAT_NAME, BSPYSMG_CONFIG_NAME) if (Path(folder) / n).exists()]
         if clash and not dialogs.confirm(
-            self.page,
+            self.host,
             "Replace files?",
             f"{folder} already holds {' and '.join(clash)}.\nDo you want to replace them?",
         ):
@@ -105,7 +123,7 @@ class Exporter(QObject):
         """Ask where, then export on a worker; the status bar always says how it ended."""
         from backend.postprocess.job import DATA_NAME
 
-        outcome, info = self.page.results.outcome, self.page.inputs.info
+        outcome, info = self.results.outcome, self.sources_info()
         if self.busy:
             return
         problem = export_problems(outcome, info)[which][fmt]
@@ -117,14 +135,14 @@ class Exporter(QObject):
         target = self.ask_target(fmt, which, outcome, paths)
         if target is None:
             return
-        self.ctx.settings.set_value("postprocess/export_folder", str(target.parent))
+        EXPORT_FOLDER.write(self.ctx.settings, target.parent)
         self.what = f"{_TITLES[fmt]} ({'kept rows' if which == 'kept' else 'every source row'})"
 
         def job(report: Any, token: Any) -> Path:
             return export_rows(which, fmt, target, report, token, kept_file=kept_file, paths=paths)
 
-        self.page.results.set_exporting(True)
-        self.page.results.set_export_progress(f"{_TITLES[fmt]}…", 0.0)
+        self.results.set_exporting(True)
+        self.results.set_export_progress(f"{_TITLES[fmt]}…", 0.0)
         self.worker = self.ctx.workers.run(
             job,
             f"export {fmt}",
@@ -133,7 +151,7 @@ class Exporter(QObject):
             on_progress=self._on_progress,
             on_cancelled=self._on_cancelled,
         )
-        self.page.update_actions()  # no new run while exporting from the results
+        self.busy_changed.emit(True)  # no new run while exporting from the results
         self.ctx.status(f"Exporting {self.what} to {target}…", 0)
 
     def cancel(self) -> None:
@@ -141,14 +159,12 @@ class Exporter(QObject):
             self.worker.cancel()
 
     def _on_progress(self, p: Any) -> None:
-        self.page.results.set_export_progress(
-            f"{p.stage} {100 * p.fraction:.0f} %", float(p.fraction)
-        )
+        self.results.set_export_progress(f"{p.stage} {100 * p.fraction:.0f} %", float(p.fraction))
 
     def _finish(self) -> None:
         self.worker = None
-        self.page.results.set_exporting(False)
-        self.page.update_actions()
+        self.results.set_exporting(False)
+        self.busy_changed.emit(False)
 
     def _on_done(self, path: Path) -> None:
         self._finish()

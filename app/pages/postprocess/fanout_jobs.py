@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.pages.postprocess_jobs import (
+from app.pages.postprocess.jobs import (
     Report,
     SourceFacts,
     SourcesInfo,

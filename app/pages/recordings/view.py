@@ -17,69 +17,29 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.browserworker import LatestOnlyWorker
-from app.pages import AppContext
-from app.pages.recordings_data import (
+from app.context import AppContext
+from app.pages.recordings.data import (
     RAW_LIMIT_VALUES,
     FileInfo,
     OpenedFile,
     Window,
-    boundary_rows,
-    flagged_points,
 )
-from app.pages.recordings_meta import file_sections
-from app.pages.recordings_overview import OverviewJobs
+from app.pages.recordings.lanes import CursorReadout, curves_of, lane_colours, unit_groups
+from app.pages.recordings.meta import file_sections
+from app.pages.recordings.overview import OverviewJobs
 from app.theme import LIGHT, Theme
-from app.workers import Worker
 from widgets.channelpicker import ChannelPicker
-from widgets.channelplot import ChannelPlot, PlotGroup
+from widgets.channelplot import ChannelPlot
 
 log = logging.getLogger(__name__)
 
 FOLLOW_INTERVAL_MS = 500
-MAX_GROUPS = 4
-_Y_LABELS = {"V": "Voltage", "mV": "Voltage", "nA": "Current", "uA": "Current", "A": "Current"}
 
 
-def unit_groups(names: list[str], units: list[str]) -> list[PlotGroup]:
-    """One plot per unit (first seen first); beyond MAX_GROUPS units, one 'Other' plot."""
-    order: list[str] = []
-    for unit in units:
-        if unit not in order:
-            order.append(unit)
-    keep, rest = order[: MAX_GROUPS - 1], order[MAX_GROUPS - 1 :]
-    if len(rest) == 1:
-        keep, rest = order, []
-    groups = []
-    for unit in keep:
-        members = tuple(i for i, u in enumerate(units) if u == unit)
-        label = _Y_LABELS.get(unit, "Value")
-        groups.append(PlotGroup(_title(names, members), label, unit, members))
-    if rest:
-        members = tuple(i for i, u in enumerate(units) if u in rest)
-        groups.append(PlotGroup("Other channels", "Value", "", members))
-    return groups
-
-
-def _title(names: list[str], members: tuple[int, ...]) -> str:
-    picked = [names[i] for i in members]
-    for word, title in (("Input", "Inputs"), ("Output", "Outputs")):
-        if all(n.startswith(word) for n in picked):
-            return title
-    return f"{len(picked)} channel{'s' * (len(picked) != 1)}"
-
-
-class BrowserView(OverviewJobs, QWidget):
+class BrowserView(QWidget):
     """Plot, channel picker, cursor readout and overview progress for one open file."""
 
     opened = Signal(object)  # FileInfo
@@ -105,8 +65,6 @@ class BrowserView(OverviewJobs, QWidget):
         self.window: Window | None = None  # the answer drawn last
         self.values: tuple[int, np.ndarray] | None = None  # cursor row and its raw values
         self._points_used = 0  # the resolution last asked for
-        self.build: Worker | None = None
-        self.ranges_job: Worker | None = None
         self._on_released: Callable[[], None] | None = None
         self.theme = LIGHT
         self.stacked = True  # one lane per channel, each to its own range
@@ -114,21 +72,16 @@ class BrowserView(OverviewJobs, QWidget):
         self.plot.setObjectName("browser_plot")
         self.picker = ChannelPicker()
         self.picker.setObjectName("browser_channels")
-        self.readout = QLabel(" ")
-        self.readout.setObjectName("cursor_readout")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setWordWrap(True)  # many channels wrap; they never widen the window
+        self.readout = CursorReadout()
         self.message = QLabel()
         self.message.setObjectName("browser_message")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("overview_progress")
-        self.progress.setVisible(False)
-        self.cancel_build = QToolButton()
-        self.cancel_build.setText("Cancel")
-        self.cancel_build.setToolTip("Stop building the overview; what is built is kept")
-        self.cancel_build.setVisible(False)
+        self.overview = OverviewJobs(ctx.workers, self)
+        self.overview.built.connect(self._built)
+        self.overview.ended.connect(lambda text: text and self.say(text))
+        self.overview.ranges_ready.connect(self._ranges_done)
+        self.overview.ranges_progress.connect(self.ranges_progress)
         self.follow_timer = QTimer(self)
         self.follow_timer.setInterval(FOLLOW_INTERVAL_MS)
         self.follow_timer.timeout.connect(self.request_refresh)
@@ -137,12 +90,11 @@ class BrowserView(OverviewJobs, QWidget):
         self.plot.resized.connect(self._on_resized)
         self.plot.cursor_moved.connect(self.request_cursor)
         self.picker.visibility_changed.connect(self._on_visibility)
-        self.cancel_build.clicked.connect(self.cancel_overview)
 
     def _lay_out(self) -> None:
         bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel_build)
+        bar.addWidget(self.overview.progress, 1)
+        bar.addWidget(self.overview.cancel_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.picker)
         split.addWidget(self.plot)
@@ -155,14 +107,73 @@ class BrowserView(OverviewJobs, QWidget):
         column.addWidget(split, 1)
         column.addWidget(self.readout)
 
+    # --- follow (a file still being written) ---------------------------------------
+    def set_follow(self, on: bool) -> None:
+        if on and self.source is not None:
+            self.follow_timer.start()
+            self.request_refresh()
+        else:
+            self.follow_timer.stop()
+
+    def request_refresh(self) -> None:
+        source = self.source
+        if source is None or self.worker.pending("refresh") or self.overview.building:
+            return  # no refresh while the build's own handle of the file is open (see data)
+        self.worker.request("refresh", lambda: source.refresh())
+
+    def _followed(self, info: FileInfo) -> None:
+        old = self.info
+        self.info = info
+        if old is not None and info.rows != old.rows:
+            x0, x1 = self.plot.x_range()
+            old_end = self.x_of(max(old.rows - 1, 1))
+            self._set_extent(info.rows)
+            end = self.x_of(max(info.rows - 1, 1))
+            if x1 >= old_end - 1e-9 * max(1.0, abs(old_end)):  # the view showed the end
+                x0 = 0.0 if x0 <= 0.0 else max(0.0, end - (x1 - x0))
+                self.plot.set_x_range(x0, end)
+                self.request_view(x0, end)
+        self.info_changed.emit(info)
+        if not info.live:
+            self.follow_timer.stop()
+
+    # --- overview and ranges (built and read by `self.overview`) ------------------------
+    def _built(self) -> None:
+        source = self.source
+        if source is None:
+            return
+        x0, x1 = self.plot.x_range()
+        start, stop = max(0, math.floor(self.row_of(x0))), math.ceil(self.row_of(x1)) + 1
+        points = self.points()
+
+        def attach() -> tuple[FileInfo, Window]:
+            source.attach_overview()
+            return source.info(), source.envelope(start, stop, points)
+
+        self.worker.request("attach", attach)
+        self.worker.request("ranges", source.overview_ranges)
+
+    def compute_ranges(self) -> None:
+        """Per-channel min/max: from the overview if there is one, else read in chunks."""
+        info, source = self.info, self.source
+        if info is None or source is None or info.live:
+            return  # a live file gets its ranges when it ends
+        if info.overview == "ready":
+            self.worker.request("ranges", source.overview_ranges)
+        else:
+            self.overview.read_ranges(info.path, info.kind)
+
+    def _ranges_done(self, path: str, lo: np.ndarray, hi: np.ndarray) -> None:
+        if self.info is not None and self.info.path == path:
+            self.ranges_ready.emit(lo, hi)
+
     # --- opening and closing ---------------------------------------------------------
     def open(self, path: str) -> None:
         """Show `path` (the previous file is closed on the worker first)."""
-        self._stop_jobs()
+        self.overview.stop()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source, self.info, self.window, self.values = None, None, None, None
-        self.readout.setText(" ")  # the previous file's values are not this file's
-        self.readout.setToolTip("")
+        self.readout.clear()  # the previous file's values are not this file's
         self.plot.set_cursor(None)
         self.follow_timer.stop()
         points, limit = self.points(), self.raw_limit
@@ -203,24 +214,15 @@ class BrowserView(OverviewJobs, QWidget):
 
     def release(self, then: Callable[[], None]) -> None:
         """Close the file (every handle of ours), then call `then` on the GUI thread."""
-        self._stop_jobs()
+        self.overview.stop()
         self.follow_timer.stop()
         self.worker.discard("meta", "attach", "refresh", "ranges", "cursor", "view")
         self.source = None
         self._on_released = then
         self.worker.request("open", lambda: self._close_current())
 
-    def _stop_jobs(self) -> None:
-        for job in (self.build, self.ranges_job):
-            if job is not None and job.running:
-                job.cancel()
-                job.wait(10)  # one chunk at most; the sidecar must be closed before reuse
-        self.build = self.ranges_job = None
-        self.progress.setVisible(False)
-        self.cancel_build.setVisible(False)
-
     def shutdown(self) -> None:
-        self._stop_jobs()
+        self.overview.stop()
         self.follow_timer.stop()
         self.worker.close(final=self._close_current)
 
@@ -259,7 +261,7 @@ class BrowserView(OverviewJobs, QWidget):
                 self.source = self.info = None
                 self.plot.set_groups([])
                 self.picker.set_channels([], [], [])
-                self.readout.setText(" ")
+                self.readout.clear()
                 self.open_failed.emit(exc)
             return
         log.warning("browser %s request failed: %s", slot, exc)
@@ -271,7 +273,7 @@ class BrowserView(OverviewJobs, QWidget):
         self.source, self.info = source, info
         self.say("")
         groups = unit_groups(info.names, info.units)
-        colours = self._colours(info)
+        colours = lane_colours(info.units, self.theme.curve_colors, self.theme.output_colors)
         x_label, x_units = ("Time", "s") if info.fs else ("Sample", "")
         self.plot.reset_visibility()
         self.plot.set_groups(groups, colours, x_label, x_units)
@@ -285,22 +287,9 @@ class BrowserView(OverviewJobs, QWidget):
         self._show(window)
         self.opened.emit(info)
         if info.overview == "needed":
-            self.start_overview()
+            self.overview.start(info.path, info.kind)
         else:
             self.compute_ranges()
-
-    def _colours(self, info: FileInfo) -> list[str]:
-        """Inputs in the curve colours, outputs (nA) in the output colours."""
-        curves, outputs = list(self.theme.curve_colors), list(self.theme.output_colors)
-        out, k_in, k_out = [], 0, 0
-        for unit in info.units:
-            if unit == "nA":
-                out.append(outputs[k_out % len(outputs)])
-                k_out += 1
-            else:
-                out.append(curves[k_in % len(curves)])
-                k_in += 1
-        return out
 
     # --- coordinates ------------------------------------------------------------------
     def x_of(self, row: float) -> float:
@@ -357,25 +346,12 @@ class BrowserView(OverviewJobs, QWidget):
         if self.message.text().startswith("This window"):
             self.say("")
         self.window = window
-        lines, flags = {}, {}
-        limits = self.info.limits if self.info is not None else []
-        for channel in range(env.mins.shape[1] if env.mins.ndim == 2 else 0):
-            x, y = env.line(channel)
-            lines[channel] = (self._x_array(x), y)
-            if channel < len(limits) and limits[channel] is not None:
-                fx, fy = flagged_points(env, channel, limits[channel])
-                flags[channel] = (self._x_array(fx), fy)
+        lines, flags, marks = curves_of(window, self.info)
         self.plot.set_lines(lines)
         self.plot.set_flags(flags)
-        info = self.info
-        if info is not None:
-            marks = boundary_rows(window.start, window.stop, info.batch_rows, info.rows)
-            self.plot.set_marks(self._x_array(marks.astype(float)))
+        if marks is not None:
+            self.plot.set_marks(marks)
         self.drawn.emit()
-
-    def _x_array(self, rows: np.ndarray) -> np.ndarray:
-        fs = self.info.fs if self.info is not None else None
-        return rows / fs if fs else rows
 
     # --- cursor -----------------------------------------------------------------------
     def request_cursor(self, x: float) -> None:
@@ -394,16 +370,8 @@ class BrowserView(OverviewJobs, QWidget):
         if self.values is None or self.info is None:
             return
         row, values = self.values
-        if values is None:
-            self.readout.setText(f"row {row:,}: outside the data")
-            return
-        where = f"t = {self.x_of(row):.6g} s" if self.info.fs else f"sample {row:,}"
-        parts = [f"{where} (row {row:,})"]
-        for i, (name, unit) in enumerate(zip(self.info.names, self.info.units)):
-            if self.plot.channel_visible(i):
-                parts.append(f"{name} = {values[i]:.6g} {unit}".rstrip())
-        self.readout.setText("   ".join(parts))
-        self.readout.setToolTip("\n".join(parts))
+        shown = [self.plot.channel_visible(i) for i in range(len(self.info.names))]
+        self.readout.show_values(self.info, row, values, self.x_of(row), shown)
 
     def _on_visibility(self, channel: int, shown: bool) -> None:
         self.plot.set_channel_visible(channel, shown)
@@ -426,6 +394,6 @@ class BrowserView(OverviewJobs, QWidget):
         self.plot.set_colours_theme(theme.plot_background, theme.plot_foreground)
         self.plot.set_mark_colours(theme.plot_foreground, theme.error)
         if self.info is not None:
-            colours = self._colours(self.info)
+            colours = lane_colours(self.info.units, theme.curve_colors, theme.output_colors)
             self.plot.set_colours(colours)
             self.picker.set_colours(colours)

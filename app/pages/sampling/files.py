@@ -7,20 +7,19 @@ in one dialog. Saving asks before replacing a file and writes atomically.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 import resources
 from app import dialogs
-from backend.config import BSPYSMG_CONFIG_NAME, load_config, save_config
+from app.context import AppContext
+from backend.config import BSPYSMG_CONFIG_NAME, SamplingConfig, load_config, save_config
 from backend.errors import FileFormatError, SamplelabError
-
-if TYPE_CHECKING:
-    from app.pages.sampling import SamplingPage
+from widgets.configform import ConfigForm
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +29,29 @@ _NO_PRESET = "(from a file)"
 
 
 class ConfigFiles(QObject):
-    """Owns the file actions and the preset chooser of one SamplingPage."""
+    """Owns the file actions and the preset chooser of one config form.
 
-    def __init__(self, page: SamplingPage) -> None:
-        super().__init__(page)
-        self.page = page
-        self.ctx = page.ctx
+    It knows the form, not the page: `current()` is the valid config shown (or
+    None), `show(config)` puts a loaded one in the form, `title_changed` says the
+    file's name changed.
+    """
+
+    title_changed = Signal()
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        parent: QWidget,
+        form: ConfigForm,
+        current: Callable[[], SamplingConfig | None],
+        show: Callable[[SamplingConfig], None],
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.host = parent
+        self.form = form
+        self.current = current
+        self.show = show
         self.path: Path | None = None
         self._saved: dict | None = None  # the form's dict as last loaded or saved
         self.open_action = self._action("open", "&Open config…", "Open a config file", "Ctrl+O")
@@ -58,7 +74,7 @@ class ConfigFiles(QObject):
         self.presets.activated.connect(self._on_preset)
 
     def _action(self, key: str, text: str, tip: str, shortcut: str) -> QAction:
-        action = QAction(text, self.page)
+        action = QAction(text, self.host)
         action.setObjectName(f"action_{key}")
         action.setShortcut(QKeySequence(shortcut))
         native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
@@ -108,21 +124,24 @@ class ConfigFiles(QObject):
             else:
                 self.ctx.show_error(exc, "The config shown before is unchanged.")
             return False
-        self.page.set_config(config)
+        self.show(config)
         self.path = path
         self._mark_saved()
         self._show_preset(path)
         self.ctx.settings.last_config = str(path.resolve())
         self.ctx.settings.remember_file(path)
         self.ctx.status(f"Loaded {path}")
-        self.page.title_changed.emit()
+        self.title_changed.emit()
         return True
 
     def open_dialog(self) -> None:
         if not self.keep_or_discard_changes("opening another config"):
             return
         path = dialogs.ask_open_file(
-            self.page, "Open a sampling config", self.ctx.settings.last_folder, CONFIG_FILTER
+            self.host,
+            "Open a sampling config",
+            self.ctx.settings.last_folder,
+            CONFIG_FILTER,
         )
         if path:
             self.load(path)
@@ -144,7 +163,7 @@ class ConfigFiles(QObject):
 
     # --- saving ---------------------------------------------------------------------
     def save_dialog(self, flavour: str) -> Path | None:
-        config = self.page.config
+        config = self.current()
         if config is None:
             return None
         folder = Path(self.ctx.settings.last_folder)
@@ -155,14 +174,14 @@ class ConfigFiles(QObject):
             is_preset = self.path is not None and self.path.parent == resources.PRESETS
             start = self.path if is_own and not is_preset else folder / f"{config.data_name}.yaml"
         title = "Save as bspysmg sampler_configs.json" if flavour == "bspysmg" else "Save config"
-        path = dialogs.ask_save_file(self.page, title, str(start), CONFIG_FILTER)
+        path = dialogs.ask_save_file(self.host, title, str(start), CONFIG_FILTER)
         if not path:
             return None
         return self.save(Path(path), flavour)
 
     def save(self, path: Path, flavour: str) -> Path | None:
         """Write the current config (no questions asked; the dialog asked them)."""
-        config = self.page.config
+        config = self.current()
         if config is None:
             return None
         try:
@@ -181,24 +200,24 @@ class ConfigFiles(QObject):
             self._show_preset(path)
         self.ctx.settings.remember_file(path)
         self.ctx.status(f"Saved {path}")
-        self.page.title_changed.emit()
+        self.title_changed.emit()
         return path
 
     def choose_output_folder(self, field_path: str) -> None:
-        current = self.page.form.config_dict().get("save_directory") or ""
+        current = self.form.config_dict().get("save_directory") or ""
         start = current if current and Path(current).is_dir() else self.ctx.settings.last_folder
-        folder = dialogs.ask_folder(self.page, "Choose the output folder", start)
+        folder = dialogs.ask_folder(self.host, "Choose the output folder", start)
         if folder:
-            self.page.form.set_value(field_path, folder)
+            self.form.set_value(field_path, folder)
 
     # --- unsaved edits --------------------------------------------------------------
     def _mark_saved(self) -> None:
-        self._saved = self.page.form.config_dict()
+        self._saved = self.form.config_dict()
 
     @property
     def modified(self) -> bool:
         """Whether the form differs from the config as last loaded or saved."""
-        return self._saved is not None and self.page.form.config_dict() != self._saved
+        return self._saved is not None and self.form.config_dict() != self._saved
 
     def keep_or_discard_changes(self, action: str) -> bool:
         """Before `action` replaces the form: True to go on (saved or discarded), else False.
@@ -208,7 +227,7 @@ class ConfigFiles(QObject):
         if not self.modified:
             return True
         name = self.path.name if self.path else "The config"
-        answer = dialogs.ask_save_changes(self.page, name, action, self.page.config is not None)
+        answer = dialogs.ask_save_changes(self.host, name, action, self.current() is not None)
         if answer == "discard":
             return True
         if answer == "save":

@@ -1,0 +1,46 @@
+"""The app's shape holds: pages meet only in the session service, never in each other.
+
+The import contracts (pyproject.toml, import-linter) forbid one page package
+importing another and a page starting a session itself; this also finds the
+other way pages used to reach each other, through the window's page table.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+APP_CONTRACTS = ("app-pages-independent", "app-sessions-in-service")
+_LINT = (
+    "import sys; from importlinter.cli import lint_imports; "
+    "sys.exit(lint_imports(config_filename='pyproject.toml', limit_to_contracts={ids!r}, "
+    "no_cache=True, no_logo=True))"
+)
+#: a page looking another page up in the window (`window.pages[...]`, `getattr(window, "pages")`)
+REACH = re.compile(r"""window\.pages\b|window\s*,\s*["']pages["']""")
+
+
+def test_the_app_import_contracts_hold():
+    result = subprocess.run(
+        [sys.executable, "-c", _LINT.format(ids=APP_CONTRACTS)],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(APP_CONTRACTS)} kept, 0 broken" in result.stdout
+
+
+def test_no_page_reaches_into_another_through_the_window():
+    offenders = []
+    for path in sorted((ROOT / "app" / "pages").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if REACH.search(code):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
