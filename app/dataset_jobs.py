@@ -46,8 +46,8 @@ class SourceProbe:
 
 def probe_source(path: str, trust_pickle: bool) -> SourceProbe:
     """Open `path` as the export will and read its config (the pickle only when trusted)."""
+    from backend.data.kinds import open_reader
     from backend.datasets.export import source_clipping, source_config
-    from backend.formats.loaders import open_reader
 
     with open_reader(path, trust_pickle=trust_pickle) as reader:
         config = source_config(reader, trust_pickle)
@@ -130,8 +130,8 @@ def existing_splits(out_dir: str | os.PathLike) -> list[Path]:
 
 def run_export(request: ExportRequest, report: Any, token: Any) -> list[WrittenSplit]:
     """Write the splits (all or nothing), then read each file's row count from its header."""
+    from backend.data.formats.npz import npz_array_info
     from backend.datasets import export_dataset
-    from backend.formats.npz import npz_array_info
 
     written = export_dataset(
         request.sources,
@@ -143,7 +143,7 @@ def run_export(request: ExportRequest, report: Any, token: Any) -> list[WrittenS
         trust_pickle=request.trust_pickle,
         overwrite=request.overwrite,
         mix_clipping=request.mix_clipping,
-        on_progress=report,
+        progress=report,
         cancel=token,
     )
     return [

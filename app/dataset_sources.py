@@ -137,7 +137,7 @@ class DatasetSources(QObject):
         self._next()
 
     def _on_failed(self, path: str, exc: BaseException) -> None:
-        from backend.formats.npz import UntrustedPickleError
+        from backend.data.formats.npz import UntrustedPickleError
 
         self.worker = None
         if path in self.queue:

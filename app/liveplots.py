@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from app.theme import LIGHT, Theme
-from backend.livebuffer import LiveBuffer
+from backend.acquisition.livebuffer import LiveBuffer
 from widgets.waveplot import WavePlot
 
 DEFAULT_RATE_HZ = 25  # smooth to the eye; every frame costs the sampler GIL time

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
+from backend.acquisition.livebuffer import LiveBuffer
+from backend.channels import ChannelLayout
 from backend.config import SamplingConfig
-from backend.livebuffer import LiveBuffer
 from backend.streams.device import live_listener
 
 if TYPE_CHECKING:  # loaded when a session starts, not before the window shows (h5py)
     from backend.devices import Device
-    from backend.sampling import SamplingSession, SessionResult
+    from backend.sampling.session import SamplingSession, SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,9 @@ def live_buffer_for(config: SamplingConfig, history_batches: int = HISTORY_BATCH
     """A ring buffer holding the last few batches of every input and output channel."""
     bp = config.batch_points
     batches = max(1, min(history_batches, MAX_LIVE_ROWS // max(bp, 1)))
+    layout = ChannelLayout.of_config(config)
     return LiveBuffer(
-        config.n_inputs + config.n_outputs,
-        batches * bp,
-        names=config.input_names() + config.output_names(),
-        units=["V"] * config.n_inputs + ["nA"] * config.n_outputs,
-        fs=config.fs,
+        len(layout), batches * bp, names=list(layout.names), units=list(layout.units), fs=config.fs
     )
 
 
@@ -66,7 +64,7 @@ class SessionRunner(QObject):
 
     state_changed = Signal(str)  # starting | running | paused | stopping | idle
     started = Signal(str)  # the recording's path
-    progress = Signal(object)  # backend.sampling.Progress
+    progress = Signal(object)  # backend.sampling.session.Progress
     finished = Signal(object)  # SessionResult (complete, cancelled or failed)
     failed = Signal(object)  # the exception that kept the session from starting
 
@@ -129,7 +127,7 @@ class SessionRunner(QObject):
         report: Callable[[Any], None],
         token: CancelToken,
     ) -> SessionResult:
-        from backend.sampling import start_session
+        from backend.sampling.session import start_session
 
         session = start_session(
             request.config,
@@ -138,6 +136,7 @@ class SessionRunner(QObject):
             seed=request.seed,
             on_progress=report,
             notes=request.notes,
+            cancel=token,  # a stop at any point reaches the session
             **request.device_options,
         )
         session.add_listener(live_listener(buffer))
@@ -149,7 +148,6 @@ class SessionRunner(QObject):
                 watcher(session)
             except Exception:  # a view's problem must not stop the sampling
                 log.exception("a session watcher failed")
-        token.on_cancel(session.cancel)  # a stop before this point still reaches it
         self.started.emit(str(session.writer.path))
         log.info(
             "sampling %d batches x %d rows into %s",

@@ -1,4 +1,5 @@
-"""Putting finished files in place: the one home of `os.replace` in the backend.
+"""Putting finished files in place (the one home of `os.replace` in the backend) and
+opening inputs only when they are regular files.
 
 Every writer writes under a temporary name beside its target and moves the
 finished file into place, so nobody ever sees a half-written file under the
@@ -14,11 +15,13 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from backend.errors import FileInUseError
+from backend.errors import FileFormatError, FileInUseError
 
 #: Pauses between tries on Windows (about 0.75 s in all): long enough for a virus
 #: scanner's look at a new file, short enough not to keep a user waiting.
@@ -145,3 +148,81 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """`write_bytes_atomic` for text (UTF-8 unless told)."""
     return write_bytes_atomic(path, text.encode(encoding))
+
+
+# --- opening inputs ---------------------------------------------------------------
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(path: Path, mode: int, what: str) -> FileFormatError:
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return FileFormatError(
+        f"{path} is {kind}; a {what} must be a regular file",
+        f"Give the path of a {what} (not a pipe, device or folder).",
+    )
+
+
+def open_regular(path: str | os.PathLike, what: str = "input file") -> BinaryIO:
+    """Open an input file for reading, refusing anything but a regular file.
+
+    A FIFO, a device (/dev/zero) or a folder given as a config or data file
+    would block the open, never end a read, or fail obscurely; the open does
+    not wait (O_NONBLOCK) and the kind is checked on the open descriptor, so
+    the check and the read concern the same file.
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileFormatError(f"{what} not found: {path}", "Check the path.") from None
+    except IsADirectoryError:  # Windows cannot open folders at all
+        raise _not_regular(path, stat.S_IFDIR, what) from None
+    except OSError as exc:
+        raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode, what)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def is_regular(path: str | os.PathLike) -> bool:
+    """Whether `path` is a regular file (never blocks, as `open_regular`)."""
+    try:
+        open_regular(path).close()
+    except FileFormatError:
+        return False
+    return True
+
+
+def check_regular(path: str | os.PathLike, what: str = "input file") -> Path:
+    """`path` if it is a regular file (see `open_regular`), else one FileFormatError."""
+    open_regular(path, what).close()
+    return Path(path)
+
+
+def read_regular_bytes(path: str | os.PathLike, limit: int, what: str = "input file") -> bytes:
+    """The whole of a regular file of at most `limit` bytes; larger is refused unread."""
+    with open_regular(path, what) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        shown = max(size, len(data))
+        raise FileFormatError(
+            f"{path} is {shown:,} bytes or more; a {what} is at most {limit:,} bytes",
+            f"Check that {Path(path).name} is the {what} you meant.",
+        )
+    return data

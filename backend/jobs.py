@@ -1,22 +1,42 @@
-"""What long backend jobs share: progress reports and cancellation.
+"""What long backend jobs share: progress reports, cancellation and chunk sizing.
 
 A job is a plain synchronous function. The GUI runs it on a worker thread and
 passes a progress callback (called between chunks, from the worker thread) and
 a `CancelToken` (checked between chunks). When the token is cancelled the job
 raises `backend.errors.Cancelled` and leaves nothing half-written behind.
 
-New jobs take `progress: ProgressFn | None = None, cancel: CancelToken | None = None`;
-`JobControl.of(progress, cancel)` bundles them. Older jobs still take
-`on_progress` / `cancelled` callables (`as_control`).
+Every job takes `progress: ProgressFn | None = None, cancel: CancelToken | None = None`
+(one contract, one progress shape: `JobProgress`); `JobControl(progress, cancel)`
+bundles them for the job's loops.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.errors import Cancelled
+from backend.errors import Cancelled, SamplelabError
+
+#: Rows per chunk a job reads at a time unless told otherwise (~8 MB for 8 columns).
+DEFAULT_CHUNK_ROWS = 1 << 17
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def parse_memory(value: int | float | str) -> int:
+    """Bytes from 123, "200MB" (10^6), "1GiB" (2^30), "1.5 GB", "512KiB"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
+        raise SamplelabError(
+            f"cannot read {value!r} as a memory size",
+            "Give bytes (e.g. 200000000) or a size such as '200MB', '1GiB', '512KiB'.",
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 @dataclass(frozen=True)
@@ -33,7 +53,6 @@ class JobProgress:
 
 
 ProgressFn = Callable[[JobProgress], None]
-CancelFn = Callable[[], bool]
 
 
 class CancelToken:
@@ -76,35 +95,23 @@ class CancelToken:
 
 
 class JobControl:
-    """Bundles a job's progress callback and cancellation check."""
+    """What a job does with its `progress` and `cancel` arguments, in one object."""
 
-    def __init__(
-        self, on_progress: ProgressFn | None = None, cancelled: CancelFn | None = None
-    ) -> None:
-        self.on_progress = on_progress
-        self.cancelled = cancelled
+    def __init__(self, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
+        self.progress = progress
+        self.cancel = cancel
 
-    @classmethod
-    def of(cls, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
-        """The control for a job called with the `progress=, cancel=` contract."""
-        return cls(progress, None if cancel is None else (lambda: cancel.cancelled))
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.cancelled
 
     def check(self) -> None:
         """Raise `Cancelled` if the user asked to stop."""
-        if self.cancelled is not None and self.cancelled():
-            raise Cancelled()
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
 
     def report(self, stage: str, done: int, total: int) -> None:
         """Check for cancellation, then tell the caller how far the job is."""
         self.check()
-        if self.on_progress is not None:
-            self.on_progress(JobProgress(stage, int(done), int(total)))
-
-
-def as_control(
-    control: JobControl | None = None,
-    on_progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-) -> JobControl:
-    """The given control, or one built from loose callbacks."""
-    return control if control is not None else JobControl(on_progress, cancelled)
+        if self.progress is not None:
+            self.progress(JobProgress(stage, int(done), int(total)))

@@ -42,7 +42,7 @@ TARGET_S = 1.0
 def write_recording(path: Path, rows: int) -> float:
     """A 7-in/1-out recording of `rows` rows in 2^20-row batches; returns seconds."""
     from backend.config import load_config
-    from backend.recording import RecordingWriter
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sine")).model_copy(deep=True)
@@ -61,7 +61,7 @@ def write_recording(path: Path, rows: int) -> float:
 
 
 def build_overview(path: Path) -> tuple[float, int]:
-    from backend.pyramid import Pyramid
+    from backend.display.pyramid import Pyramid
 
     start = time.perf_counter()
     with Pyramid.open(path) as pyramid:

@@ -9,7 +9,7 @@ RecordingWriter, and the same rows as a postprocessed npz. Then:
 - baseline: the peer's pattern, `ModelDataset(npz)` + `DataLoader(batch_size=256,
   shuffle=True)`: per-item __getitem__ and default collate, data in memory.
   Both iterate for at most `--seconds` (or one epoch) and report samples/s.
-- rss: in a fresh subprocess, `BatchProcessor(recording, max_memory=budget)
+- rss: in a fresh subprocess, `ChunkProcessor(recording, max_memory=budget)
   .write(...)` with budget = recording bytes / 4; peak RSS (ru_maxrss).
 
 Prints one JSON object. Targets: ours >= 10x baseline samples/s; peak RSS of
@@ -40,7 +40,7 @@ def make_recording(path: Path, rows: int) -> tuple[Path, int]:
     """A recording of about `rows` rows (whole batches) on synthetic data; returns rows."""
     import resources
     from backend.config import load_config
-    from backend.recording import RecordingWriter
+    from backend.recording.writer import RecordingWriter
 
     cfg = load_config(resources.preset_paths()["quick-demo"])
     bp = cfg.batch_points
@@ -113,7 +113,7 @@ RSS_CHILD = r"""
 import json, resource, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from backend.batch import BatchProcessor
+from backend.data.chunks import ChunkProcessor
 
 def hwm_kb():
     try:
@@ -129,9 +129,9 @@ def work(batch):
     return np.tanh(batch * 0.01)
 
 before = hwm_kb()
-with BatchProcessor(sys.argv[2], max_memory=int(sys.argv[3])) as proc:
+with ChunkProcessor(sys.argv[2], max_memory=int(sys.argv[3])) as proc:
     proc.write(work, sys.argv[4], cast_dtype="<f4", if_exists="overwrite")
-    batches, rows = proc.n_batches, proc.batch_rows
+    batches, rows = proc.n_chunks, proc.chunk_rows
 peak = hwm_kb()
 print(json.dumps({"rss_before_kb": before, "peak_kb": peak, "batches": batches, "rows": rows}))
 """

@@ -30,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.acquisition.livebuffer import LiveBuffer
 from backend.config import load_config
-from backend.decimate import bin_step, minmax
-from backend.livebuffer import LiveBuffer
-from backend.pyramid import Pyramid
-from backend.recording import Recording, RecordingWriter
+from backend.display.decimate import bin_step, minmax
+from backend.display.pyramid import Pyramid
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
 from resources import preset_path
 
 CHANNELS = 8

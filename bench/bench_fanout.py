@@ -38,10 +38,10 @@ BATCH_POINTS = 2500
 
 
 def make_recording(path: Path, rows: int, seed: int) -> Path:
+    from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
     from backend.devices.models import AnalyticModel
-    from backend.recording import RecordingWriter
-    from backend.waves import BatchPlan
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)
@@ -81,7 +81,7 @@ def main() -> None:
     import dask.distributed as distributed
 
     from backend.fanout import JobSpec, run_jobs
-    from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
+    from backend.postprocess.many import PostprocessOptions, output_folders, postprocess_each
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     options = PostprocessOptions(figure=False)
@@ -111,7 +111,7 @@ def main() -> None:
                     start_up.append(time.perf_counter() - t)
                     with cluster, distributed.Client(cluster) as client:
                         # warm: the workers have imported the postprocessing code already
-                        client.run(importlib.import_module, "backend.postprocess")
+                        client.run(importlib.import_module, "backend.postprocess.job")
                         t = time.perf_counter()
                         got = postprocess_each(
                             sources, outs, options, scheduler=cluster.scheduler_address

@@ -74,7 +74,7 @@ class LatenessProbe:
 
 
 def headless(config, out: Path) -> dict:
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     session = start_session(config, "simulated", out_dir=out, seed=1, realtime=False)
     result = session.run()

@@ -61,11 +61,11 @@ def _rss_mb() -> float:
 
 def make_data(folder: Path, rows: int, with_folder: bool = True) -> tuple[Path, Path]:
     """A recording of `rows` rows and (if asked) the same data as a bspysmg folder."""
+    from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
+    from backend.data.formats.bspysmg import export_bspysmg_folder
     from backend.devices.models import AnalyticModel
-    from backend.formats.bspysmg import export_bspysmg_folder
-    from backend.recording import RecordingWriter
-    from backend.waves import BatchPlan
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)
@@ -85,7 +85,7 @@ def make_data(folder: Path, rows: int, with_folder: bool = True) -> tuple[Path, 
 
 
 def case_ours(source: str, out: str, figure: bool, warm: bool = False) -> tuple[float, float]:
-    from backend.postprocess import postprocess
+    from backend.postprocess.job import postprocess
 
     if warm:  # a long-running process (the GUI) has run a job before: time the second one
         postprocess(source, f"{out}-warmup", figure=figure)
@@ -156,7 +156,7 @@ def run_case(case: str, source: Path, out: Path) -> dict:
 
 
 def _child(case: str, source: str, out: str) -> None:
-    import backend.postprocess  # noqa: F401 - imports are not part of the timing
+    import backend.postprocess.job  # noqa: F401 - imports are not part of the timing
 
     if case in ("b",):
         import pyarrow.csv  # noqa: F401

@@ -28,7 +28,7 @@ import numpy as np
 from backend.config import load_config
 from backend.devices.base import Device
 from backend.devices.models import AnalyticModel
-from backend.sampling import start_session
+from backend.sampling.session import start_session
 from resources import preset_path
 
 

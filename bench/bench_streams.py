@@ -27,7 +27,7 @@ import numpy as np
 from scipy import signal
 
 from backend.config import load_config
-from backend.sampling import start_session
+from backend.sampling.session import start_session
 from backend.streams import DeviceStream, LFilter, ProcessingStream
 from resources import preset_path
 

@@ -42,8 +42,8 @@ FIXTURE = ROOT / "tests" / "data" / "bspysmg-1.0.7" / "small_sawtooth" / "sample
 def make_dataset(path: Path, rows: int) -> Path:
     """A postprocessed npz (our JSON config beside the peer's pickle) of synthetic device data."""
     from backend.config import bspysmg_config_dict, load_config
+    from backend.data.formats.npz_write import write_npz
     from backend.datasets.export import electrode_info
-    from backend.formats.npz_write import write_npz
 
     config = bspysmg_config_dict(load_config(FIXTURE))
     config["electrode_info"] = electrode_info(config)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from backend.acquisition.waves import RampedBatch
 from backend.devices.held import HeldFrame
 from backend.devices.simulated import FaultPlan, SimulatedDevice
-from backend.waves import RampedBatch
 
 LIFECYCLE = "lifecycle_small_{}"
 

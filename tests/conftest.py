@@ -60,7 +60,7 @@ def config() -> SamplingConfig:
 @pytest.fixture
 def recording(tmp_path, config) -> Path:
     """A complete recording of `config` on the analytic simulated device, seed 7."""
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     session = start_session(config, "simulated", path=tmp_path / "rec.h5", seed=7, model="analytic")
     result = session.run()

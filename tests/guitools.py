@@ -103,7 +103,7 @@ def wait_for_dialog(qtbot, timeout: int = 10_000) -> dialogs.ErrorDialog:
 
 def make_recording(path: Path, seed: int = 7, **input_data) -> Path:
     """A complete small recording (6 x 50 rows unless told) on the analytic simulated device."""
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     session = start_session(
         small_config(**input_data), "simulated", path=path, seed=seed, model="analytic"

@@ -37,7 +37,10 @@ def test_importing_every_backend_module_loads_no_gui_toolkit():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(report["modules"]) > 10  # the walk really found the package
-    assert "backend.sampling" in report["modules"] and "backend.livebuffer" in report["modules"]
+    assert (
+        "backend.sampling.session" in report["modules"]
+        and "backend.acquisition.livebuffer" in report["modules"]
+    )
     assert report["failed"] == {}
     assert report["gui"] == []
 

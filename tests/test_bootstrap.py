@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT, small_config
 
 from backend.config import save_config
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 

@@ -10,11 +10,17 @@ from chartools import LIFECYCLE, SpyDevice
 from conftest import BSPYSMG_FIXTURES, small_config
 
 from app.cli import main
-from app.pages.recordings_scan import KIND_TEXT
 from backend.characterise.iv import measure_iv
 from backend.characterise.ivconfig import SweepSettings
 from backend.characterise.ivfiles import write_iv
-from backend.formats.loaders import KINDS, describe_file, detect_kind, load_data, open_reader
+from backend.data.kinds import (
+    describe_file,
+    detect_kind,
+    file_kinds,
+    kind_labels,
+    load_data,
+    open_reader,
+)
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def test_kinds_are_detected_by_content(iv_folder, tmp_path):
     renamed.write_bytes((life / "consistency_results.npz").read_bytes())
     assert detect_kind(renamed) == "consistency"
     assert detect_kind(BSPYSMG_FIXTURES / "small_sine" / "reference_batch.npz") == "npz"
-    assert {"iv-curves", "consistency"} <= set(KINDS) <= set(KIND_TEXT)
+    assert {"iv-curves", "consistency"} <= set(file_kinds()) == set(kind_labels())
 
 
 def test_an_iv_file_reads_as_a_table_per_electrode(iv_folder):

@@ -12,12 +12,13 @@ import pytest
 from chartools import SpyDevice, faulty
 from conftest import small_config
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.characterise.panel import DevicePanel
 from backend.characterise.panelwave import PanelSettings
 from backend.errors import Cancelled, RecordingError, SamplelabError
 from backend.jobs import CancelToken
-from backend.recording import Recording, RecordingWriter
-from backend.safety import MAX_SLEW_V_PER_S
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
 
 FS = 1000.0  # small_config's DAC rate
 BOUND = MAX_SLEW_V_PER_S / FS + 1e-9  # the largest step a held session allows (V)

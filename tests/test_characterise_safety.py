@@ -9,6 +9,7 @@ from conftest import small_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S, RANGE_TOLERANCE, check_batch, check_held
 from backend.characterise.iv import measure_iv, sweep_batches
 from backend.characterise.ivconfig import SweepSettings
 from backend.characterise.panel import DevicePanel
@@ -16,7 +17,6 @@ from backend.characterise.panelwave import PanelSettings, PanelSignal
 from backend.config import SamplingConfig
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken
-from backend.safety import MAX_SLEW_V_PER_S, RANGE_TOLERANCE, check_batch, check_held
 
 BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

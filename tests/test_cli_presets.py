@@ -12,7 +12,7 @@ from conftest import ROOT
 
 import resources
 from app.cli import main
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 
 def test_presets_lists_every_shipped_preset_with_its_purpose(capsys):

@@ -17,8 +17,8 @@ from conftest import ROOT, small_config
 
 from app.cli import main
 from backend.config import load_config, save_config
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_export_iodat_is_what_the_peer_reads(tmp_path, recording, capsys):
 
 
 def test_fixture_iodat_bytes_survive_our_writer(tmp_path, bspysmg_folder):
-    from backend.formats.iodat import write_iodat
+    from backend.data.formats.iodat import write_iodat
 
     raw = np.loadtxt(bspysmg_folder / "IO.dat")
     write_iodat(

@@ -11,6 +11,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from backend.data.formats.raw import write_raw
+from backend.data.reader import ArrayReader
 from backend.datasets import (
     BlockBatchSampler,
     ChunkStore,
@@ -29,8 +31,6 @@ from backend.datasets import (
     split_sizes,
 )
 from backend.errors import FileFormatError, SamplelabError
-from backend.formats.raw import write_raw
-from backend.readers import ArrayReader
 
 AMPLIFICATION = 39.17
 
@@ -149,8 +149,8 @@ def test_get_dataloaders_rejects_bad_split_sums(bspysmg_folder):
 
 
 def test_get_dataloaders_three_files_checks_amplification(tmp_path, bspysmg_folder):
-    from backend.formats.npz import load_npz
-    from backend.formats.npz_write import write_npz
+    from backend.data.formats.npz import load_npz
+    from backend.data.formats.npz_write import write_npz
 
     data = load_npz(_peer_npz(bspysmg_folder), trust_pickle=True)
     same = write_npz(tmp_path / "v.npz", data.inputs, data.outputs, data.sampling_configs)
@@ -198,7 +198,7 @@ def rec_dataset(recording):
 
 
 def test_recording_dataset_matches_recording(recording, rec_dataset):
-    from backend.recording import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, y = rec.read()
@@ -292,8 +292,8 @@ def test_windows_are_clamped_at_the_edges():
 
 
 def test_scattered_windows_read_only_their_rows(monkeypatch):
+    import backend.data.reader as readers
     import backend.datasets.windows as windows
-    import backend.readers as readers
 
     data = np.arange(1000.0).reshape(500, 2)
     reader = ArrayReader(data)
@@ -369,7 +369,7 @@ def _peer_load(path):
 
 
 def test_export_dataset_from_recordings(recording, tmp_path):
-    from backend.recording import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, _y = rec.read()
@@ -397,16 +397,18 @@ def test_export_blocks_keeps_time_order(bspysmg_folder, tmp_path):
 
 
 def test_cancelled_export_leaves_no_files(recording, tmp_path):
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 3  # stop in the middle of the second split
-
     from backend.errors import Cancelled
+    from backend.jobs import CancelToken
+
+    token, reports = CancelToken(), []
+
+    def progress(p) -> None:
+        reports.append(p)
+        if len(reports) == 3:  # stop in the middle of the second split
+            token.cancel()
 
     with pytest.raises(Cancelled):
-        export_dataset([recording], tmp_path / "out", [0.5, 0.5], cancel=cancel)
+        export_dataset([recording], tmp_path / "out", [0.5, 0.5], progress=progress, cancel=token)
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -424,7 +426,7 @@ def test_export_refuses_mixed_setups_and_existing_files(recording, tmp_path, bsp
 
 def test_export_refuses_clipped_and_raw_sources_unless_told(recording, tmp_path, capsys):
     from app.cli import main
-    from backend.postprocess import postprocess
+    from backend.postprocess.job import postprocess
 
     npz = postprocess(recording, tmp_path / "pp", figure=False).files["postprocessed_data.npz"]
     with pytest.raises(SamplelabError, match="mix clipped and raw data") as caught:

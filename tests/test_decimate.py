@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend import decimate
-from backend.decimate import Envelope, bin_step, minmax, minmax_channels, minmax_segments
+from backend.display import decimate
+from backend.display.decimate import Envelope, bin_step, minmax, minmax_channels, minmax_segments
 
 
 def reference(data: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,8 @@ import pytest
 import torch
 from conftest import small_config
 
+from backend.acquisition.safety import check_batch
+from backend.acquisition.waves import BatchPlan, RampedBatch
 from backend.config import ADC_LIMIT_V
 from backend.devices import FaultPlan, SimulatedDevice, make_device
 from backend.devices.models import FunctionModel, MLPModel, SurrogateModel
@@ -20,8 +22,6 @@ from backend.errors import (
     FileFormatError,
     SafetyError,
 )
-from backend.safety import check_batch
-from backend.waves import BatchPlan, RampedBatch
 
 RANGES = np.array([[-1.2, 0.6], [-0.7, 0.3]])
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from npztools import PickleBomb
 
+from backend.data.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
+from backend.data.formats.npz import UntrustedPickleError, load_npz
 from backend.errors import SamplelabError
-from backend.formats.bspysmg import BspysmgFolder, import_bspysmg_folder
-from backend.formats.exporters import export
-from backend.formats.npz import UntrustedPickleError, load_npz
-from backend.recording import Recording
+from backend.export.exporters import export
+from backend.recording.reader import Recording
 
 
 @pytest.fixture
@@ -102,10 +102,13 @@ def test_peer_npz_export_follows_the_trust_rule(tmp_path, bspysmg_folder):
 
 def test_cancelled_export_leaves_nothing(tmp_path, recording):
     from backend.errors import Cancelled
+    from backend.jobs import CancelToken
 
     before = sorted(tmp_path.iterdir())
+    token = CancelToken()
+    token.cancel()
     with pytest.raises(Cancelled):
-        export(recording, "npz", tmp_path / "x.npz", cancelled=lambda: True)
+        export(recording, "npz", tmp_path / "x.npz", cancel=token)
     assert sorted(tmp_path.iterdir()) == before
 
 

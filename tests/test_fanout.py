@@ -13,19 +13,19 @@ import pytest
 
 from backend.errors import SamplelabError
 from backend.fanout import JobSpec, run_jobs
-from backend.postprocess import STAGING_PREFIX as PREFIX
-from backend.postprocess import postprocess
-from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
+from backend.postprocess.job import STAGING_PREFIX as PREFIX
+from backend.postprocess.job import postprocess
+from backend.postprocess.many import PostprocessOptions, output_folders, postprocess_each
 
 OPTIONS = PostprocessOptions(figure=False)
 
 
 def big_recording(path: Path, batches: int, seed: int = 1) -> Path:
     """A recording of the 7x1 sawtooth preset on the analytic model, written directly."""
+    from backend.acquisition.waves import BatchPlan
     from backend.config import load_config
     from backend.devices.models import AnalyticModel
-    from backend.recording import RecordingWriter
-    from backend.waves import BatchPlan
+    from backend.recording.writer import RecordingWriter
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sawtooth")).model_copy(deep=True)
@@ -114,7 +114,7 @@ def test_a_retried_job_starts_clean_and_the_last_sweep_removes_a_lost_attempt(
     # a job lost for good: the driver's last sweep removes its folder and the empty output
     empty = tmp_path / "gone"
     (empty / f"{PREFIX}run-1").mkdir(parents=True)
-    from backend.postprocess_many import sweep_leftovers
+    from backend.postprocess.many import sweep_leftovers
 
     sweep_leftovers([empty], ["run-1"], existed=[False])
     assert not empty.exists()

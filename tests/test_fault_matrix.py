@@ -27,8 +27,8 @@ from conftest import ROOT, small_config
 
 from app.cli import main
 from backend.config import load_config, save_config
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and mounts are POSIX")
 SEED = 21
@@ -174,7 +174,6 @@ def killed_before_first_batch(world) -> Path:
     return found[0]
 
 
-@pytest.mark.xfail(strict=False, reason="reader side: i12r")
 def test_info_reads_a_sigkilled_recording(killed_before_first_batch, tmp_path):
     copy = shutil.copy(killed_before_first_batch, tmp_path / "killed.h5")
     assert main(["info", str(copy)]) == 0
@@ -301,7 +300,7 @@ def test_a_disk_filled_behind_the_checks_still_leaves_a_closed_file(world, monke
     is given back, the metadata flushed, the file closed as failed and resumable."""
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
-    monkeypatch.setattr("backend.recording.check_room", lambda *args, **kwargs: None)
+    monkeypatch.setattr("backend.recording.writer.check_room", lambda *args, **kwargs: None)
     with _tmpfs(world["base"] / f"out_behind_{size}", size) as out:
         config = load_config(world["config"])
         result = start_session(config, "simulated", path=out / "rec.h5", seed=SEED).run()

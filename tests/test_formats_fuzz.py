@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import backend.data.formats.torchfiles  # noqa: F401  (torch's import, seconds, is no example's time)
+from backend.data.kinds import describe_file, load_data
 from backend.errors import FileFormatError
-from backend.formats.loaders import describe_file, load_data
 
 SUFFIXES = [
     ".h5", ".hdf5", ".mat", ".npy", ".npz", ".csv", ".tsv", ".txt", ".bin", ".dat",

@@ -19,7 +19,7 @@ from guitools import (
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -160,12 +160,12 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
     add_files(qtbot, monkeypatch, dialog, rec)
     original = datasets.export_dataset
 
-    def held(*args, on_progress=None, cancel=None, **kwargs):
-        def progress(p):  # the first report waits for the user's Cancel
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):  # the first report waits for the user's Cancel
             hold_until(lambda: cancel.cancelled)
-            on_progress(p)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancel=cancel, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(datasets, "export_dataset", held)
     out = tmp_path / "ds"
@@ -181,7 +181,7 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
 
 
 def test_clipped_and_raw_sources_are_not_mixed_without_asking(qtbot, monkeypatch, tmp_path, window):
-    from backend.postprocess import postprocess
+    from backend.postprocess.job import postprocess
 
     rec = make_recording(tmp_path / "rec.h5", seed=4, number_batches=20)
     clipped = postprocess(rec, tmp_path / "pp", clip=[-40, 40], figure=False)

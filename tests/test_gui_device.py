@@ -22,9 +22,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionSlider
 
 from app.pages.device.setup import DeviceRequest
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.config import save_config
-from backend.recording import Recording
-from backend.safety import MAX_SLEW_V_PER_S
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QToolButton
 
 from backend.models import SurrogateModel
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

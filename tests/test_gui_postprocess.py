@@ -28,7 +28,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -49,7 +49,7 @@ def row_means(path):
 
 def saturating_recording(path, seed=2, amplification=20.0, **input_data):
     """A recording whose outputs often saturate the ADC: exactly at the default clip edge."""
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     config = small_config(**input_data).model_copy(deep=True)
     config.driver.amplification = [amplification]
@@ -268,7 +268,7 @@ def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, wind
 
 def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path, window):
     import app.pages.postprocess_jobs as jobs
-    import backend.postprocess as backend_postprocess
+    import backend.postprocess.job as backend_postprocess
 
     rec = make_recording(tmp_path / "rec.h5", seed=5)
     page = show_page(window)
@@ -284,12 +284,12 @@ def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path,
 
     original = backend_postprocess.postprocess
 
-    def held(*args, on_progress=None, cancelled=None, **kwargs):
-        def progress(p):  # the first report waits for the user's Cancel
-            hold_until(cancelled)
-            on_progress(p)
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):  # the first report waits for the user's Cancel
+            hold_until(lambda: cancel.cancelled)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)  # replace the results of the first run
@@ -383,7 +383,7 @@ def test_exports_from_menus_at_1024x700(qtbot, monkeypatch, tmp_path, window):
 
 
 def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch, tmp_path, window):
-    import backend.formats.exporters as exporters
+    import backend.export.exporters as exporters
     from backend.errors import SamplelabError
 
     rec = make_recording(tmp_path / "rec.h5", seed=2)
@@ -408,7 +408,7 @@ def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch,
     original = exporters._WRITERS["csv"]
 
     def held(src, tmp, ctl, **kwargs):
-        hold_until(lambda: page.exporter.worker.token.cancelled)
+        hold_until(lambda: ctl.cancelled)  # the job's own token: the user pressed Cancel
         return original(src, tmp, ctl, **kwargs)
 
     monkeypatch.setitem(exporters._WRITERS, "csv", held)
@@ -464,7 +464,7 @@ def test_session_recordings_are_offered_and_the_menu_opens_the_dataset_dialog(
 def test_results_follow_the_sources(qtbot, monkeypatch, tmp_path, window):
     """Adding a source (and cancelling its run) marks the results stale; 'source rows'
     exports every row the list holds now."""
-    import backend.postprocess as backend_postprocess
+    import backend.postprocess.job as backend_postprocess
 
     first = make_recording(tmp_path / "a.h5", seed=1)
     second = make_recording(tmp_path / "b.h5", seed=2)
@@ -481,12 +481,12 @@ def test_results_follow_the_sources(qtbot, monkeypatch, tmp_path, window):
     wait_scanned(qtbot, page)
     original = backend_postprocess.postprocess
 
-    def held(*args, on_progress=None, cancelled=None, **kwargs):
-        def progress(p):
-            hold_until(cancelled)
-            on_progress(p)
+    def held(*args, progress=None, cancel=None, **kwargs):
+        def report(p):
+            hold_until(lambda: cancel.cancelled)
+            progress(p)
 
-        return original(*args, on_progress=progress, cancelled=cancelled, **kwargs)
+        return original(*args, progress=report, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)

@@ -22,12 +22,12 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
-from backend.decimate import minmax
+from backend.data.kinds import load_data
 from backend.devices import FaultPlan
-from backend.formats.loaders import load_data
-from backend.pyramid import sidecar_path
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.display.decimate import minmax
+from backend.display.pyramid import overview_path
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 from backend.streams import H5StreamWriter
 from widgets.metatree import format_value
 
@@ -202,7 +202,7 @@ def test_a_big_file_gets_an_overview_built_once(qtbot, monkeypatch, tmp_path, wi
     open_file(qtbot, page, rec)
     assert page.view.info.overview == "needed"
     qtbot.waitUntil(lambda: page.view.info.overview == "ready", timeout=20_000)
-    assert sidecar_path(rec).is_file()
+    assert overview_path(rec).is_file()
     qtbot.waitUntil(lambda: page.view.window is not None and page.view.window.envelope is not None)
     check_curves_equal_raw_envelope(qtbot, page.view, data)
     qtbot.waitUntil(lambda: page.ranges is not None)

@@ -25,8 +25,8 @@ from guitools import (
 from PySide6.QtCore import QLocale, QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -96,7 +96,9 @@ def test_following_keeps_every_fact_current(qtbot, monkeypatch, tmp_path, window
         assert "row 100" not in view.readout.text()
 
         info = view.info
-        assert info.live and page.file_label.text() == f"live.h5 — running  ({info.rows:,} rows)"
+        assert (
+            info.live and page.file_label.text() == f"live.h5 — being written  ({info.rows:,} rows)"
+        )
         assert window.statusBar().currentMessage().endswith("is still being written: tick Follow")
         qtbot.waitUntil(lambda: page.meta.text_at(["Recording", "Status"]) == "running")
         click(qtbot, page.follow)
@@ -108,7 +110,7 @@ def test_following_keeps_every_fact_current(qtbot, monkeypatch, tmp_path, window
         qtbot.waitUntil(lambda: view.info.rows >= 1000, timeout=15_000)
         qtbot.waitUntil(lambda: page.meta.text_at(["Recording", "Rows"]) != first_rows)
         rows = view.info.rows
-        assert page.file_label.text().startswith("live.h5 — running")
+        assert page.file_label.text().startswith("live.h5 — being written")
     finally:
         go_on.set()
         thread.join(30)
@@ -178,9 +180,14 @@ def test_stacked_lanes_batch_boundaries_saturation_and_the_cursor_edge(
     axis = plot.plots[0].getAxis("left").sceneBoundingRect().center()
     move_mouse(plot.viewport(), plot.mapFromScene(axis))
     assert view.values is None and plot.cursor_x is None
-    edge = data_point(view, 0)
-    move_mouse(plot.viewport(), QPoint(edge.x() + 1, edge.y()))
-    qtbot.waitUntil(lambda: view.values is not None)
+
+    def hover_the_edge() -> bool:
+        # Recomputed each try: under load the view range may settle after the first move.
+        edge = data_point(view, 0)
+        move_mouse(plot.viewport(), QPoint(edge.x() + 1, edge.y()))
+        return view.values is not None
+
+    qtbot.waitUntil(hover_the_edge, timeout=10_000)
     assert view.values[0] == 0 and "(row 0)" in view.readout.text()
     assert "row -" not in view.readout.text()
 

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 
 from backend.config import load_config, save_config
 from backend.devices import SimulatedDevice
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir"]  # fixtures used by name
 

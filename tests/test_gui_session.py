@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton
 
 from backend.devices import FaultPlan, SimulatedDevice
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from scipy import signal
 
 from backend.devices.models import SurrogateModel
-from backend.recording import Recording
+from backend.recording.reader import Recording
 from backend.streams import RandomStream
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name

@@ -20,8 +20,8 @@ from conftest import small_config
 
 from backend.config import SamplingConfig, load_config
 from backend.devices.discovery import ni_inventory
-from backend.recording import Recording
-from backend.sampling import start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 pytestmark = pytest.mark.hardware
 BATCHES = 3
@@ -83,7 +83,7 @@ def test_three_batches_on_the_hardware(tmp_path):
 
 def test_selftest_passes_on_the_hardware(tmp_path):
     """The acceptance run of docs/hardware.md, on the same hardware: every check passes."""
-    from backend.devices.selftest import run_selftest
+    from backend.sampling.selftest import run_selftest
 
     report = run_selftest(hardware_config(), "nidaq", out_dir=tmp_path, batches=20)
     failed = [f"{c.name}: {c.detail}" for c in report.checks if c.status == "fail"]

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqReadError
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S, RANGE_TOLERANCE, check_held
+from backend.acquisition.waves import BatchPlan
 from backend.characterise.panel import DevicePanel
 from backend.characterise.panelwave import PanelSettings
 from backend.config import SamplingConfig
@@ -30,8 +32,6 @@ from backend.devices.ni_tasks import HeldStart, write_checked
 from backend.devices.nidaq import NIDevice
 from backend.errors import Cancelled, DeviceError, SafetyError
 from backend.jobs import CancelToken
-from backend.safety import MAX_SLEW_V_PER_S, RANGE_TOLERANCE, check_held
-from backend.waves import BatchPlan
 
 FS = 1000.0
 STEP = MAX_SLEW_V_PER_S / FS + 1e-9  # the largest step a held session allows (V)

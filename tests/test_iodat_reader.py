@@ -8,15 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.data.formats.bspysmg import BspysmgFolder, export_bspysmg_folder, import_bspysmg_folder
+from backend.data.formats.iodat import count_iodat_rows, iodat_header, read_iodat_layout
+from backend.data.formats.textrows import read_iodat, read_iodat_chunks
 from backend.errors import FileFormatError
-from backend.formats.bspysmg import BspysmgFolder, export_bspysmg_folder, import_bspysmg_folder
-from backend.formats.iodat import (
-    count_iodat_rows,
-    iodat_header,
-    read_iodat,
-    read_iodat_chunks,
-    read_iodat_layout,
-)
 
 
 def _copy(folder: Path, tmp_path: Path) -> Path:
@@ -70,7 +65,7 @@ def test_chunks_cover_the_requested_rows_in_order(bspysmg_folder, chunk):
 
 def test_blocks_larger_than_a_chunk_and_many_blocks(tmp_path, monkeypatch):
     """Rows crossing the reader's block boundaries still come out exact and in order."""
-    import backend.formats.iodat_blocks as blocks
+    import backend.data.formats.iodat_blocks as blocks
 
     monkeypatch.setattr(blocks, "SCAN_BYTES", 4096)
     data = _table(2000)

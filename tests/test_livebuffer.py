@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.decimate import minmax_channels
-from backend.livebuffer import LiveBuffer
+from backend.acquisition.livebuffer import LiveBuffer
+from backend.display.decimate import minmax_channels
 
 
 def indexed(start: int, n: int, channels: int) -> np.ndarray:

@@ -14,9 +14,9 @@ import scipy.io
 import torch
 import yaml
 
+from backend.data.formats.raw import write_raw
+from backend.data.kinds import describe_file, detect_kind, load_data, open_reader
 from backend.errors import FileFormatError
-from backend.formats.loaders import describe_file, detect_kind, load_data, open_reader
-from backend.formats.raw import write_raw
 
 ODD_DIRS = ["plain", "données µV 測定"]  # non-ASCII paths
 
@@ -259,7 +259,7 @@ def test_raw_size_must_match_sidecar(tmp_path):
 
 
 def test_recording_reads_inputs_and_outputs_side_by_side(recording):
-    from backend.recording import Recording
+    from backend.recording.reader import Recording
 
     with Recording(recording) as rec:
         x, y = rec.read()

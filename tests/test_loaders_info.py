@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 
 from app.cli import main
-from backend.formats.raw import write_raw
+from backend.data.formats.raw import write_raw
 
 
 def test_info_recording_keeps_the_rich_summary(recording, capsys):

@@ -122,7 +122,9 @@ def test_ctrl_c_keeps_the_best_checkpoint(tmp_path):
             time.sleep(0.05)
         assert epochs_done(seen) >= 3, seen.decode(errors="replace")[-2000:]
         proc.send_signal(signal.SIGINT)
-        stdout, _ = proc.communicate(timeout=120)
+        # not communicate(): it would read stderr too, racing the reader for the last lines
+        stdout = proc.stdout.read()
+        proc.wait(timeout=120)
     finally:
         proc.kill()
         reader.join(10)

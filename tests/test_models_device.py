@@ -15,8 +15,8 @@ from backend.devices import FaultPlan, SimulatedDevice
 from backend.devices.models import SurrogateModel as DeviceSurrogate
 from backend.errors import DeviceError
 from backend.models import SurrogateModel
-from backend.recording import Recording
-from backend.sampling import resume_session, start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import resume_session, start_session
 
 PEER_MODEL = BSPYSMG_FIXTURES / "lifecycle_small_sawtooth" / "training_data.pt"
 

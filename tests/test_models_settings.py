@@ -97,7 +97,7 @@ def test_bad_config_files_are_one_clear_message(tmp_path, content, message):
 def test_huge_or_missing_config_files_are_refused(tmp_path):
     path = tmp_path / "huge.yaml"
     path.write_bytes(b"#" * (2 << 20))
-    with pytest.raises(SamplelabError, match="a training config is a few hundred"):
+    with pytest.raises(SamplelabError, match="a training config is at most 1,048,576 bytes"):
         read_peer_config(path)
     with pytest.raises(SamplelabError, match="not found"):
         read_peer_config(tmp_path / "missing.yaml")

@@ -200,9 +200,10 @@ def test_cancel_after_epochs_keeps_the_best_checkpoint(tmp_path):
             cancel=token,
         )
     result = stopped.value.result
-    assert result.status == "cancelled" and len(result.train_nA) == seen[0]
+    # a report can come from an epoch's last step: that epoch then completes before the check
+    assert result.status == "cancelled" and len(result.train_nA) in (seen[0], seen[0] + 1)
     saved = torch.load(tmp_path / "training_data.pt", weights_only=True)
-    assert saved["epoch"] == result.best_epoch < seen[0]
+    assert saved["epoch"] == result.best_epoch < len(result.train_nA)
     assert json.loads((tmp_path / "training_summary.json").read_text())["status"] == "cancelled"
 
 

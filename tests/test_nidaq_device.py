@@ -18,12 +18,12 @@ from test_nidaq_fake import (
     wired_lab,
 )
 
+from backend.acquisition.waves import BatchPlan, RampedBatch
 from backend.devices import make_device
 from backend.devices.ni_driver import batch_timeout_s
 from backend.devices.ni_sync import find_sync_edge
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError, SafetyError
-from backend.waves import BatchPlan, RampedBatch
 
 
 def lab(monkeypatch, config) -> FakeDAQ:

@@ -14,12 +14,12 @@ from nidaqmx.constants import AOIdleOutputBehavior
 from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqReadError
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.characterise.panel import DevicePanel
 from backend.characterise.panelwave import PanelSettings
 from backend.devices.held import HeldOutputs, slewed_ramp
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError, DeviceOverflowError
-from backend.safety import MAX_SLEW_V_PER_S
 
 STEP = MAX_SLEW_V_PER_S / 1000 + 1e-9
 MAINTAIN = AOIdleOutputBehavior.MAINTAIN_EXISTING_VALUE.value

@@ -11,12 +11,12 @@ from fakes.ni_lab import cdaq_config, expected_nA, nidaq_config, wired_lab
 from nidaqmx.constants import TaskMode
 from nidaqmx.error_codes import DAQmxErrors
 
+from backend.acquisition.waves import BatchPlan
 from backend.devices.ni_driver import translated_error
 from backend.devices.ni_plan import start_trigger_terminal
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError, RoutingError
-from backend.sampling import start_session
-from backend.waves import BatchPlan
+from backend.sampling.session import start_session
 
 
 def with_setup(config, **setup):

@@ -12,10 +12,10 @@ from fakes.ni_lab import cdaq_config, multi_config, nidaq_config, wired_lab
 from nidaqmx.constants import TaskMode
 
 from app.cli import main
+from backend.acquisition.waves import BatchPlan
 from backend.config import save_config
 from backend.devices.ni_plan import ni_plan
 from backend.devices.nidaq import NIDevice
-from backend.waves import BatchPlan
 
 
 def plan_cli(capsys, config, tmp_path, *extra) -> tuple[int, str, str]:

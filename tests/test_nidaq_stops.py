@@ -14,10 +14,10 @@ from fakes.ni_lab import cdaq_config, multi_config, nidaq_config, wired_lab
 from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqReadError
 
+from backend.acquisition.waves import BatchPlan
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError, DeviceOverflowError, DeviceTimeoutError
-from backend.sampling import start_session
-from backend.waves import BatchPlan
+from backend.sampling.session import start_session
 
 MASKED = ("cDAQ1Mod3/ao1", "cDAQ1Mod1/ao7")  # switched off by multi_config's masks
 

@@ -15,12 +15,12 @@ import pytest
 from fakes.ni_daq import FakeDAQ, install_fake
 from fakes.ni_lab import expected_nA, nidaq_config, wired_lab
 
+from backend.acquisition.waves import BatchPlan
 from backend.devices.ni_sync import SYNC_THRESHOLD_V, averaged
 from backend.devices.nidaq import NIDevice
 from backend.errors import DeviceError
-from backend.recording import Recording
-from backend.sampling import start_session
-from backend.waves import BatchPlan
+from backend.recording.reader import Recording
+from backend.sampling.session import start_session
 
 #: Fractional phases of the readout start, in activation periods: 0 and just below 1.
 PHASES = [0.0, 0.05, 0.125, 0.2, 0.25, 0.33, 0.375, 0.5, 0.6, 0.625, 0.75, 0.875, 0.9, 0.999]

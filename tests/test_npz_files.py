@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from npztools import PickleBomb, same
 
-from backend.errors import FileFormatError
-from backend.formats.npz import (
+from backend.data.formats.npz import (
     UntrustedPickleError,
     iter_npz_rows,
     load_npz,
@@ -20,13 +19,14 @@ from backend.formats.npz import (
     read_npz_arrays,
     read_npz_config,
 )
-from backend.formats.npz_write import (
+from backend.data.formats.npz_write import (
     JSON_CONFIG_KEY,
     NpzWriter,
     config_from_json,
     config_to_json,
     write_npz,
 )
+from backend.errors import FileFormatError
 
 
 def _config() -> dict:

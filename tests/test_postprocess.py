@@ -9,15 +9,21 @@ import numpy as np
 import pytest
 from npztools import same
 
-from backend.electrodes import clipping_value, electrode_info, parse_clip, voltage_ranges
+from backend.data.formats.bspysmg import import_bspysmg_folder
+from backend.data.merge import MergeError
+from backend.data.sources import source_from
 from backend.errors import Cancelled, FileFormatError, SamplelabError
-from backend.formats.bspysmg import import_bspysmg_folder
-from backend.merge import MergeError
-from backend.postprocess import default_output_dir, postprocess
-from backend.postprocessed import PostprocessedFile
-from backend.preview import preview_dropped, scan_row_means
-from backend.recording import Recording
-from backend.sources import source_from
+from backend.jobs import CancelToken
+from backend.postprocess.electrodes import (
+    clipping_value,
+    electrode_info,
+    parse_clip,
+    voltage_ranges,
+)
+from backend.postprocess.job import default_output_dir, postprocess
+from backend.postprocess.preview import preview_dropped, scan_row_means
+from backend.postprocess.results import PostprocessedFile
+from backend.recording.reader import Recording
 
 NPZ = ("postprocessed_data", "charging_signal", "reference_batch")
 
@@ -232,7 +238,7 @@ def snapshot(folder: Path) -> dict:
 @pytest.mark.timeout(60)
 def test_a_background_write_failure_surfaces_and_writes_nothing(tmp_path, recording, monkeypatch):
     """The kept inputs' writer fails (disk full): the error reaches the caller, no hang."""
-    from backend.formats import npz_write
+    from backend.data.formats import npz_write
 
     writes = []
 
@@ -272,25 +278,25 @@ def test_a_failure_mid_pass_writes_nothing(tmp_path, bspysmg_folder):
 @pytest.mark.parametrize("stage", ["scanning outputs", "reading"])
 def test_cancel_writes_nothing_and_progress_is_reported(tmp_path, recording, stage):
     """Cancelled in the outputs scan, or with the npz member half streamed."""
-    seen = []
+    seen, token = [], CancelToken()
 
-    def cancelled() -> bool:
-        return sum(p.stage == stage for p in seen) >= 3
+    def report(p) -> None:  # the user presses Cancel at the third report of `stage`
+        seen.append(p)
+        if sum(q.stage == stage for q in seen) >= 3:
+            token.cancel()
 
     with pytest.raises(Cancelled):
-        postprocess(
-            recording, tmp_path / "out", chunk_rows=50, on_progress=seen.append, cancelled=cancelled
-        )
+        postprocess(recording, tmp_path / "out", chunk_rows=50, progress=report, cancel=token)
     assert not (tmp_path / "out").exists()
     stages = []
-    result = postprocess(recording, tmp_path / "out", chunk_rows=50, on_progress=stages.append)
+    result = postprocess(recording, tmp_path / "out", chunk_rows=50, progress=stages.append)
     assert {p.stage for p in stages} >= {"scanning outputs", "reading", "writing npz", "figure"}
     assert all(0 <= p.done <= p.total for p in stages)
     assert result.files["postprocessed_data.npz"].is_file()
 
 
 def test_merge_appends_rows_and_marks_mixed_keys(tmp_path, recording, config):
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     sine = config.model_copy(deep=True)
     sine.input_data.input_distribution = "sine"
@@ -317,7 +323,7 @@ def test_merge_appends_rows_and_marks_mixed_keys(tmp_path, recording, config):
 
 
 def test_incompatible_merge_is_refused_with_the_reason(tmp_path, recording, config):
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     louder = config.model_copy(deep=True)
     louder.driver.amplification = [28.5]

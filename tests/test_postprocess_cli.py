@@ -93,7 +93,7 @@ def test_postprocess_errors_are_one_line(tmp_path, capsys, bspysmg_folder):
 
 def test_postprocess_merge_refusal(tmp_path, capsys, recording, config):
     from backend.config import parse_config
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     data = config.to_bspysmg()
     setup, inputs = data["driver"]["instruments_setup"], data["input_data"]
@@ -151,7 +151,7 @@ def test_export_of_a_peer_npz_needs_trust(tmp_path, capsys, bspysmg_folder):
 
 
 def test_a_full_disk_is_one_clear_message(tmp_path, capsys, bspysmg_folder, monkeypatch):
-    from backend.formats import npz_write
+    from backend.data.formats import npz_write
 
     def no_space(self, block):
         raise OSError(28, "No space left on device")

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backend.config import bspysmg_config_dict
-from backend.electrodes import kept_by_clipping
-from backend.histograms import ColumnHistograms, bin_edges, row_means
-from backend.postprocess import postprocess
-from backend.postprocessed import PostprocessedFile
-from backend.preview import RowMeans, preview_dropped, scan_row_means
-from backend.readers import ArrayReader
-from backend.sources import SamplingSource
+from backend.data.histograms import ColumnHistograms, bin_edges, row_means
+from backend.data.reader import ArrayReader
+from backend.data.sources import SamplingSource
+from backend.postprocess.electrodes import kept_by_clipping
+from backend.postprocess.job import postprocess
+from backend.postprocess.preview import RowMeans, preview_dropped, scan_row_means
+from backend.postprocess.results import PostprocessedFile
 
 
 class ArraySource(SamplingSource):

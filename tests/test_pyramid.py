@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.decimate import minmax
+from backend.data.reader import ArrayReader
+from backend.display.decimate import minmax
+from backend.display.pyramid import Pyramid, overview_path
 from backend.errors import Cancelled
-from backend.pyramid import Pyramid, sidecar_path
-from backend.readers import ArrayReader
+from backend.jobs import CancelToken
 from backend.streams import H5StreamWriter
 
 ROWS = 200_003
@@ -140,11 +141,11 @@ def test_reopening_reuses_the_sidecar_and_notices_other_data(tmp_path):
 
 def test_a_cancelled_build_stays_consistent_and_resumes(tmp_path):
     data = walk(50_000, seed=8)
-    cancel = threading.Event()
+    cancel = CancelToken()
 
-    def progress(done, total):
-        if done >= 20_000:
-            cancel.set()
+    def progress(p):
+        if p.done >= 20_000:
+            cancel.cancel()
 
     with Pyramid(ArrayReader(data), tmp_path / "c.overview.h5", **SMALL) as p:
         with pytest.raises(Cancelled):
@@ -157,21 +158,21 @@ def test_a_cancelled_build_stays_consistent_and_resumes(tmp_path):
 def test_recordings_get_a_sidecar_beside_them_and_stay_untouched(recording, tmp_path):
     before = recording.read_bytes()
     with Pyramid.open(recording, base=4, factor=2, top_bins=8) as p:
-        assert p.path == sidecar_path(recording)
+        assert p.path == overview_path(recording)
         assert p.path.name == recording.name + ".overview.h5"
         with h5py.File(recording, "r") as f:
             data = np.hstack([f["inputs"][:], f["outputs"][:]])
         check_against_raw(p, data, 0, len(data), 40)
     assert recording.read_bytes() == before
-    cached = sidecar_path(recording, cache_dir=tmp_path / "cache")
+    cached = overview_path(recording, cache_dir=tmp_path / "cache")
     assert cached.parent == tmp_path / "cache" and cached.name.endswith(".overview.h5")
-    assert cached != sidecar_path(tmp_path / "other" / recording.name, tmp_path / "cache")
+    assert cached != overview_path(tmp_path / "other" / recording.name, tmp_path / "cache")
 
 
 def test_the_overview_follows_a_recording_while_it_is_sampled(tmp_path):
     from conftest import small_config
 
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
 
     config = small_config(number_batches=400)
     path = tmp_path / "live.h5"

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.formats.loaders import open_reader
-from backend.formats.raw import BinaryReader, write_raw
-from backend.formats.textrows import TextRowsReader
-from backend.readers import ArrayReader
+from backend.data.formats.raw import BinaryReader, write_raw
+from backend.data.formats.textrows import TextRowsReader
+from backend.data.kinds import open_reader
+from backend.data.reader import ArrayReader
 
 ROWS, COLS = 97, 5
 DATA = (np.arange(ROWS * COLS, dtype=np.float64).reshape(ROWS, COLS) % 13) * 1.25 - 4
@@ -105,7 +105,7 @@ def test_row_masks(readers):
 
 def test_strided_reads_stay_bounded(monkeypatch, readers):
     """reader[::k] over a big span is read in bounded spans, never all at once."""
-    import backend.readers as readers_mod
+    import backend.data.reader as readers_mod
 
     reader = readers["raw-samples"]
     spans = []
@@ -122,7 +122,7 @@ def test_strided_reads_stay_bounded(monkeypatch, readers):
 
 
 def test_fancy_rows_far_apart_are_separate_reads(monkeypatch, readers):
-    import backend.readers as readers_mod
+    import backend.data.reader as readers_mod
 
     reader = readers["npy"]
     monkeypatch.setattr(readers_mod, "GAP_ROWS", 4)
@@ -155,7 +155,7 @@ def test_channel_ranges_keep_infinities_and_report_progress():
     done = []
     lo, hi = ArrayReader(data).channel_ranges(max_memory=16, progress=done.append)
     assert lo.tolist() == [-np.inf, 3.0] and hi.tolist() == [2.0, np.inf]
-    assert done == [1, 2, 3]  # 16 bytes: one row of two float64 per chunk
+    assert [(p.done, p.total) for p in done] == [(1, 3), (2, 3), (3, 3)]  # one row per chunk
 
 
 def test_unknown_channel_name_lists_the_channels(readers):
@@ -167,7 +167,7 @@ def test_unknown_channel_name_lists_the_channels(readers):
 
 def test_text_reader_index_on_a_big_file(tmp_path, monkeypatch):
     """The row index is right across scan-block borders and without a trailing newline."""
-    import backend.formats.iodat_blocks as iodat_blocks
+    import backend.data.formats.iodat_blocks as iodat_blocks
 
     data = np.random.default_rng(1).normal(size=(5000, 3))
     np.savetxt(tmp_path / "IO.dat", data)
@@ -189,7 +189,7 @@ def test_readers_survive_pickling(readers):
 
 
 def test_recording_reader_refresh_follows_a_live_writer(tmp_path, config):
-    from backend.recording import RecordingWriter
+    from backend.recording.writer import RecordingWriter
 
     rows = config.batch_points
     writer = RecordingWriter.create(tmp_path / "live.h5", config, {"kind": "test"}, seed=1)

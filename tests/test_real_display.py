@@ -28,7 +28,7 @@ from guitools import write_config
 from PySide6.QtGui import QImage
 
 from backend.config import load_config
-from backend.recording import Recording
+from backend.recording.reader import Recording
 
 WIDTH, HEIGHT = 1280, 860
 

@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 from conftest import small_config
 
+from backend.acquisition.waves import BatchPlan
 from backend.errors import RecordingError
-from backend.h5clear import clear_consistency_flags, lookup3
-from backend.recording import (
-    FORMAT_NAME,
-    Recording,
-    RecordingWriter,
-    default_recording_path,
-    is_recording,
-)
-from backend.waves import BatchPlan
+from backend.recording.h5clear import clear_consistency_flags, lookup3
+from backend.recording.reader import FORMAT_NAME, Recording, is_recording
+from backend.recording.writer import RecordingWriter, default_recording_path
 
 
 def _write(path, batches=3, close=True, status="complete"):

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 from conftest import small_config
 
-import backend.recording_guard as guard
+import backend.recording.guard as guard
 from app.cli import main
 from app.commands.common import STOP_SIGNALS, StopSignals
 from backend.config import save_config
 from backend.errors import DiskFullError, RecordingError
-from backend.h5clear import set_consistency_flags
-from backend.recording import Recording, RecordingWriter
-from backend.sampling import resume_session, start_session
+from backend.recording.h5clear import set_consistency_flags
+from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
+from backend.sampling.session import resume_session, start_session
 
 
 def _digest(path: Path) -> str:
@@ -185,7 +186,7 @@ def test_a_resume_that_fails_while_writing_puts_the_flags_back(tmp_path, monkeyp
     def full(*args, **kwargs):
         raise RuntimeError("Can't write data (file write failed: errno = 28, error message)")
 
-    monkeypatch.setattr("backend.recording._writer_json", full)
+    monkeypatch.setattr("backend.recording.writer.writer_stamp", full)
     with pytest.raises(DiskFullError, match="cannot resume"):
         RecordingWriter.resume(path)
     assert set_consistency_flags(path, 5) == 5

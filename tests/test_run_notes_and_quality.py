@@ -11,12 +11,12 @@ import pytest
 from conftest import small_config
 
 from app.cli import main
+from backend.acquisition.quality import TOLERANCE, SaturationCounter, saturation_limits
 from backend.config import ADC_LIMIT_V, save_config
-from backend.formats.exporters import export
-from backend.quality import TOLERANCE, SaturationCounter, saturation_limits
-from backend.recording import NOTES_ATTR, Recording
-from backend.runnotes import NOTES_FILE, NOTES_MEMBER, run_notes
-from backend.sampling import start_session
+from backend.export.exporters import export
+from backend.recording.reader import NOTES_ATTR, Recording
+from backend.recording.runnotes import NOTES_FILE, NOTES_MEMBER, run_notes
+from backend.sampling.session import start_session
 
 NOTES = {"sample_id": "D-17 (chip 4)", "operator": "Ada", "notes": "after annealing\n2nd run"}
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import small_config
 
+from backend.acquisition.waves import BatchPlan
 from backend.devices import FaultPlan, SimulatedDevice
 from backend.devices.models import FunctionModel
 from backend.errors import SafetyError
-from backend.recording import Recording
-from backend.sampling import resume_session, start_session
-from backend.waves import BatchPlan
+from backend.recording.reader import Recording
+from backend.sampling.session import resume_session, start_session
 
 
 def test_a_complete_session_writes_every_batch(tmp_path):

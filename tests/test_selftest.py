@@ -17,16 +17,16 @@ from nidaqmx.errors import DaqWriteError
 
 from app.cli import main
 from backend.config import save_config
-from backend.devices.selftest import (
+from backend.errors import Cancelled, SafetyError
+from backend.jobs import CancelToken
+from backend.recording.reader import Recording
+from backend.sampling.selftest import (
     MAX_AMPLITUDE_V,
     SelftestPlan,
     report_path,
     run_selftest,
     selftest_config,
 )
-from backend.errors import Cancelled, SafetyError
-from backend.jobs import CancelToken
-from backend.recording import Recording
 
 
 def checks(report) -> dict[str, str]:

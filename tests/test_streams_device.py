@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import small_config
 
-from backend.recording import Recording
-from backend.sampling import resume_session, start_session
+from backend.recording.reader import Recording
+from backend.sampling.session import resume_session, start_session
 from backend.streams import DeviceStream, StreamError, run_stream
 from backend.streams import device as device_module
 

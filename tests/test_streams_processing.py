@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -12,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from backend.errors import Cancelled
+from backend.jobs import CancelToken
 from backend.streams import (
     H5StreamWriter,
     LFilter,
@@ -164,7 +163,7 @@ def test_run_stream_collects_the_output_in_memory():
         LFilter(b, a, 3),
         SequenceStream(DATA),
         chunk=300,
-        progress=lambda done, total: calls.append((done, total)),
+        progress=lambda p: calls.append((p.done, p.total)),
     )
     np.testing.assert_array_equal(out, signal.lfilter(b, a, DATA, axis=0))
     assert calls[-1] == (2000, 2000) and [c[0] for c in calls] == sorted(c[0] for c in calls)
@@ -198,13 +197,13 @@ def test_run_stream_refuses_to_collect_an_endless_stream():
 
 
 def test_run_stream_stops_between_chunks_when_cancelled():
-    cancel = threading.Event()
+    cancel = CancelToken()
     seen = []
 
-    def progress(done, total):
-        seen.append(done)
-        if done >= 600:
-            cancel.set()
+    def progress(p):
+        seen.append(p.done)
+        if p.done >= 600:
+            cancel.cancel()
 
     sink = SequenceStream(channels=3)
     with pytest.raises(Cancelled):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import app.settings as app_settings
-from backend import pyramid, userdirs
+from backend import userdirs
+from backend.display import pyramid
 
 
 def test_the_overview_cache_and_the_settings_follow_samplelab_home(tmp_path, monkeypatch):
@@ -33,5 +34,5 @@ def test_without_overrides_the_platform_decides(monkeypatch):
 def test_a_read_only_recording_folder_puts_its_overview_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SAMPLELAB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(pyramid.os, "access", lambda path, mode: False)  # as for a non-root user
-    sidecar = pyramid.sidecar_path(tmp_path / "rec.h5")
+    sidecar = pyramid.overview_path(tmp_path / "rec.h5")
     assert sidecar.parent == tmp_path / "cache" / "overviews"

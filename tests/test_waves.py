@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
+from backend.acquisition.waves import BatchPlan, PhaseSchedule, ramped, triangle, wave_time, waves
 from backend.config import load_config
-from backend.waves import BatchPlan, PhaseSchedule, ramped, triangle, wave_time, waves
 
 
 def _iodat_inputs(folder) -> np.ndarray:

@@ -23,7 +23,7 @@ def _wait(pump: Callable[[float], None], condition: Callable[[], bool], timeout:
 
 def make_recording(folder: Path) -> Path:
     from backend.config import load_config
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
     from resources import preset_path
 
     config = load_config(preset_path("dnpu-7x1-sine")).model_copy(deep=True)

@@ -40,7 +40,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def _record(folder: Path, name: str, preset: str, batches: int, seed: int) -> Path:
     from backend.config import load_config
-    from backend.sampling import start_session
+    from backend.sampling.session import start_session
     from resources import preset_path
 
     config = load_config(preset_path(preset)).model_copy(deep=True)

@@ -59,8 +59,8 @@ def wait(condition: Callable[[], bool], timeout: float) -> None:
 def checked_folder(work: Path) -> Path:
     """A postprocessed folder of a short simulated recording (what a lab checks later)."""
     from backend.config import load_config
-    from backend.postprocess import postprocess
-    from backend.sampling import start_session
+    from backend.postprocess.job import postprocess
+    from backend.sampling.session import start_session
     from resources import preset_path
 
     config = load_config(preset_path("quick-demo")).model_copy(deep=True)

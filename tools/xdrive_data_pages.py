@@ -111,7 +111,7 @@ subprocess.run(
         f"""
 import sys; sys.path.insert(0, {str(REPO)!r})
 from backend.config import load_config, save_config
-from backend.sampling import start_session
+from backend.sampling.session import start_session
 from resources import preset_path
 cfg = load_config(preset_path('quick-demo')).model_copy(deep=True)
 cfg.save_directory = '{W}/recordings'

@@ -21,7 +21,8 @@ class CurveGrid(pg.GraphicsLayoutWidget):
     def __init__(self, columns: int = 4, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.columns = columns
-        self.plots: list[pg.PlotItem] = []
+        self.plots: list[pg.PlotItem] = []  # the panels shown, the first of self._pool
+        self._pool: list[pg.PlotItem] = []
         self.titles: list[str] = []
         self._lines: dict[int, list[pg.PlotDataItem]] = {}
         self._colours: Sequence[str] = _FALLBACK_COLOURS
@@ -36,29 +37,41 @@ class CurveGrid(pg.GraphicsLayoutWidget):
         """Empty panels with these titles under one heading: 'y_label against x_label'.
 
         The axes carry no labels of their own, so small panels keep room for data.
-        The same panels again are only emptied, not rebuilt: rebuilding removes
-        pyqtgraph items from the scene, and a repaint soon after can crash pyqtgraph
-        0.14 (seen as a segfault in GraphicsView.paintEvent after a second sweep).
+        Plots are built once and reused: a panel taken off the grid is kept, never
+        deleted, because deleting a titled, gridded PlotItem that was shown makes
+        the next repaint segfault (PySide6 6.9 + pyqtgraph 0.14; see
+        tests/test_widgets_curvegrid.py, which rebuilds the grid until it would).
         """
-        same = (list(titles), (x_label, y_label), columns or self.columns)
-        if self.plots and same == (self.titles, self._labels, self.columns):
+        columns = columns or self.columns
+        if self.plots and (list(titles), (x_label, y_label), columns) == (
+            self.titles,
+            self._labels,
+            self.columns,
+        ):
             self.clear_curves()
             return
-        self.clear()
-        self.columns = columns or self.columns
-        self.plots, self.titles, self._lines = [], list(titles), {}
-        self._labels = (x_label, y_label)
-        self.heading = self.addLabel(
-            f"{y_label} against {x_label}", row=0, col=0, colspan=self.columns, size="9pt"
-        )
-        for i in range(len(self.titles)):
-            plot = self.addPlot(row=1 + i // self.columns, col=i % self.columns)
-            plot.setMenuEnabled(False)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            for side in ("bottom", "left"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
-            self.plots.append(plot)
+        self.ci.clear()  # takes plots off the layout; self._pool keeps them alive
+        self.columns, self.titles, self._labels = columns, list(titles), (x_label, y_label)
+        if self.heading is None:
+            self.heading = pg.LabelItem(size="9pt")
+        self.ci.addItem(self.heading, row=0, col=0, colspan=self.columns)
+        while len(self._pool) < len(self.titles):
+            self._pool.append(self._new_plot())
+        self.plots = self._pool[: len(self.titles)]
+        for i, plot in enumerate(self.plots):
+            self.ci.addItem(plot, row=1 + i // self.columns, col=i % self.columns)
+            plot.enableAutoRange()
+        self.clear_curves()
         self._style()
+
+    @staticmethod
+    def _new_plot() -> pg.PlotItem:
+        plot = pg.PlotItem()
+        plot.setMenuEnabled(False)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("bottom", "left"):
+            plot.getAxis(side).enableAutoSIPrefix(False)
+        return plot
 
     def set_curve(self, panel: int, x: np.ndarray, ys: Sequence[np.ndarray]) -> None:
         """Draw (x, y) lines in `panel`, replacing what it showed."""

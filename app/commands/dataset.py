@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             trust_pickle=args.trust_pickle,
             overwrite=args.overwrite,
             mix_clipping=args.mix_clipping,
-            on_progress=bar.update,
+            progress=bar.update,
         )
     for name, path in written.items():
         print(f"{name:<10}  {path}")

@@ -43,7 +43,7 @@ def _row_range(text: str | None) -> tuple[int, int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.errors import Cancelled
-    from backend.formats.exporters import export
+    from backend.export.exporters import export
 
     try:
         rows = _row_range(args.rows)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 trust_pickle=args.trust_pickle,
                 batch=args.batch,
                 rows=rows,
-                on_progress=bar.update,
+                progress=bar.update,
             )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)

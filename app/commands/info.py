@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.formats.loaders import describe_file
+    from backend.data.kinds import describe_file
 
     key = getattr(args, "key", None)
     if key is None:  # a trained surrogate (training_data.pt) has its own summary
@@ -78,7 +78,7 @@ def format_summary(s: dict) -> str:
         f"rows        {s['rows']}  ({s['duration_s']:.2f} s at {s['sampling_frequency_hz']:g} Hz)",
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
     ]
-    from backend.runnotes import NOTE_LABELS
+    from backend.recording.runnotes import NOTE_LABELS
 
     notes = s.get("notes") or {}
     for key in [*NOTE_LABELS, *(k for k in notes if k not in NOTE_LABELS)]:

@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.electrodes import parse_clip
+    from backend.postprocess.electrodes import parse_clip
 
     clip = parse_clip(args.clip)
     fan_out = args.scheduler is not None or args.workers is not None
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
     """One dataset from one source, or from several merged: here, with a progress bar."""
     from backend.errors import Cancelled, SamplelabError
-    from backend.postprocess import postprocess
+    from backend.postprocess.job import postprocess
 
     if args.scheduler is not None or args.workers is not None:
         raise SamplelabError(
@@ -98,7 +98,7 @@ def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
                 charging_batches=args.charging_batches,
                 reference_batches=args.reference_batches,
                 figure=not args.no_figure,
-                on_progress=bar.update,
+                progress=bar.update,
             )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)
@@ -109,7 +109,7 @@ def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
 
 def _run_each(args: argparse.Namespace, clip: Any) -> int:
     """Each source into its own folder, here or on Dask; a table of outcomes at the end."""
-    from backend.postprocess_many import PostprocessOptions, output_folders, postprocess_each
+    from backend.postprocess.many import PostprocessOptions, output_folders, postprocess_each
 
     if args.workers is not None or args.scheduler is not None:
         from backend.fanout.cluster import require_distributed

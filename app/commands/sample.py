@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, signals: StopSignals) -> int:
     from tqdm import tqdm
 
-    from backend.config import load_config
+    from backend.config import load_config, parse_config
     from backend.devices.simulated import FaultPlan
-    from backend.recording import Recording
-    from backend.runnotes import run_notes
-    from backend.sampling import resume_session, start_session
+    from backend.recording.reader import Recording
+    from backend.recording.runnotes import run_notes
+    from backend.sampling.session import resume_session, start_session
 
     options: dict[str, Any] = {}
     if args.device == "simulated":
@@ -89,10 +89,12 @@ def _run(args: argparse.Namespace, signals: StopSignals) -> int:
     else:
         if not args.config:
             return fail("give a CONFIG file, or --resume RECORDING", EXIT_USAGE)
-        config = load_config(config_argument(args.config))
-        if args.batches is not None:
-            config = config.model_copy(deep=True)
-            config.input_data.number_batches = args.batches
+        source = config_argument(args.config)
+        config = load_config(source)
+        if args.batches is not None:  # checked like the file's own value (session size)
+            data = config.to_bspysmg()
+            data["input_data"]["number_batches"] = args.batches
+            config = parse_config(data, f"{source} with --batches {args.batches}")
         notes = run_notes(args.sample_id, args.operator, args.notes)
         signals.hold()
         session = start_session(

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", help=f"the lab's config (default: {DEFAULT_PRESET})")
     p.add_argument("--device", choices=["nidaq", "simulated"], default="nidaq")
     p.add_argument("--out", default="selftest", help="folder for the recording (default: selftest)")
-    # Defaults live in backend.devices.selftest (imported only when the command runs).
+    # Defaults live in backend.sampling.selftest (imported only when the command runs).
     p.add_argument("--batches", type=positive_int, help="batches to run (default 50, >= 3)")
     p.add_argument(
         "--amplitude",
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     import resources
     from backend.config import load_config
-    from backend.devices.selftest import DEFAULT_BATCHES, report_path, run_selftest
+    from backend.sampling.selftest import DEFAULT_BATCHES, report_path, run_selftest
 
     config = load_config(args.config or resources.preset_path(DEFAULT_PRESET))
     options = {"batches": args.batches, "amplitude_v": args.amplitude}

@@ -2,7 +2,7 @@
 
 Left: the sources and the clipping choice with its live preview
 (`SourcesPanel`), the charging/reference batch counts, the output folder and
-Run/Cancel (`backend.postprocess` on a worker; a cancelled run leaves the
+Run/Cancel (`backend.postprocess.job` on a worker; a cancelled run leaves the
 folder as it was). Right: the results (`ResultsView`) and their exports
 (`Exporter`). The dataset export dialog opens from here and from
 File > Export dataset….
@@ -302,7 +302,7 @@ class PostprocessPage(Page):
     # --- dataset export ---------------------------------------------------------------
     def open_dataset_dialog(self) -> None:
         from app.dataset_dialog import DatasetDialog
-        from backend.postprocess import DATA_NAME
+        from backend.postprocess.job import DATA_NAME
 
         dialog = self.dataset_dialog
         if dialog is None:

@@ -35,7 +35,7 @@ def default_target(
     outcome: RunOutcome | None, paths: list[str], fmt: str, which: str, folder: Path
 ) -> Path:
     """Where the save dialog starts: the results folder, named after what is exported."""
-    from backend.postprocess import DATA_NAME
+    from backend.postprocess.job import DATA_NAME
 
     if which == "kept":
         base = Path(DATA_NAME).stem
@@ -87,7 +87,7 @@ class Exporter(QObject):
 
     def _ask_iodat_folder(self, title: str, start: Path) -> Path | None:
         from backend.config import BSPYSMG_CONFIG_NAME
-        from backend.formats.iodat import IODAT_NAME
+        from backend.data.formats.iodat import IODAT_NAME
 
         folder = dialogs.ask_folder(self.page, f"{title}: choose a folder", str(start.parent))
         if not folder:
@@ -103,7 +103,7 @@ class Exporter(QObject):
 
     def export(self, fmt: str, which: str) -> None:
         """Ask where, then export on a worker; the status bar always says how it ended."""
-        from backend.postprocess import DATA_NAME
+        from backend.postprocess.job import DATA_NAME
 
         outcome, info = self.page.results.outcome, self.page.inputs.info
         if self.busy:

@@ -1,8 +1,8 @@
 """The Postprocess page's backend work, as plain functions run on worker threads.
 
 Each job is `fn(..., report, token)` or a plain call: it opens what it needs,
-calls the backend (`backend.sources`, `backend.preview`, `backend.postprocess`,
-`backend.formats.exporters`), and returns plain data the page shows. No Qt
+calls the backend (`backend.data.sources`, `backend.postprocess.preview`, `backend.postprocess.job`,
+`backend.export.exporters`), and returns plain data the page shows. No Qt
 here, so the same steps can be driven from a test or a script.
 """
 
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backend.histograms import Histogram, RowMeanHistogram
-from backend.postprocessed import PostprocessedFile
+from backend.data.histograms import Histogram, RowMeanHistogram
+from backend.postprocess.results import PostprocessedFile
 
 if TYPE_CHECKING:
-    from backend.preview import RowMeans
+    from backend.postprocess.preview import RowMeans
 
 Report = Callable[[Any], None]
 #: Bins of the row-mean preview as drawn.
@@ -64,9 +64,9 @@ class SourcesInfo:
 
 def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
     """Open the sources (merge rules checked: MergeError says why not) and describe them."""
-    from backend.electrodes import clipping_value
-    from backend.postprocess import default_output_dir
-    from backend.sources import open_sources
+    from backend.data.sources import open_sources
+    from backend.postprocess.electrodes import clipping_value
+    from backend.postprocess.job import default_output_dir
 
     src = open_sources(list(paths))
     try:
@@ -99,9 +99,9 @@ def inspect_sources(paths: Sequence[str]) -> SourcesInfo:
 
 def scan_preview(paths: Sequence[str], report: Report, token: Any) -> RowMeans:
     """One pass over the outputs: every row's mean, sorted, behind the live '% dropped'."""
-    from backend.preview import scan_row_means
+    from backend.postprocess.preview import scan_row_means
 
-    return scan_row_means(list(paths), on_progress=report, cancelled=lambda: bool(token.cancelled))
+    return scan_row_means(list(paths), progress=report, cancel=token)
 
 
 def preview_bins(means: RowMeans, bins: int = PREVIEW_DRAW_BINS) -> tuple:
@@ -170,7 +170,7 @@ def stale_note(outcome: RunOutcome | None, now: RunRequest | None) -> str:
 
 def result_names() -> list[str]:
     """Every file a run writes into its output folder."""
-    from backend.postprocess import FIGURE_NAME, NPZ_NAMES, RESULTS_NAME
+    from backend.postprocess.job import FIGURE_NAME, NPZ_NAMES, RESULTS_NAME
 
     return [RESULTS_NAME, *NPZ_NAMES.values(), FIGURE_NAME]
 
@@ -182,7 +182,7 @@ def existing_results(out_dir: str | os.PathLike) -> list[str]:
 
 def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutcome:
     """Postprocess (cancellable: the folder stays as it was), then the kept-output histograms."""
-    from backend.postprocess import RESULTS_NAME, postprocess
+    from backend.postprocess.job import RESULTS_NAME, postprocess
 
     result = postprocess(
         list(request.paths),
@@ -190,8 +190,8 @@ def run_postprocess(request: RunRequest, report: Report, token: Any) -> RunOutco
         clip=request.clip,
         charging_batches=request.charging_batches,
         reference_batches=request.reference_batches,
-        on_progress=report,
-        cancelled=lambda: bool(token.cancelled),
+        progress=report,
+        cancel=token,
     )
     kept = kept_output_histograms(result.files[RESULTS_NAME])
     return RunOutcome(
@@ -258,7 +258,7 @@ def export_problems(
 
 def export_titles(outcome: RunOutcome | None, sources: SourcesInfo | None) -> dict[str, str]:
     """The heading of each export menu: exactly which rows it writes."""
-    from backend.postprocess import DATA_NAME
+    from backend.postprocess.job import DATA_NAME
 
     kept = "Kept rows: run postprocessing first"
     if outcome is not None:
@@ -281,22 +281,21 @@ def export_rows(
     paths: Sequence[str] = (),
 ) -> Path:
     """Export the kept rows (`which='kept'`: `kept_file`) or every row of `paths` ('all')."""
-    from backend.formats.exporters import export
-    from backend.sources import open_sources
+    from backend.data.sources import open_sources
+    from backend.export.exporters import export
 
-    cancelled = lambda: bool(token.cancelled)  # noqa: E731
     if which == "kept":
         return export(
             kept_file,
             fmt,
             out,
             overwrite=True,  # the save dialog asked
-            on_progress=report,
-            cancelled=cancelled,
+            progress=report,
+            cancel=token,
         )
     src = open_sources(list(paths))
     try:
-        return export(src, fmt, out, overwrite=True, on_progress=report, cancelled=cancelled)
+        return export(src, fmt, out, overwrite=True, progress=report, cancel=token)
     finally:
         src.close()
 

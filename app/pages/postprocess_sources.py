@@ -3,7 +3,7 @@
 Adding or removing a source opens the new list on a worker (`inspect_sources`:
 the backend's merge rules decide; a refused source leaves the list as it was
 and its reason is shown). An accepted list is scanned once on another worker
-(`scan_preview`) into every row's output mean, sorted (`backend.preview.RowMeans`);
+(`scan_preview`) into every row's output mean, sorted (`backend.postprocess.preview.RowMeans`);
 from then on the number of rows a clip range drops is `RowMeans.dropped(lo, hi)`:
 exact (what the run drops) and instant, so it follows every keystroke and
 every drag of the limit lines.
@@ -58,7 +58,7 @@ class SourcesPanel(QWidget):
         self.theme: Theme = LIGHT
         self.paths: list[str] = []  # accepted sources, in order
         self.info: SourcesInfo | None = None  # what they hold (None: not usable)
-        self.preview: Any = None  # backend.preview.RowMeans once scanned
+        self.preview: Any = None  # backend.postprocess.preview.RowMeans once scanned
         self.scan_worker: Worker | None = None
         self._checking = 0  # generation of the check in flight (0: none)
         self._generation = 0
@@ -255,7 +255,7 @@ class SourcesPanel(QWidget):
 
     def clip_limits(self) -> list[float] | None:
         """The range in nA for the current choice (None: no clipping or not valid)."""
-        from backend.electrodes import clipping_value
+        from backend.postprocess.electrodes import clipping_value
 
         if self.info is None or not self.clip.is_valid():
             return None

@@ -34,20 +34,25 @@ from app.pages.recordings_meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings_resume import ResumeRunner
 from app.pages.recordings_scan import (
     HIDDEN_SUFFIXES,
-    KIND_TEXT,
     kind_of_folder,
     kind_of_name,
 )
 from app.pages.recordings_view import BrowserView
 from app.settings import AppSettings
 from app.theme import Theme
-from backend.sampling import SessionResult
+from backend.data.kinds import kind_labels
+from backend.jobs import JobProgress
+from backend.sampling.session import SessionResult
 from widgets.elidedlabel import ElidedLabel
 from widgets.filemodel import FileFacts
 from widgets.filetree import FileTree
 from widgets.metatree import MetaTree
 
 log = logging.getLogger(__name__)
+
+
+#: How the header words a recording's status (the metadata tree shows the stored value).
+STATUS_TEXT = {"running": "being written"}
 
 
 @register_page
@@ -225,7 +230,8 @@ class RecordingsPage(FolderBrowsing, Page):
             log.error("reading the metadata of %s failed", path, exc_info=exc)
 
     def _show_header(self, info: FileInfo) -> None:
-        status = f" — {info.status}" if info.status else ""
+        shown = STATUS_TEXT.get(info.status or "", info.status)
+        status = f" — {shown}" if shown else ""
         self.file_label.setText(Path(info.path).name, f"{status}  ({info.rows:,} rows)")
 
     def _on_opened(self, info: FileInfo) -> None:
@@ -240,7 +246,9 @@ class RecordingsPage(FolderBrowsing, Page):
     def _on_follow_toggled(self, on: bool) -> None:
         self.view.set_follow(on)
         info = self.view.info
-        if info is not None and info.live:
+        # After a resume the file is reopened with the outcome in the status bar; the
+        # previous (live) file's facts must not replace it with "tick Follow".
+        if info is not None and info.live and not self._keep_status:
             name = Path(info.path).name
             if on:
                 self.ctx.status(f"Following {name} as it is written…", 0)
@@ -269,7 +277,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.tree.file_changed(
             info.path,
             FileFacts(
-                old.kind if old else KIND_TEXT.get(info.kind, info.kind),
+                old.kind if old else kind_labels().get(info.kind, info.kind),
                 info.status or "",
                 info.rows,
                 old.modified if old else 0.0,
@@ -291,8 +299,8 @@ class RecordingsPage(FolderBrowsing, Page):
             return
         self.meta.replace(["Channels"], channel_section(info.names, info.units, lo, hi))
 
-    def _on_ranges_progress(self, fraction: float) -> None:
-        self.meta.set_text(["Channels"], f"{PENDING} {fraction:.0%}")
+    def _on_ranges_progress(self, progress: JobProgress) -> None:
+        self.meta.set_text(["Channels"], f"{PENDING} {progress.fraction:.0%}")
 
     # --- resume ---------------------------------------------------------------------
     def resume(self) -> None:

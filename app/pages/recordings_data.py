@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from backend.decimate import Envelope, bin_step, minmax
+from backend.channels import OUTPUT
+from backend.data.kinds import detect_kind, open_reader
+from backend.display.decimate import Envelope, bin_step, minmax
+from backend.display.pyramid import Pyramid, overview_path
 from backend.errors import SamplelabError
-from backend.formats.loaders import detect_kind, open_reader
-from backend.pyramid import Pyramid, sidecar_path
 
 #: Windows of at most this many values (rows x channels) are decimated from raw rows.
 RAW_LIMIT_VALUES = 1 << 23
@@ -168,7 +169,7 @@ class OpenedFile:
         """Use the sidecar if it exists and covers (nearly) every row; True if attached."""
         if self.pyramid is not None:
             return True
-        sidecar = sidecar_path(self.path)
+        sidecar = overview_path(self.path)
         if not sidecar.exists():
             return False
         refresh = getattr(self.reader, "refresh", None)
@@ -222,7 +223,7 @@ class OpenedFile:
         if self.pyramid is not None:
             self.pyramid.update()
         elif grow_overview and self.needs_overview():
-            self.pyramid = Pyramid(_Borrowed(self.reader), sidecar_path(self.path))
+            self.pyramid = Pyramid(_Borrowed(self.reader), overview_path(self.path))
             self.pyramid.update()
         return self.info()
 
@@ -241,10 +242,10 @@ def sampling_facts(reader: Any, rec: Any = None) -> dict[str, Any]:
     """{'batch_rows', 'limits'} of a recording or bspysmg folder (empty for other files).
 
     `limits` holds, per channel, the output currents at which the ADC saturates
-    (`backend.electrodes.saturation_limits`), None for inputs.
+    (`backend.postprocess.electrodes.saturation_limits`), None for inputs.
     """
     from backend.config import parse_config
-    from backend.electrodes import saturation_limits
+    from backend.postprocess.electrodes import saturation_limits
 
     try:
         if rec is not None:
@@ -260,8 +261,8 @@ def sampling_facts(reader: Any, rec: Any = None) -> dict[str, Any]:
     per_output = saturation_limits(config.driver.amplification)
     limits: list[tuple[float, float] | None] = []
     k = 0
-    for unit in reader.units:
-        if unit == "nA":  # one amplification for all outputs, or one each
+    for role in reader.channel_layout.roles:
+        if role == OUTPUT:  # one amplification for all outputs, or one each
             limits.append(per_output[min(k, len(per_output) - 1)] if per_output else None)
             k += 1
         else:
@@ -286,7 +287,7 @@ def flagged_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, values) of a channel's envelope points at the saturation limits, each as a
     short stroke one bin wide (NaN between strokes), to draw over the trace."""
-    from backend.electrodes import at_limit
+    from backend.postprocess.electrodes import at_limit
 
     x, y = env.line(channel)
     hit = np.flatnonzero(at_limit(y, limits))
@@ -299,34 +300,16 @@ def flagged_points(
 
 
 # --- jobs for worker threads ---------------------------------------------------------
-class _TokenEvent:
-    """A CancelToken seen as the `is_set()` object `Pyramid.update` expects."""
-
-    def __init__(self, token: Any) -> None:
-        self.token = token
-
-    def is_set(self) -> bool:
-        return bool(self.token.cancelled)
-
-
 def build_overview(path: str | os.PathLike, kind: str, report: Any, token: Any) -> int:
-    """Build (or extend) the overview sidecar of `path`; reports (rows done, rows)."""
+    """Build (or extend) the overview sidecar of `path`; reports JobProgress."""
     reader = _FixedRows(open_reader(path, kind=kind))
-    with Pyramid(reader, sidecar_path(path)) as pyramid:
-        return pyramid.update(
-            progress=lambda done, total: report((done, total)), cancel=_TokenEvent(token)
-        )
+    with Pyramid(reader, overview_path(path)) as pyramid:
+        return pyramid.update(progress=report, cancel=token)
 
 
 def channel_ranges(
     path: str | os.PathLike, kind: str, report: Any, token: Any, chunk_bytes: int = 32 << 20
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel (min, max) of every row, read in chunks; reports the fraction done."""
+    """Per-channel (min, max) of every row, read in chunks; reports JobProgress."""
     with open_reader(path, kind=kind) as reader:
-        n = max(1, reader.n_rows)
-
-        def progress(done: int) -> None:
-            token.raise_if_cancelled()
-            report(done / n)
-
-        return reader.channel_ranges(max_memory=chunk_bytes, progress=progress)
+        return reader.channel_ranges(max_memory=chunk_bytes, progress=report, cancel=token)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import dialogs
-from app.pages.recordings_scan import KIND_TEXT, scan_folder
+from app.pages.recordings_scan import scan_folder
+from backend.data.kinds import kind_labels
 from widgets.filemodel import FileFacts
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class FolderBrowsing:
     def _scan_folder(self: RecordingsPage, folder: str) -> None:
         """What each file really is, and recordings' status and rows, found off the GUI thread."""
         self.ctx.workers.run(
-            lambda _report, token: scan_folder(folder, lambda: token.cancelled),
+            lambda _report, token: scan_folder(folder, token),
             "scan folder",
             on_result=self._on_scanned,
             on_error=lambda exc: log.warning("scanning %s failed: %s", folder, exc),
@@ -81,7 +82,7 @@ class FolderBrowsing:
         recordings = [
             (f.modified, path)
             for path, f in self.tree.model.facts.items()
-            if f.kind == KIND_TEXT["recording"] and root and Path(path).parent == Path(root)
+            if f.kind == kind_labels()["recording"] and root and Path(path).parent == Path(root)
         ]
         if not recordings:
             self.tree.offer(None)

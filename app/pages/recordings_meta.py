@@ -19,8 +19,9 @@ from typing import Any
 import h5py
 import numpy as np
 
+from backend.data.kinds import detect_kind, open_reader
 from backend.errors import SamplelabError
-from backend.formats.loaders import detect_kind, open_reader
+from backend.recording.h5open import acquire
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]
@@ -109,10 +110,9 @@ def batch_summary(table: np.ndarray, planned: int) -> dict[str, Any]:
 def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
     """Sections of a recording; `rec` is an open `Recording` to use (else one is opened).
 
-    Reusing the browser's own handle matters: HDF5 fails reads when a second
-    handle of a SWMR dataset is open while the first is refreshed (followed).
+    Every reader of the file in this process shares one handle (`backend.recording.h5open`).
     """
-    from backend.recording import Recording
+    from backend.recording.reader import Recording
 
     if rec is not None:
         return _recording_sections(Path(path), rec)
@@ -121,7 +121,7 @@ def recording_sections(path: str | os.PathLike, rec: Any = None) -> Sections:
 
 
 def _recording_sections(path: Path, rec: Any) -> Sections:
-    from backend.recording import FORMAT_NAME
+    from backend.recording.reader import FORMAT_NAME
 
     status = rec.status
     facts: dict[str, Any] = {
@@ -181,8 +181,11 @@ def _hdf5_datasets(path: Path) -> list[str]:
         if isinstance(obj, h5py.Dataset) and not name.startswith("#refs#"):
             found.append(f"{name}  {obj.shape}  {obj.dtype}")
 
-    with h5py.File(path, "r") as f:
-        f.visititems(visit)
+    share = acquire(path)  # the browser's own handle of this file, if it has one
+    try:
+        share.file.visititems(visit)
+    finally:
+        share.release()
     return found
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.pages.recordings_data import FileInfo, Window, build_overview, channel_ranges
+from backend.jobs import JobProgress
 
 if TYPE_CHECKING:
     from app.pages.recordings_view import BrowserView
@@ -77,9 +78,8 @@ class OverviewJobs:
             on_cancelled=lambda: self._build_ended("Overview cancelled; zoom in to read raw rows."),
         )
 
-    def _build_progress(self: BrowserView, value: tuple[int, int]) -> None:
-        done, total = value
-        self.progress.setValue(int(1000 * done / max(1, total)))
+    def _build_progress(self: BrowserView, value: JobProgress) -> None:
+        self.progress.setValue(int(1000 * value.fraction))
 
     def _build_ended(self: BrowserView, text: str) -> None:
         self.build = None

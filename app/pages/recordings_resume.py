@@ -1,6 +1,6 @@
 """Resume an interrupted recording from the Recordings page, on a worker thread.
 
-`backend.sampling.resume_session` rebuilds the device the recording names
+`backend.sampling.session.resume_session` rebuilds the device the recording names
 (same seed and settings, so the resumed batches equal an uninterrupted run),
 reopens the file for writing and samples the remaining batches. The Sampling
 page's `SessionRunner` only starts new sessions, so this small runner does
@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import CancelToken, Worker, WorkerPool
-from backend.sampling import SamplingSession, SessionResult, resume_session
+from backend.sampling.session import SamplingSession, SessionResult, resume_session
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class ResumeRunner(QObject):
     """One resumed session at a time; signals arrive on the GUI thread."""
 
     started = Signal(str)  # the recording is open for writing again
-    progress = Signal(object)  # backend.sampling.Progress
+    progress = Signal(object)  # backend.sampling.session.Progress
     finished = Signal(object)  # SessionResult
     failed = Signal(object)  # it could not be resumed (nothing was sampled)
 
@@ -56,10 +56,9 @@ class ResumeRunner(QObject):
         )
 
     def _run(self, path: str, report: Any, token: CancelToken, options: dict) -> SessionResult:
-        session = resume_session(path, on_progress=report, **options)
+        session = resume_session(path, on_progress=report, cancel=token, **options)
         with self._lock:
             self.session = session
-        token.on_cancel(session.cancel)
         self.started.emit(path)
         log.info("resuming %s at batch %d", path, session.writer.batches_done)
         return session.run()

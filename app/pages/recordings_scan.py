@@ -12,30 +12,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from backend.data.kinds import HDF5_SUFFIXES, detect_kind, kind_labels, open_reader
+from backend.display.pyramid import OVERVIEW_SUFFIX
 from backend.errors import SamplelabError
-from backend.formats.loaders import HDF5_SUFFIXES, detect_kind, open_reader
-from backend.pyramid import OVERVIEW_SUFFIX
+from backend.jobs import CancelToken
 
 #: Folders with more entries than this are not scanned for file kinds.
 MAX_SCAN = 2000
 
-KIND_TEXT = {
-    "recording": "samplelab recording",
-    "stream": "samplelab stream",
-    "hdf5": "HDF5",
-    "mat": "MATLAB",
-    "npy": "numpy .npy",
-    "npz": "numpy .npz",
-    "bspysmg-folder": "bspysmg sampling folder",
-    "iodat": "IO.dat table",
-    "raw": "raw binary + sidecar",
-    "table": "text table",
-    "torch": "torch file",
-    "pickle": "pickle (trusted files only)",
-    "joblib": "joblib (trusted files only)",
-    "iv-curves": "I-V curves",
-    "consistency": "consistency check",
-}
 _SUFFIX_GUESS = {
     **dict.fromkeys(HDF5_SUFFIXES, "HDF5 / recording"),
     ".mat": "MATLAB",
@@ -72,12 +56,14 @@ def kind_of_folder(path: str | os.PathLike) -> str | None:
     if not (path / "IO.dat").is_file():  # cheap test first: most folders are plain
         return None
     try:
-        return KIND_TEXT.get(detect_kind(path))
+        return kind_labels().get(detect_kind(path))
     except SamplelabError:
         return None
 
 
-def scan_folder(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, dict[str, Any]]:
+def scan_folder(
+    folder: str | os.PathLike, cancel: CancelToken | None = None
+) -> dict[str, dict[str, Any]]:
     """path -> {'kind', 'status', 'rows', 'modified'} of each file in `folder`.
 
     `kind` is what `detect_kind` says (or why the file cannot be opened); a
@@ -90,7 +76,7 @@ def scan_folder(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, d
     except OSError:
         return found
     for path in entries:
-        if cancelled is not None and cancelled():
+        if cancel is not None and cancel.cancelled:
             break
         if not path.is_file() or path.name.lower().endswith(HIDDEN_SUFFIXES):
             continue
@@ -98,7 +84,7 @@ def scan_folder(folder: str | os.PathLike, cancelled: Any = None) -> dict[str, d
         try:
             facts["modified"] = path.stat().st_mtime
             kind = detect_kind(path)
-            facts["kind"] = KIND_TEXT.get(kind, "data")
+            facts["kind"] = kind_labels().get(kind, "data")
             facts.update(_status_and_rows(path, kind))
         except SamplelabError as exc:  # the name, not the whole path, fits the column
             facts["kind"] = f"{UNOPENABLE}: {exc.message.replace(str(path), path.name)}"
@@ -116,7 +102,7 @@ def _status_and_rows(path: Path, kind: str) -> dict[str, Any]:
     """Status and rows where cheap to read; {} when not (the kind is known all the same)."""
     try:
         if kind == "recording":
-            from backend.recording import Recording
+            from backend.recording.reader import Recording
 
             with Recording(path) as rec:
                 return {"status": rec.status, "rows": int(rec.n_rows)}

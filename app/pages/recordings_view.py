@@ -87,7 +87,7 @@ class BrowserView(OverviewJobs, QWidget):
     info_changed = Signal(object)  # FileInfo after a follow step
     ranges_ready = Signal(object, object)  # per-channel min, max
     metadata_ready = Signal(str, object)  # path, sections for the metadata tree (or the error)
-    ranges_progress = Signal(float)
+    ranges_progress = Signal(object)  # JobProgress
     drawn = Signal()  # curves were replaced with an answer
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:

@@ -36,7 +36,7 @@ from app.settings import AppSettings
 from app.theme import Theme
 from backend.config import SamplingConfig, config_problems
 from backend.config.fields import field_label
-from backend.runnotes import run_notes
+from backend.recording.runnotes import run_notes
 from widgets.configfields import form_fields
 from widgets.configform import ConfigForm
 from widgets.progress import SessionProgress, format_duration
@@ -45,7 +45,7 @@ from widgets.runoptions import DeviceChoice, RunOptions
 
 if TYPE_CHECKING:
     from backend.devices import Device
-    from backend.sampling import SessionResult
+    from backend.sampling.session import SessionResult
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 - The recording's full path (never relative: a relative output folder is
   resolved against the folder samplelab runs in, which a user cannot see).
   Before a session it names the folder the next recording goes to.
-- The live saturation counts (`backend.quality`) with their warning threshold.
+- The live saturation counts (`backend.acquisition.quality`) with their warning threshold.
 - After a session that kept data: "Show in Recordings", which opens the new
   recording on the Recordings page (through `AppContext.open_in_page`).
 """
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from backend.quality import Saturation
-from backend.sampling import SessionResult
+from backend.acquisition.quality import Saturation
+from backend.sampling.session import SessionResult
 from widgets.saturation import DEFAULT_THRESHOLD_PCT, SaturationView
 
 if TYPE_CHECKING:

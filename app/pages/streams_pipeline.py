@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from app.pages.streams_stats import PumpStats
+from backend.acquisition.livebuffer import LiveBuffer
 from backend.errors import SamplelabError
-from backend.livebuffer import LiveBuffer
+from backend.jobs import CancelToken
 from backend.streams import (
     DeviceStream,
     LFilter,
@@ -112,7 +113,7 @@ def session_stream(session: Any) -> DeviceStream:
     return DeviceStream(session, timeout=READ_TIMEOUT_S, overrun="skip")
 
 
-def open_source(spec: StreamSpec, session: Any = None) -> Stream:
+def open_stream_source(spec: StreamSpec, session: Any = None) -> Stream:
     """The stream a spec names; for a session, `session` may be a DeviceStream already
     attached to it (before its first batch)."""
     if spec.source == "session":
@@ -152,7 +153,7 @@ class Pipeline:
     """The stream the page reads, with the layout of its display columns."""
 
     def __init__(self, spec: StreamSpec, session: Any = None) -> None:
-        self.source = open_source(spec, session)
+        self.source = open_stream_source(spec, session)
         self.device = self.source if isinstance(self.source, DeviceStream) else None
         try:
             self.spec, self.stream, self.layout, self.buffer = self._build(spec)
@@ -248,12 +249,12 @@ def _unit_groups(
 def pump(
     pipeline: Pipeline,
     report: Callable[[PumpStats], None],
-    cancelled: Callable[[], bool],
+    cancel: CancelToken,
     chunk_s: float = 0.05,
     changes: Callable[[], StreamSpec | None] = lambda: None,
     rebuilt: Callable[[Pipeline | BaseException], None] = lambda _result: None,
 ) -> PumpStats:
-    """Read the stream into the pipeline's buffer until it ends or `cancelled()`.
+    """Read the stream into the pipeline's buffer until it ends or `cancel` is cancelled.
 
     Between reads, `changes()` may hand a new spec: the processing is rebuilt
     over the same source and `rebuilt(pipeline)` called (or `rebuilt(error)`,
@@ -264,7 +265,7 @@ def pump(
     speed = None if device is not None else pipeline.spec.speed
     stats = PumpStats()
     started = time.monotonic()
-    while not cancelled():
+    while not cancel.cancelled:
         spec = changes()
         if spec is not None:
             try:

@@ -62,9 +62,7 @@ class StreamRunner(QObject):
         try:
             self.pipeline = pipeline
             self.ready.emit(pipeline)
-            return pump(
-                pipeline, report, lambda: token.cancelled, changes=self._take, rebuilt=self._rebuilt
-            )
+            return pump(pipeline, report, token, changes=self._take, rebuilt=self._rebuilt)
         finally:
             pipeline.close()
 

@@ -25,7 +25,7 @@ import numpy as np
 from backend.characterise import figures
 from backend.characterise.consistency import ConsistencyResult
 from backend.errors import FileFormatError
-from backend.postprocess import Staging
+from backend.postprocess.job import Staging
 
 RESULTS_NPZ = "consistency_results.npz"
 VERDICT_JSON = "consistency_verdict.json"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.acquisition.safety import check_batch
 from backend.characterise.device import driven, ramped_batch
 from backend.config import (
     ADC_LIMIT_V,
@@ -36,11 +37,10 @@ from backend.config import (
     load_config,
     parse_config,
 )
+from backend.data.formats.npz import read_npz_arrays, read_npz_config
 from backend.devices import Device
 from backend.errors import FileFormatError, SamplelabError
-from backend.formats.npz import read_npz_arrays, read_npz_config
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
-from backend.safety import check_batch
 
 REFERENCE_NAME, CHARGING_NAME = "reference_batch.npz", "charging_signal.npz"
 DEFAULT_MAX_RMSE_NA = 5.0
@@ -277,7 +277,7 @@ def check_consistency(
     """
     if int(repetitions) < 1:
         raise SamplelabError(f"{repetitions} repetitions: give at least 1")
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     bp, ramp_points, fs = signals.batch_points, signals.config.ramp_points, device.config.fs
     _precheck(device, signals, ramp_points)
     n_charge = signals.batches("charging") if charge else 0

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backend.acquisition.waves import RampedBatch, ramped
 from backend.config import SamplingConfig
 from backend.devices import Device, make_device
 from backend.errors import SamplelabError
-from backend.waves import RampedBatch, ramped
 
 if TYPE_CHECKING:
     from backend.devices.models import DeviceModel

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.characterise.ivconfig import DeviceGroup
-from backend.formats.figures import new_figure, save_png
+from backend.display.figures import new_figure, save_png
 
 
 def iv_png(

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backend.acquisition.safety import check_batch
 from backend.characterise.device import driven, plain_batch
 from backend.characterise.ivconfig import DeviceGroup, SweepSettings, device_groups
 from backend.characterise.sweeps import sweep
 from backend.devices import Device
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
-from backend.safety import check_batch
 
 STAGE = "I-V sweeps"
 
@@ -94,7 +94,7 @@ def measure_iv(
     Reports `IVProgress` after each electrode; a cancel stops before the next
     sweep (a sweep in flight ends at 0 V by construction) and raises Cancelled.
     """
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     settings = (settings or SweepSettings()).checked()
     batches = sweep_batches(device, settings)
     n = len(batches)

@@ -28,10 +28,10 @@ from backend.characterise.figures import iv_png
 from backend.characterise.iv import IVCurves
 from backend.characterise.ivconfig import DeviceGroup, SweepSettings
 from backend.config import SamplingConfig
+from backend.data.formats.hdf5files import hdf5_format
 from backend.errors import FileFormatError
-from backend.formats.hdf5files import hdf5_format
-from backend.postprocess import Staging
-from backend.recording import provenance
+from backend.postprocess.job import Staging
+from backend.recording.writer import provenance
 
 IV_FORMAT = "samplelab-iv"
 IV_FORMAT_VERSION = 1

@@ -33,6 +33,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.characterise.device import driven
 from backend.characterise.panelwave import PanelSettings, PanelSignal
 from backend.config import SamplingConfig
@@ -40,8 +41,7 @@ from backend.devices import Device
 from backend.devices.held import HeldOutputs
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
-from backend.recording import RecordingWriter, default_recording_path
-from backend.safety import MAX_SLEW_V_PER_S
+from backend.recording.writer import RecordingWriter, default_recording_path
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class DevicePanel:
     ) -> PanelSummary:
         """Frames until cancelled (raises Cancelled) or `max_frames` ran; 0 V, ramped, and
         the device closed however it ends."""
-        control = JobControl.of(progress, cancel)
+        control = JobControl(progress, cancel)
         summary = self.summary = PanelSummary()
         status, message = "complete", ""
         try:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.config import GLOBAL_VOLTAGE_LIMIT
-from backend.safety import MAX_SLEW_V_PER_S
 
 DEFAULT_FRAME_S = 0.1
 DEFAULT_SLEW_V_PER_S = 1.0

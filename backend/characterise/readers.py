@@ -1,4 +1,6 @@
-"""I-V and consistency results as data-layer tables (`samplelab info`, the Recordings page).
+"""I-V and consistency results as data-layer file kinds (`samplelab info`, the browser).
+
+`FILE_KINDS` registers both with `backend.data.kinds` (listed in its KIND_PROVIDERS):
 
 - an I-V result reads as (points, electrodes x (1 + outputs)): per electrode its
   sweep voltage, then every output current during that sweep;
@@ -18,30 +20,10 @@ import numpy as np
 
 from backend.characterise.checkfiles import CHECK_KEYS, read_consistency
 from backend.characterise.ivfiles import IV_FORMAT, IV_KEYS, read_iv
-from backend.readers import ArrayReader
+from backend.data.kinds import FileKind
+from backend.data.reader import ArrayReader
 
 IV_KIND, CHECK_KIND = "iv-curves", "consistency"
-KINDS = (IV_KIND, CHECK_KIND)
-
-
-def npz_kind(path: str | os.PathLike) -> str | None:
-    """'iv-curves' or 'consistency' from an npz's member names (headers only), else None."""
-    from backend.formats.npz import npz_keys
-
-    try:
-        keys = set(npz_keys(path))
-    except Exception:  # not ours to judge: the npz opener gives the clear message
-        return None
-    if keys >= IV_KEYS and "inputs" not in keys:
-        return IV_KIND
-    if keys >= CHECK_KEYS:
-        return CHECK_KIND
-    return None
-
-
-def hdf5_kind(fmt: str) -> str | None:
-    """The kind of an HDF5 file with this `format` attribute, if it is one of ours here."""
-    return IV_KIND if fmt == IV_FORMAT else None
 
 
 def open_iv_reader(path: str | os.PathLike) -> ArrayReader:
@@ -91,6 +73,10 @@ def open_check_reader(path: str | os.PathLike) -> ArrayReader:
     return reader
 
 
-def open_result_reader(path: str | os.PathLike, kind: str) -> ArrayReader:
-    """The table of an 'iv-curves' or 'consistency' file."""
-    return open_iv_reader(path) if kind == IV_KIND else open_check_reader(path)
+FILE_KINDS = (
+    FileKind(IV_KIND, "I-V curves", lambda path, key, **_: open_iv_reader(path),
+             hdf5_format=IV_FORMAT, npz_members=frozenset(IV_KEYS),
+             npz_without=frozenset({"inputs"})),
+    FileKind(CHECK_KIND, "consistency check", lambda path, key, **_: open_check_reader(path),
+             npz_members=frozenset(CHECK_KEYS)),
+)  # fmt: skip

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backend.config.fields import field_title, known_keys
+from backend.config.limits import shape_problems
 from backend.config.schema import SamplingConfig
 from backend.errors import Problem
 
@@ -38,7 +39,7 @@ _FOUNDATIONS = (
 _MAX_PASSES = 8
 _WAVE_LISTS = ("input_frequency", "phase", "amplitude", "offset")
 _WIRING_LISTS = ("activation_channels", "activation_voltage_ranges", "activation_channel_mask")
-_VERBS = ("has", "is", "must", "lists", "entries", "section", "should", "needs", "every")
+_VERBS = ("has", "holds", "is", "must", "lists", "entries", "section", "should", "needs", "every")
 
 #: pydantic error type -> our wording (after the field's title).
 _WORDING = {
@@ -68,6 +69,9 @@ def config_problems(data: Any) -> tuple[SamplingConfig | None, list[Problem]]:
     """Validate a config dict: the config (None if anything is wrong) and every problem."""
     if not isinstance(data, dict):
         return None, [Problem("", f"a config must be a mapping, not {type(data).__name__}")]
+    shape = shape_problems(data)  # before anything walks it recursively
+    if shape:
+        return None, [_named(p, None) for p in shape]
     missing = [k for k in ("driver", "input_data") if k not in data]
     if missing:
         return None, [

@@ -22,6 +22,15 @@ from pydantic import (
     model_validator,
 )
 
+from backend.config.limits import (
+    MAX_CHANNELS,
+    MAX_RATE_HZ,
+    MAX_WAVE_VALUE,
+    duration_problem,
+    finite_problem,
+    name_problem,
+    size_problems,
+)
 from backend.config.wiring import sync_channel_problems
 from backend.errors import Problem
 
@@ -64,6 +73,13 @@ def _as_list(value: Any) -> Any:
     return value
 
 
+def _unless(why: str | None, value: Any) -> Any:
+    """`value`, or the ValueError pydantic reports for it when `why` says what is wrong."""
+    if why:
+        raise ValueError(why)
+    return value
+
+
 class DeviceBlock(BaseModel):
     """One DNPU's wiring: which DAQ channels drive and read it, and their ranges."""
 
@@ -97,10 +113,10 @@ class InstrumentsSetup(BaseModel):
     multiple_devices: bool = Field(False, title="Multiple devices")
     average_io_point_difference: bool = Field(True, title="Average readout points")
     activation_sampling_frequency: PositiveInt = Field(
-        5000, title="Activation rate", json_schema_extra={"unit": "Hz"}
+        5000, le=MAX_RATE_HZ, title="Activation rate", json_schema_extra={"unit": "Hz"}
     )
     readout_sampling_frequency: PositiveInt = Field(
-        10000, title="Readout rate", json_schema_extra={"unit": "Hz"}
+        10000, le=MAX_RATE_HZ, title="Readout rate", json_schema_extra={"unit": "Hz"}
     )
     trigger_source: str = Field("cDAQ1", title="Trigger source")
     # Single-device wiring lives at this level in bspysmg files.
@@ -172,8 +188,10 @@ class InputData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     input_distribution: Literal["sine", "sawtooth"] = Field("sawtooth", title="Wave shape")
-    activation_electrode_no: PositiveInt = Field(7, title="Number of active electrodes")
-    readout_electrode_no: PositiveInt = Field(1, title="Number of readouts")
+    activation_electrode_no: PositiveInt = Field(
+        7, le=MAX_CHANNELS, title="Number of active electrodes"
+    )
+    readout_electrode_no: PositiveInt = Field(1, le=MAX_CHANNELS, title="Number of readouts")
     input_frequency: list[Number] = Field(
         default_factory=lambda: [2, 3, 5, 7, 13, 17, 19], title="Frequency"
     )
@@ -181,17 +199,33 @@ class InputData(BaseModel):
     phase: list[float] = Field(
         default_factory=lambda: [-0.57, 0.25, 0.83, 1.02, -2.31, 0.42, 1.57], title="Phase"
     )
-    ramp_time: float = Field(0.5, gt=0, title="Ramp time", json_schema_extra={"unit": "s"})
-    batch_time: float = Field(0.5, gt=0, title="Batch time", json_schema_extra={"unit": "s"})
+    ramp_time: float = Field(
+        0.5, gt=0, allow_inf_nan=False, title="Ramp time", json_schema_extra={"unit": "s"}
+    )
+    batch_time: float = Field(
+        0.5, gt=0, allow_inf_nan=False, title="Batch time", json_schema_extra={"unit": "s"}
+    )
     number_batches: PositiveInt = Field(3880, title="Batches")
     amplitude: list[float] | None = Field(None, title="Amplitude", json_schema_extra={"unit": "V"})
     offset: list[float] | None = Field(None, title="Offset", json_schema_extra={"unit": "V"})
-    factor: float | None = Field(None, gt=0, title="Frequency factor")
+    factor: float | None = Field(
+        None, gt=0, le=MAX_WAVE_VALUE, allow_inf_nan=False, title="Frequency factor"
+    )
 
     @field_validator("input_frequency", "phase", "amplitude", "offset", mode="before")
     @classmethod
     def _arrays_to_lists(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @field_validator("ramp_time", "batch_time")
+    @classmethod
+    def _bounded_duration(cls, value: float) -> float:
+        return _unless(duration_problem(value), value)
+
+    @field_validator("input_frequency", "phase", "amplitude", "offset")
+    @classmethod
+    def _finite_waves(cls, value: list | None) -> list | None:
+        return _unless(None if value is None else finite_problem(value), value)
 
 
 class SamplingConfig(BaseModel):
@@ -203,6 +237,11 @@ class SamplingConfig(BaseModel):
     data_name: str = Field("sampling", title="Name")
     driver: Driver = Field(default_factory=Driver)
     input_data: InputData = Field(default_factory=InputData)
+
+    @field_validator("data_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return _unless(name_problem(value), value)
 
     # --- derived quantities -------------------------------------------------
     @property
@@ -410,6 +449,9 @@ def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
         out.append(Problem("driver.amplification", "every amplification must be finite and != 0"))
     if not wiring:  # each electrode's range is known: check the waves against it
         out += _wave_range_problems(cfg)
+    if not any(p.path in ("input_data.batch_time", "input_data.ramp_time") for p in out):
+        points = (cfg.batch_points, cfg.ramp_points)
+        out += size_problems(points, n_in, n_out, cfg.io_point_difference, ind.number_batches)
     return out
 
 

@@ -28,10 +28,9 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from backend.batch import is_cancelled
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import replace_file
-from backend.jobs import JobProgress, ProgressFn
+from backend.jobs import CancelToken, JobProgress, ProgressFn
 
 STORE_FORMAT = "samplelab-chunkstore"
 STORE_VERSION = 1
@@ -44,8 +43,8 @@ def build_chunk_store(
     batches_per_chunk: int = 64,
     *,
     overwrite: bool = False,
-    on_progress: ProgressFn | None = None,
-    cancel: Any = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> Path:
     """Write `dataset` (anything with len() and batch(indices) -> (X, Y)) as a chunk store.
 
@@ -67,7 +66,7 @@ def build_chunk_store(
             group = f.create_group("chunks")
             dims = (0, 0)
             for c in range(n_chunks):
-                if is_cancelled(cancel):
+                if cancel is not None and cancel.cancelled:
                     raise Cancelled("building the chunk store was cancelled")
                 lo, hi = c * chunk_rows, min(n, (c + 1) * chunk_rows)
                 x, y = dataset.batch(np.arange(lo, hi))
@@ -75,8 +74,8 @@ def build_chunk_store(
                 chunk.create_dataset("inputs", data=np.asarray(x, dtype=np.float32))
                 chunk.create_dataset("targets", data=np.asarray(y, dtype=np.float32))
                 dims = (x.shape[1], y.shape[1])
-                if on_progress is not None:
-                    on_progress(JobProgress("chunk store", hi, n))
+                if progress is not None:
+                    progress(JobProgress("chunk store", hi, n))
             source = getattr(getattr(dataset, "reader", None), "path", None)
             f.attrs.update(
                 {

@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from backend.batch import is_cancelled, parse_memory
+from backend.config import bspysmg_config_dict
+from backend.data.finiterows import check_finite_rows
+from backend.data.formats.bspysmg import config_facts, parse_peer_config
+from backend.data.formats.npz import read_npz_config
+from backend.data.formats.npz_write import NpzWriter
+from backend.data.kinds import open_reader
+from backend.data.reader import Reader
 from backend.datasets.splits import (
     SPLIT_NAMES,
     block_split_indices,
@@ -31,40 +37,40 @@ from backend.datasets.splits import (
 )
 from backend.errors import Cancelled, FileFormatError, SamplelabError
 from backend.files import discard, replace_file
-from backend.jobs import JobProgress, ProgressFn
-from backend.readers import Reader
+from backend.jobs import CancelToken, JobProgress, ProgressFn, parse_memory
+from backend.postprocess.electrodes import electrode_info
 
 
-def electrode_info(config: dict) -> dict:
-    """The peer's electrode_info for unclipped data (clipping_value None)."""
-    from backend.electrodes import electrode_info as peer_electrode_info
-
+def _unclipped_info(config: dict) -> dict:
+    """The peer's electrode_info for unclipped data (clipping_value None), amplification
+    as a list whatever the config holds."""
     driver = config["driver"]
     amplification = list(np.atleast_1d(driver["amplification"]).tolist())
-    return peer_electrode_info(
-        {**config, "driver": {**driver, "amplification": amplification}}, None
-    )
+    return electrode_info({**config, "driver": {**driver, "amplification": amplification}}, None)
 
 
 def source_config(reader: Reader, trust_pickle: bool) -> dict:
     """The peer-style sampling config (with electrode_info) of an opened source."""
-    from backend.config import bspysmg_config_dict, parse_config
-
     rec = getattr(reader, "recording", None)
     if rec is not None:
         config = bspysmg_config_dict(rec.config)
-        config["electrode_info"] = electrode_info(config)
+        config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-folder", "iodat") and getattr(reader, "config", None):
-        config = bspysmg_config_dict(parse_config(reader.config, str(reader.path)))
-        config["electrode_info"] = electrode_info(config)
+        config = bspysmg_config_dict(parse_peer_config(reader.config, reader.path))
+        config["electrode_info"] = _unclipped_info(config)
         return config
     if reader.kind in ("bspysmg-npz", "npz"):
-        from backend.formats.npz import read_npz_config
-
         config = read_npz_config(reader.path, trust_pickle=trust_pickle)
         if "electrode_info" not in config:
-            config = {**config, "electrode_info": electrode_info(config)}
+            try:
+                config = {**config, "electrode_info": _unclipped_info(config)}
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise FileFormatError(
+                    f"{reader.path}: its stored sampling config lacks what a dataset states "
+                    f"({type(exc).__name__}: {exc})",
+                    "Export it from its recording or sampling folder instead.",
+                ) from None
         return config
     raise FileFormatError(
         f"{reader.path} carries no sampling config, so the peer could not train on it",
@@ -137,8 +143,8 @@ def export_dataset(
     overwrite: bool = False,
     mix_clipping: bool = False,
     max_memory: int | str = "256MiB",
-    on_progress: ProgressFn | None = None,
-    cancel: Any = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[str, Path]:
     """Write `<out_dir>/{train,validation,test}.npz`; returns the files written by split name.
 
@@ -147,9 +153,6 @@ def export_dataset(
     states the widest clipping (None once any source is raw) and lists each
     source's clipping in `samplelab_dataset`.
     """
-    from backend.formats.loaders import open_reader
-    from backend.formats.npz_write import NpzWriter
-
     percentages = check_percentages(split)
     if not sources:
         raise SamplelabError("no sources to export", "Name at least one recording.")
@@ -180,7 +183,7 @@ def export_dataset(
         sizes = [sum(int(np.count_nonzero(lab == k)) for lab in labels) for k in range(len(names))]
         out.mkdir(parents=True, exist_ok=True)
         budget = parse_memory(max_memory) // 4  # a block, its selection, its cast, slack
-        stream = _Stream(readers, labels, n_in, budget, on_progress, cancel)
+        stream = _Stream(readers, labels, n_in, budget, progress, cancel)
         stream.total = 2 * len(names) * sum(r.n_rows for r in readers)
         provenance = {
             "sources": [str(r.path) for r in readers],
@@ -225,8 +228,6 @@ def export_dataset(
 
 def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     """Number of input channels; every source must match the first."""
-    from backend.formats.bspysmg import config_facts
-
     facts = [config_facts(c) for c in configs]
     n_in = facts[0]["n_inputs"]
     if not isinstance(n_in, int) or not 0 < n_in < readers[0].n_channels:
@@ -251,12 +252,18 @@ def check_sources(readers: list[Reader], configs: list[dict]) -> int:
     return n_in
 
 
+def _line_of_row(reader: Reader) -> Any:
+    """A text table's row -> line mapping (errors name lines there), else None."""
+    layout = getattr(reader, "layout", None)
+    return getattr(layout, "line_of_row", None)
+
+
 class _Stream:
     """Rows of one split, inputs or outputs, from every source in order, in chunks."""
 
-    def __init__(self, readers, labels, n_in, budget, on_progress, cancel) -> None:
+    def __init__(self, readers, labels, n_in, budget, progress, cancel) -> None:
         self.readers, self.labels, self.n_in = readers, labels, n_in
-        self.budget, self.on_progress, self.cancel = budget, on_progress, cancel
+        self.budget, self.progress, self.cancel = budget, progress, cancel
         self.done, self.total = 0, 0
 
     def rows(self, part: int, inputs: bool) -> Iterator[np.ndarray]:
@@ -264,10 +271,12 @@ class _Stream:
             n_ch = reader.n_channels
             channels = np.arange(self.n_in) if inputs else np.arange(self.n_in, n_ch)
             for first, block in reader.iter_chunks(channels=channels, max_memory=self.budget):
-                if is_cancelled(self.cancel):
+                if self.cancel is not None and self.cancel.cancelled:
                     raise Cancelled("dataset export cancelled")
+                names = ("Input",) if inputs else ("Output",)
+                check_finite_rows(reader.path, first, (block,), names, _line_of_row(reader))
                 keep = labels[first : first + len(block)] == part
                 yield np.compress(keep, block, 0)
                 self.done += len(block)
-                if self.on_progress is not None:
-                    self.on_progress(JobProgress("export", self.done, self.total))
+                if self.progress is not None:
+                    self.progress(JobProgress("export", self.done, self.total))

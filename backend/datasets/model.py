@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, random_split
 
+from backend.data.formats.npz import load_npz
 from backend.datasets.splits import SPLIT_NAMES, block_split_indices, split_sizes
 from backend.errors import FileFormatError, SamplelabError
 
@@ -51,8 +52,6 @@ class ModelDataset(Dataset):
         *,
         trust_pickle: bool = False,
     ) -> None:
-        from backend.formats.npz import load_npz
-
         if not isinstance(steps, int) or steps < 1:
             raise SamplelabError(f"steps must be a whole number >= 1, got {steps!r}")
         data = load_npz(filename, trust_pickle=trust_pickle, need_config=True)

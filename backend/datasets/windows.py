@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from backend.data.kinds import open_reader
+from backend.data.reader import ArrayReader, Reader
 from backend.errors import SamplelabError
-from backend.readers import ArrayReader, Reader
 
 #: Spans up to this many rows are read whole; beyond, only the rows the windows need.
 SPAN_ROWS = 1 << 16
@@ -57,8 +58,6 @@ def _reader(source: Any, open_options: dict) -> Reader:
         return source
     if isinstance(source, (np.ndarray, torch.Tensor)):
         return ArrayReader(np.asarray(source))
-    from backend.formats.loaders import open_reader
-
     return open_reader(os.fspath(source), **open_options)
 
 

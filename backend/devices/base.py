@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S, check_batch, check_held
+from backend.acquisition.waves import RampedBatch
 from backend.config import SamplingConfig
 from backend.devices.held import HeldFrame, check_slew, slewed_ramp
 from backend.errors import DeviceError, SafetyError
-from backend.safety import MAX_SLEW_V_PER_S, check_batch, check_held
-from backend.waves import RampedBatch
 
 log = logging.getLogger(__name__)
 

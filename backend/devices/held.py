@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S, check_held
 from backend.errors import SamplelabError
-from backend.safety import MAX_SLEW_V_PER_S, check_held
 
 if TYPE_CHECKING:
     from backend.devices.base import Device

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.acquisition.safety import check_batch, check_held, check_levels
 from backend.config import GLOBAL_VOLTAGE_LIMIT, SamplingConfig
 from backend.devices.ni_driver import (
     batch_timeout_s,
@@ -36,7 +37,6 @@ from backend.devices.ni_plan import (
     start_trigger_terminal,
 )
 from backend.errors import DeviceError, DriverNotFoundError, SafetyError, SampleClockError
-from backend.safety import check_batch, check_held, check_levels
 
 log = logging.getLogger(__name__)
 

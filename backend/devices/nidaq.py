@@ -32,6 +32,8 @@ import logging
 
 import numpy as np
 
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
+from backend.acquisition.waves import RampedBatch
 from backend.config import SamplingConfig
 from backend.devices.base import Device
 from backend.devices.held import HeldFrame, slewed_ramp
@@ -58,8 +60,6 @@ from backend.devices.ni_tasks import (
     zero_outputs,
 )
 from backend.errors import DeviceError, SafetyError
-from backend.safety import MAX_SLEW_V_PER_S
-from backend.waves import RampedBatch
 
 log = logging.getLogger(__name__)
 

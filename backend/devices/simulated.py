@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from backend.acquisition.waves import RampedBatch
 from backend.config import ADC_LIMIT_V, SamplingConfig
 from backend.devices.base import Device
 from backend.devices.held import HeldFrame
@@ -35,7 +36,6 @@ from backend.errors import (
     DeviceOverflowError,
     DeviceTimeoutError,
 )
-from backend.waves import RampedBatch
 
 if TYPE_CHECKING:
     from backend.devices.models import DeviceModel

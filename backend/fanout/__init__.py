@@ -4,7 +4,7 @@
 order given: in this process one after another, or on a Dask distributed cluster
 (`scheduler=` an address, or `workers=` N local worker processes). A failing job
 never stops the others; its outcome carries the message. Jobs that write files
-stage them (e.g. `backend.postprocess.Staging` with a tag), so a lost worker
+stage them (e.g. `backend.postprocess.job.Staging` with a tag), so a lost worker
 leaves no partial output and a retried job writes the same files.
 """
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import Cancelled, SamplelabError
+from backend.fanout.cluster import dask_client
 from backend.jobs import CancelToken, JobControl, ProgressFn
 
 
@@ -55,11 +56,9 @@ def run_jobs(
     keys = [s.key for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError("job keys must be unique")
-    ctl = JobControl.of(progress, cancel)
+    ctl = JobControl(progress, cancel)
     if scheduler is None and workers is None:
         return _run_here(specs, ctl)
-    from backend.fanout.cluster import dask_client
-
     with dask_client(scheduler, workers) as client:
         return _run_on(client, specs, retries, ctl, cancel)
 

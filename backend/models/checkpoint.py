@@ -9,7 +9,7 @@ best epoch), `min_val_loss` and `test_loss` (float32 (outputs,) RMSE in nA).
 Ours hold plain Python and tensor types only, so `torch.load(path,
 weights_only=True)` (torch's default) reads them; the peer's hold numpy arrays
 in `info`, which `load_checkpoint` accepts through the numeric-numpy
-allow-list of `backend.formats.torchfiles`. Anything else in a file is
+allow-list of `backend.data.formats.torchfiles`. Anything else in a file is
 unpickled only with explicit trust (`trust_pickle=True`, `--trust-pickle`).
 """
 
@@ -23,9 +23,10 @@ from typing import Any
 
 import torch
 
+from backend.data.formats.trust import require_trust
+from backend.data.kinds import detect_kind
 from backend.errors import FileFormatError
 from backend.files import written_atomically
-from backend.formats.trust import require_trust
 
 CHECKPOINT_NAME = "training_data.pt"
 PEER_KEYS = (
@@ -48,8 +49,7 @@ def save_checkpoint(data: dict, path: str | os.PathLike) -> Path:
 
 def load_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
     """A training file's dict: weights-only (plus numeric numpy), or any pickle if trusted."""
-    from backend.formats.loaders import detect_kind
-    from backend.formats.torchfiles import load_torch_file
+    from backend.data.formats.torchfiles import load_torch_file
 
     kind = detect_kind(path)
     if kind != "torch":
@@ -158,6 +158,10 @@ def is_checkpoint_file(path: str | os.PathLike) -> bool:
     """Whether a torch file's pickle names a `model_state_dict` (read without unpickling)."""
     import zipfile
 
+    from backend.files import is_regular
+
+    if not is_regular(path):  # a FIFO or device would block or never end
+        return False
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if n.endswith("data.pkl")]

@@ -5,7 +5,7 @@ bspysmg sampling folder, a folder holding `postprocessed_data.npz`, or a
 dataset export folder (`train.npz`, `validation.npz`, `test.npz`). One
 source is split by percentages; two or three are train, validation and test,
 in that order, as in the peer's `dataset_paths`. Every file is opened with
-`backend.formats.loaders.open_reader` and its sampling config comes from
+`backend.data.kinds.open_reader` and its sampling config comes from
 `backend.datasets.export.source_config`: no reader of our own here.
 
 Rows are held as float32 tensors-to-be (inputs in V, targets = outputs /
@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from backend.data.formats.bspysmg import CONFIG_NAME, IODAT_NAME
+from backend.data.kinds import open_reader
 from backend.datasets.splits import SPLIT_NAMES
 from backend.errors import FileFormatError, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
@@ -149,8 +151,6 @@ def file_digest(path: Path, control: JobControl | None = None) -> SourceFile:
 
 def _files_of(path: Path) -> list[Path]:
     if path.is_dir():  # a bspysmg sampling folder: what its reader reads
-        from backend.formats.bspysmg import CONFIG_NAME, IODAT_NAME
-
         return [path / IODAT_NAME, path / CONFIG_NAME]
     return [path]
 
@@ -186,9 +186,8 @@ def load_training_data(
 ) -> TrainingData:
     """Every row of the datasets named, in memory, with config and provenance."""
     from backend.datasets.export import check_sources, source_config
-    from backend.formats.loaders import open_reader
 
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     pairs = expand_sources(paths)
     readers, configs = [], []
     try:

@@ -105,7 +105,7 @@ def evaluate_model(
     from backend.models.plots import error_png
     from backend.models.surrogate import SurrogateModel
 
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     model = SurrogateModel.load(model_path, trust_pickle=trust_pickle)
     data = load_training_data(datasets, trust_pickle=trust_pickle, progress=progress, cancel=cancel)
     if (data.d_in, data.d_out) != (model.n_inputs, model.n_outputs):

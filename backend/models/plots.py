@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.formats.figures import new_figure, save_png
+from backend.display.figures import new_figure, save_png
 
 MAX_SCATTER = 50_000
 HIST_BINS = 200

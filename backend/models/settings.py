@@ -31,7 +31,6 @@ DEVICES = ("auto", "cpu", "cuda")
 MAX_EPOCHS = 1_000_000
 MAX_BATCH = 10_000_000
 MAX_SEED = 2**32 - 1  # the peer seeds numpy too, which takes 32 bits
-MAX_CONFIG_BYTES = 1 << 20
 MAX_THREADS = 1024
 
 
@@ -145,21 +144,20 @@ def parse_split(text: str) -> tuple[float, ...]:
 
 
 def read_small_yaml(path: str | os.PathLike, what: str, hint: str) -> dict:
-    """A settings mapping from a YAML file of at most MAX_CONFIG_BYTES, read safely."""
-    from backend.config.yamlsafe import load_yaml
+    """A settings mapping from a YAML file, through the one bounded safe loader."""
+    from backend.config.yamlsafe import read_yaml_file
 
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise SamplelabError(f"{path} is {size:,} bytes; a {what} is a few hundred")
-        data = load_yaml(path.read_bytes())
-    except FileNotFoundError:
-        raise SamplelabError(f"{what} not found: {path}") from None
-    except SamplelabError:
+        data = read_yaml_file(path, what)
+    except SamplelabError:  # missing, a FIFO/device/folder, too large
         raise
-    except Exception as exc:  # YAML syntax, refused tags, unreadable file
+    except Exception as exc:  # YAML syntax, refused tags, bounds, duplicate keys
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None)
+        if problem and mark is not None:
+            first = f"line {mark.line + 1}: {problem}"
         raise SamplelabError(f"{path} is not a readable {what} ({first})", hint) from None
     if not isinstance(data, dict):
         raise SamplelabError(f"{path} does not hold a mapping of settings")

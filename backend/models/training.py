@@ -239,13 +239,13 @@ def train_epochs(
 
 
 def _report(run: Run, control: JobControl, done: int, total: int) -> None:
-    if control.on_progress is None:
+    if control.progress is None:
         return
     epochs = len(run.train_nA)
     eta = None
     if run.epoch_s:
         eta = (run.settings.epochs - epochs) * float(np.mean(run.epoch_s[-5:]))
-    control.on_progress(
+    control.progress(
         EpochProgress(
             "training",
             done,
@@ -281,7 +281,7 @@ def train_surrogate(
     cancelled after an epoch, plain `Cancelled` before.
     """
     settings = (settings or TrainingSettings()).check()
-    control = JobControl.of(progress, cancel)
+    control = JobControl(progress, cancel)
     refuse_existing(out_dir, overwrite)
     if data is None:
         data = load_training_data(

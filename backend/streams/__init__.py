@@ -30,7 +30,7 @@ _HOMES = {
     "RecordingStream": "files",
     "open_stream": "files",
     "H5StreamWriter": "h5stream",
-    "HDF5Stream": "h5stream",
+    "HDF5Stream": "files",
     "LFilter": "processing",
     "ProcessingStream": "processing",
     "SosFilter": "processing",
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from backend.streams.device import DeviceStream, live_listener
     from backend.streams.files import (
         FileStream,
+        HDF5Stream,
         IodatStream,
         NpyStream,
         NpzStream,
@@ -80,7 +81,7 @@ if TYPE_CHECKING:
         RecordingStream,
         open_stream,
     )
-    from backend.streams.h5stream import H5StreamWriter, HDF5Stream
+    from backend.streams.h5stream import H5StreamWriter
     from backend.streams.processing import LFilter, ProcessingStream, SosFilter
     from backend.streams.resample import ResampleStream
     from backend.streams.run import run_stream

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from backend.livebuffer import LiveBuffer
+from backend.acquisition.livebuffer import LiveBuffer
+from backend.channels import ChannelLayout
 from backend.streams.base import Stream, StreamError, sample_count
 
 #: Longest a waiting reader sleeps before looking at the buffer again.
@@ -84,11 +85,8 @@ class DeviceStream(Stream):
         if overrun not in ("raise", "skip"):
             raise ValueError(f"overrun must be 'raise' or 'skip', not {overrun!r}")
         config = session.plan.config
-        n_in = config.n_inputs
-        names = config.input_names() + config.output_names()
-        units = ["V"] * n_in + ["nA"] * config.n_outputs
-        pick = {"all": slice(None), "inputs": slice(0, n_in)}.get(part, slice(n_in, None))
-        names, units = names[pick], units[pick]
+        layout = ChannelLayout.of_config(config).part(part)
+        names, units = list(layout.names), list(layout.units)
         super().__init__(len(names), fs=config.fs, names=names, units=units)
         capacity = capacity or max(MIN_CAPACITY_ROWS, 16 * config.batch_points)
         self.buffer = LiveBuffer(len(names), capacity, names, units, config.fs)

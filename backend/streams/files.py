@@ -1,7 +1,7 @@
 """File streams: thin wrappers that turn a data-layer reader into a seekable stream.
 
 All the format knowledge lives in the data layer's readers
-(`backend.readers.Reader`, opened by `backend.formats.*`): the same objects
+(`backend.data.reader.Reader`, opened by `backend.data.formats.*`): the same objects
 that `load_data`, batch processing, datasets and postprocessing read through.
 A file stream only keeps the position, asks its reader for exactly the rows
 `get` needs, and follows a file that is still growing when asked to.
@@ -17,13 +17,21 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from backend.data.formats.bspysmg import open_bspysmg_folder
+from backend.data.formats.containers import describe_candidates
+from backend.data.formats.hdf5files import STREAM_FORMAT, HDF5Reader, hdf5_format, list_datasets
+from backend.data.formats.npz import open_npz
+from backend.data.formats.raw import open_raw
+from backend.data.formats.streamfile import StreamFileReader
+from backend.data.kinds import detect_kind, open_reader
+from backend.data.reader import Reader
 from backend.errors import FileFormatError
-from backend.readers import Reader
+from backend.recording.h5open import acquire
 from backend.streams.base import Stream, StreamError
 
 
 class TableReader(Protocol):
-    """What a file stream needs of a reader (every `backend.readers.Reader` has it)."""
+    """What a file stream needs of a reader (every `backend.data.reader.Reader` has it)."""
 
     n_rows: int
     channel_names: list[str]
@@ -125,8 +133,6 @@ class RecordingStream(FileStream):
     """A samplelab recording (inputs then outputs, or one `part`); `follow` a live one."""
 
     def __init__(self, path: str | os.PathLike, part: str = "all", **options: Any) -> None:
-        from backend.formats.loaders import open_reader
-
         if part not in ("all", "inputs", "outputs"):
             raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {part!r}")
         reader = open_reader(path, kind="recording")
@@ -140,8 +146,6 @@ class NpyStream(FileStream):
     """A `.npy` file, memory-mapped (`order='channels'` if stored channels x samples)."""
 
     def __init__(self, path: str | os.PathLike, order: str = "samples", **options: Any) -> None:
-        from backend.formats.loaders import open_reader
-
         super().__init__(open_reader(path, kind="npy", order=order), **options)
 
 
@@ -155,8 +159,6 @@ class NpzStream(FileStream):
     def __init__(
         self, path: str | os.PathLike, keys: Sequence[str] | None = None, **options: Any
     ) -> None:
-        from backend.formats.npz import open_npz
-
         super().__init__(open_npz(path, keys=keys), **options)
 
 
@@ -164,55 +166,69 @@ class IodatStream(FileStream):
     """A bspysmg sampling folder's `IO.dat` (rate and units from its sampler_configs.json)."""
 
     def __init__(self, path: str | os.PathLike, **options: Any) -> None:
-        from backend.formats.bspysmg import open_bspysmg_folder
-
         super().__init__(open_bspysmg_folder(path), **options)
 
 
 class RawStream(FileStream):
-    """A raw binary file with a JSON/YAML sidecar (see `backend.formats.raw`)."""
+    """A raw binary file with a JSON/YAML sidecar (see `backend.data.formats.raw`)."""
 
     def __init__(
         self, path: str | os.PathLike, sidecar: str | os.PathLike | None = None, **options: Any
     ) -> None:
-        from backend.formats.raw import open_raw
-
         super().__init__(open_raw(path, sidecar), **options)
 
 
+class HDF5Stream(FileStream):
+    """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
+
+    def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
+
+        if dataset is None and hdf5_format(path) == STREAM_FORMAT:
+            reader = StreamFileReader(path)
+            if "fs" not in options and "dt" not in options:
+                options["fs"] = reader.rate
+        elif dataset is None:
+            share = acquire(path)
+            try:
+                items = list_datasets(share.file)
+            finally:
+                share.release()
+            raise FileFormatError(
+                f"{path}: say which dataset to read (dataset='...')",
+                f"Datasets in the file: {describe_candidates(items)}.",
+            )
+        else:
+            reader = HDF5Reader(path, dataset.lstrip("/"))
+        super().__init__(reader, **options)
+
+
+#: Kinds (`backend.data.kinds`) with a stream class of their own; others get a FileStream.
+_STREAM_CLASSES: dict[str, type[FileStream]] = {
+    "recording": RecordingStream,
+    "stream": HDF5Stream,
+    "hdf5": HDF5Stream,
+    "npy": NpyStream,
+    "npz": NpzStream,
+    "bspysmg-folder": IodatStream,
+    "iodat": IodatStream,
+    "raw": RawStream,
+}
+
+
 def open_stream(path: str | os.PathLike, **options: Any) -> FileStream:
-    """A file stream for `path`, chosen by what the file is.
+    """A file stream for `path`, chosen by what the file is (`detect_kind`).
 
-    Folders with an IO.dat, `.npy`, `.npz`, IO.dat / `.dat` text tables,
-    HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset)
-    and raw binaries that have a sidecar. Options go to the stream class.
+    Every kind the data layer reads: sampling folders and IO.dat, `.npy`, `.npz`,
+    HDF5 (samplelab recordings, stream files, or `dataset=` any 2-D dataset), raw
+    binaries with a sidecar, text tables... Options go to the stream class.
     """
-    from backend.formats.raw import find_sidecar
-
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"no such file or folder: {path}")
-    suffix = path.suffix.lower()
-    if path.is_dir():
-        if (path / "IO.dat").is_file():
-            return IodatStream(path, **options)
-        raise FileFormatError(f"{path} is a folder without an IO.dat")
-    if suffix == ".npy":
-        return NpyStream(path, **options)
-    if suffix == ".npz":
-        return NpzStream(path, **options)
-    if suffix in (".h5", ".hdf5", ".hdf"):
-        from backend.recording import is_recording
-        from backend.streams.h5stream import HDF5Stream
-
-        if is_recording(path) and "dataset" not in options:
-            return RecordingStream(path, **options)
-        return HDF5Stream(path, **options)
-    if find_sidecar(path) is not None:
-        return RawStream(path, **options)
-    if path.name == "IO.dat" or suffix in (".dat", ".txt"):
-        return IodatStream(path, **options)
-    raise FileFormatError(
-        f"cannot tell what kind of data {path.name} holds",
-        "Streams read .npy, .npz, IO.dat, HDF5, and raw binaries with a JSON/YAML sidecar.",
-    )
+    kind = detect_kind(path)
+    if kind == "recording" and "dataset" in options:
+        kind = "hdf5"
+    stream_class = _STREAM_CLASSES.get(kind)
+    if stream_class is None:
+        return FileStream(open_reader(path, kind=kind), **options)
+    return stream_class(path, **options)

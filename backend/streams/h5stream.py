@@ -7,11 +7,11 @@
                 (Hz, float), sampling_rate ("num/den", exact), t0, channel_names
                 and units (JSON lists), created, app_version
 
-A recording (`backend.recording`) needs a sampling config, an input/output
+A recording (`backend.recording.writer`) needs a sampling config, an input/output
 split and a batch table; a stream's output (a model's prediction, a filtered
 or resampled signal) has none of those, so it gets this simpler layout. The
 file is written in SWMR mode: a reader (HDF5Stream with follow=True) can read
-it while it grows, trusting `/rows` only.
+it while it grows, trusting `/rows` only (`backend.data.formats.streamfile` reads it).
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ import h5py
 import numpy as np
 
 from backend import __version__
-from backend.errors import FileFormatError, RecordingError
-from backend.formats.hdf5files import STREAM_FORMAT, HDF5Reader
+from backend.data.formats.hdf5files import STREAM_FORMAT
+from backend.errors import RecordingError
+from backend.recording.h5open import (
+    WRITER_ATTR,
+    writer_stamp,
+)
 from backend.streams.base import Stream, StreamError
-from backend.streams.files import FileStream
 
 STREAM_FORMAT_VERSION = 1
 _CHUNK_BYTES = 1 << 20
@@ -65,7 +68,7 @@ class H5StreamWriter(Stream):
         chunk = max(256, _CHUNK_BYTES // (8 * self.channels))
         self._data = self._f.create_dataset(
             "data", (0, self.channels), "<f8", maxshape=(None, self.channels),
-            chunks=(chunk, self.channels),
+            chunks=(chunk, self.channels), fletcher32=True,  # flipped bytes fail the read
         )  # fmt: skip
         self._rows = self._f.create_dataset("rows", data=np.int64(0))
         self._status = self._f.create_dataset("status", data=np.bytes_("writing"), dtype="S16")
@@ -80,6 +83,7 @@ class H5StreamWriter(Stream):
                 "units": json.dumps(self.units),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "app_version": __version__,
+                WRITER_ATTR: writer_stamp(),  # who writes it: a reader can tell it died
             }
         )
         self._f.flush()
@@ -125,54 +129,3 @@ class H5StreamWriter(Stream):
         if not self.closed:
             self.closed = True
             self._close("complete" if exc_type is None else "failed")
-
-
-class StreamFileReader(HDF5Reader):
-    """The data of a `samplelab-stream` file: only the rows `/rows` counts, the exact rate."""
-
-    kind = "samplelab-stream"
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        super().__init__(path, "data", kind=self.kind)
-        self.rate = Fraction(_text(self._f.attrs["sampling_rate"]))
-        self.refresh()
-
-    @property
-    def live(self) -> bool:
-        return _text(self._f["status"][()]) == "writing"
-
-    def refresh(self) -> int:
-        """Pick up rows a writer added (only rows counted in /rows are complete)."""
-        rows = super().refresh()
-        if self._f.swmr_mode:
-            self._f["rows"].refresh()
-            self._f["status"].refresh()
-        self._n_rows = min(rows, int(self._f["rows"][()]))
-        return self._n_rows
-
-
-class HDF5Stream(FileStream):
-    """A `samplelab-stream` file (exact rate kept), or `dataset=` of any HDF5 file."""
-
-    def __init__(self, path: str | os.PathLike, dataset: str | None = None, **options: Any) -> None:
-        from backend.formats.containers import describe_candidates
-        from backend.formats.hdf5files import hdf5_format, list_datasets
-
-        if dataset is None and hdf5_format(path) == STREAM_FORMAT:
-            reader = StreamFileReader(path)
-            if "fs" not in options and "dt" not in options:
-                options["fs"] = reader.rate
-        elif dataset is None:
-            with h5py.File(path, "r") as f:
-                items = list_datasets(f)
-            raise FileFormatError(
-                f"{path}: say which dataset to read (dataset='...')",
-                f"Datasets in the file: {describe_candidates(items)}.",
-            )
-        else:
-            reader = HDF5Reader(path, dataset.lstrip("/"))
-        super().__init__(reader, **options)
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.errors import Cancelled
+from backend.jobs import CancelToken, JobProgress, ProgressFn
 from backend.streams.base import Stream, StreamError
 from backend.streams.processing import ProcessingStream
 
@@ -19,8 +19,8 @@ def run_stream(
     max_t: float | None = None,
     max_samples: int | None = None,
     out: Stream | None = None,
-    progress: bool | Callable[[int, int | None], None] = False,
-    cancel: Any = None,
+    progress: bool | ProgressFn = False,
+    cancel: CancelToken | None = None,
     **processing: Any,
 ) -> np.ndarray | Stream:
     """`model` over `stream`, `chunk` samples at a time, for at most `max_t` s / `max_samples`.
@@ -29,10 +29,10 @@ def run_stream(
     writable stream, e.g. H5StreamWriter), puts every chunk there and returns
     `out`: memory then stays bounded however long the run. `model=None` copies
     the stream. `processing` options (pre, post, channels, stateful, state) go
-    to ProcessingStream. `progress` is True for a tqdm bar or a callback
-    `(samples_done, samples_total_or_None)`. `cancel` is anything with
-    `is_set()` (e.g. a threading.Event); a set token raises `Cancelled` between
-    chunks, after the chunks so far were written.
+    to ProcessingStream. `progress` is True for a tqdm bar or the job callback
+    (JobProgress("streaming", samples done, samples in all or 0 when unknown)). A
+    cancelled `cancel` token raises `Cancelled` between chunks, after the chunks so
+    far were written.
     """
     if out is not None and not out.writable:
         raise StreamError(f"{type(out).__name__} cannot take samples (it is read-only)")
@@ -59,9 +59,9 @@ def run_stream(
                 parts.append(block)
             done += len(block)
             if report is not None:
-                report(done, total)
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
+                report(JobProgress("streaming", done, total or 0))
+            if cancel is not None:
+                cancel.raise_if_cancelled()
     finally:
         if bar is not None:
             bar.close()
@@ -81,9 +81,7 @@ def _expected(stream: Stream, limit: int | None) -> int | None:
     return limit if available is None else min(limit, available)
 
 
-def _progress(
-    progress: bool | Callable[[int, int | None], None], total: int | None
-) -> tuple[Callable[[int, int | None], None] | None, Any]:
+def _progress(progress: bool | ProgressFn, total: int | None) -> tuple[ProgressFn | None, Any]:
     """(callback, tqdm bar to close) for the `progress` argument."""
     if callable(progress):
         return progress, None
@@ -93,7 +91,7 @@ def _progress(
 
     bar = tqdm(total=total, unit="samples", unit_scale=True)
 
-    def advance(done: int, _total: int | None) -> None:
-        bar.update(done - bar.n)
+    def advance(p: JobProgress) -> None:
+        bar.update(p.done - bar.n)
 
     return advance, bar

@@ -30,10 +30,10 @@ from app.pages.device.common import RunControls, open_in_recordings
 from app.pages.device.setup import DeviceSetup
 from app.theme import LIGHT, Theme
 from app.workers import Worker
+from backend.acquisition.livebuffer import LiveBuffer
+from backend.acquisition.safety import MAX_SLEW_V_PER_S
 from backend.characterise.panel import DevicePanel, PanelFrame
 from backend.characterise.panelwave import DEFAULT_FRAME_S, DEFAULT_SLEW_V_PER_S, PanelSettings
-from backend.livebuffer import LiveBuffer
-from backend.safety import MAX_SLEW_V_PER_S
 from widgets.levelcontrols import LevelControls
 from widgets.waveplot import WavePlot
 

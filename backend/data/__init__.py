@@ -1,0 +1,2 @@
+"""The data layer: the Reader base, file kinds and their formats, sources (recordings,
+merges), memory-bounded chunked processing."""

@@ -1,0 +1,1 @@
+"""What plots draw: min/max decimation, overview pyramids, matplotlib figures for reports."""

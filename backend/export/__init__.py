@@ -1,0 +1,1 @@
+"""Exporting recordings to other file kinds (IO.dat, npz, CSV, figures...)."""

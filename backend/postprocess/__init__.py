@@ -1,0 +1,2 @@
+"""Postprocessing: clipping and electrode info, the passes, the results file, previews,
+many files at once."""

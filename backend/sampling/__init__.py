@@ -1,0 +1,2 @@
+"""The sampling session (plan -> device -> recording, pause, cancel, resume) and the
+device self-test."""
