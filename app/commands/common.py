@@ -74,7 +74,7 @@ class StopSignals:
     def _handle(self, signum: int, frame: Any) -> None:
         # os.write, not print: the signal may land inside a write to stderr.
         if self.requested is not None:
-            _say("already stopping safely: closing the device and the recording")
+            _say("already stopping safely: outputs to 0 V, closing the device and the files")
             return
         self.requested = signum
         if not self._holding:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 from collections.abc import Iterator
 from typing import Any
+
+from app.commands.common import StopSignals
 
 
 def add_device_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,17 +62,7 @@ def device_from_args(args: argparse.Namespace, config: Any) -> Any:
 
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends a job like Ctrl+C: through its finally blocks, so the outputs go to 0 V."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (a test runner's worker): nothing to install
+    """SIGTERM (and SIGHUP) end a job like Ctrl+C: through its finally blocks, so the
+    outputs go to 0 V; a second signal cannot cut that safe stop short (StopSignals)."""
+    with StopSignals():
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -299,11 +299,13 @@ class RecordingWriter:
         except (OSError, RuntimeError) as exc:
             _restore_flags(path, flags)
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
-        # Only SWMR-safe changes: the file is readable (and resumable) at every instant.
-        # Rows past the last complete batch stay until the next append overwrites them.
+        # Changes made in SWMR mode: the file is readable (and resumable) at every instant.
         found = _session_state(f)
         try:
             _set_session_state(f, (np.bytes_("running"), np.bytes_(""), np.nan, writer_stamp()))
+            rows = _complete_rows(f["batches"])  # drop the rows of the batch in flight
+            for name in ("inputs", "outputs"):
+                f[name].id.set_extent((rows, f[name].shape[1]))
             f.flush()
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -415,7 +417,7 @@ def _append_rows(
     memory_type: h5py.h5t.TypeID | None = None,
     raw: bool = False,
 ) -> None:
-    """Grow `ds` if needed and write `rows` at `start` through h5py's low-level API.
+    """Grow `ds` and write `rows` at `start` through h5py's low-level API.
 
     The high-level `resize` + slice assignment costs ~0.2 ms of Python per call;
     this path is a handful of C calls, which matters once per batch per dataset.
@@ -426,8 +428,7 @@ def _append_rows(
     """
     rows = np.ascontiguousarray(rows, dtype=ds.dtype)
     shape = rows.shape
-    if ds.id.shape[0] < start + shape[0]:  # a resumed file may hold the crashed batch's rows
-        ds.id.set_extent((start + shape[0], *shape[1:]))
+    ds.id.set_extent((start + shape[0], *shape[1:]))
     chunk = ds.chunks[0]
     if raw and memory_type is None and start % chunk == 0 and shape[0] % chunk == 0:
         for first in range(0, shape[0], chunk):
@@ -506,8 +507,8 @@ def _check_resume_room(path: Path, config: SamplingConfig, done: int, planned: i
     The writer holds a reserve of its own (see `Reserve`) besides the headroom
     every batch keeps, so a resume needs a batch and twice the reserve.
     """
-    batch = _batch_bytes(config) + RESERVE_BYTES
-    check_room(path, batch, done, planned, resuming=True)
+    batch = _batch_bytes(config)
+    check_room(path, batch + RESERVE_BYTES, done, planned, resuming=True)
     free, rest = free_bytes(path.parent), (planned - done) * batch + 2 * RESERVE_BYTES
     if free is not None and free < rest:
         log.warning(
