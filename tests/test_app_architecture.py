@@ -7,9 +7,11 @@ other way pages used to reach each other, through the window's page table.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
+from collections import defaultdict
 
 from conftest import ROOT
 
@@ -21,6 +23,8 @@ _LINT = (
 )
 #: a page looking another page up in the window (`window.pages[...]`, `getattr(window, "pages")`)
 REACH = re.compile(r"""window\.pages\b|window\s*,\s*["']pages["']""")
+#: the command protocol every `app/commands/<name>.py` implements (app/cli.py calls them)
+COMMAND_PROTOCOL = {"register", "run"}
 
 
 def test_the_app_import_contracts_hold():
@@ -44,3 +48,18 @@ def test_no_page_reaches_into_another_through_the_window():
             if REACH.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_each_command_helper_has_one_home():
+    """Two command modules defining one public helper name (once: two
+    `format_summary`) means a reader cannot tell which one a caller gets, and a
+    shared helper belongs in one module (common.py) that both import."""
+    homes: dict[str, list[str]] = defaultdict(list)
+    for path in sorted((ROOT / "app" / "commands").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                homes[node.name].append(path.name)
+    twice = {name: files for name, files in homes.items() if len(files) > 1}
+    assert set(twice) <= COMMAND_PROTOCOL, {n: twice[n] for n in set(twice) - COMMAND_PROTOCOL}
+    assert len(twice.get("run", [])) > 5  # the scan saw the command modules

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(facts, indent=2))
         return EXIT_OK
     if facts.get("kind") == "recording":
-        print(format_summary(facts))
+        print(format_recording(facts))
     else:
         print(format_facts(facts))
     return EXIT_OK
@@ -64,7 +64,7 @@ def _channel_lines(channels: list[dict]) -> list[str]:
     return lines
 
 
-def format_summary(s: dict) -> str:
+def format_recording(s: dict) -> str:
     """A recording summary as readable text."""
     cfg = s["config"]["input_data"]
     lines = [

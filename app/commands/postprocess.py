@@ -102,7 +102,7 @@ def _run_merged(sources: list[str], args: argparse.Namespace, clip: Any) -> int:
             )
     except Cancelled:
         return fail("cancelled; nothing was written", EXIT_INTERRUPTED)
-    print(format_summary(result.summary, sorted(p.name for p in result.files.values())))
+    print(format_postprocess(result.summary, sorted(p.name for p in result.files.values())))
     print(result.out_dir)
     return EXIT_OK
 
@@ -168,7 +168,7 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
-def format_summary(s: dict, files: list[str]) -> str:
+def format_postprocess(s: dict, files: list[str]) -> str:
     """The postprocessing summary as readable text."""
     clip = s["clipping_value"]
     info = s["electrode_info"]
