@@ -9,9 +9,13 @@ instead of guessing them from the units.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from backend.jobs import CancelToken, JobControl, ProgressFn
 
 INPUT_UNIT = "V"
 OUTPUT_UNIT = "nA"
@@ -108,3 +112,31 @@ class ChannelLayout:
         if which not in ("inputs", "outputs"):
             raise ValueError(f"part must be 'all', 'inputs' or 'outputs', not {which!r}")
         return self.take(self.inputs if which == "inputs" else self.outputs)
+
+
+def channel_ranges(
+    blocks: Iterator[tuple[int, np.ndarray]],
+    n_channels: int,
+    rows: int,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (min, max) over (first_row, block) chunks: the one NaN rule.
+
+    NaN is skipped (a dropped sample must not hide the range of the rest);
+    a channel with no value at all (no rows, only NaN, or not numeric) gets
+    NaN; infinities count, since they are what the file holds. Every reader
+    (`Reader.channel_ranges`, `Recording.channel_ranges`) folds through here.
+    A job: reports ("ranges", rows done, rows) after each chunk.
+    """
+    control = JobControl(progress, cancel)
+    lo = np.full(n_channels, np.inf)
+    hi = np.full(n_channels, -np.inf)
+    for first, block in blocks:
+        if len(block) and block.dtype.kind in "biuf":  # fmin/fmax skip NaN quietly
+            lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
+            hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
+        control.report("ranges", first + len(block), rows)
+    unseen = lo > hi  # empty, or only NaN
+    lo[unseen] = hi[unseen] = np.nan
+    return lo, hi

@@ -203,3 +203,36 @@ def test_recording_reader_refresh_follows_a_live_writer(tmp_path, config):
         reader.close()
     finally:
         writer.close()
+
+
+def test_a_recording_and_its_reader_share_one_nan_rule(recording):
+    """`Recording.channel_ranges` (info's summary) and the data layer's reader (the
+    browser's lanes) fold through one function: NaN skipped, NaN where nothing was seen."""
+    import h5py
+
+    from backend.data.kinds import open_reader
+    from backend.recording.reader import Recording
+
+    with h5py.File(recording, "r+") as f:
+        outputs = f["outputs"]
+        column = outputs[:, 0]
+        column[::2] = np.nan  # a dropped sample every other row
+        outputs[:, 0] = column
+        f["inputs"][:, 0] = np.nan  # a channel with no value at all
+        expect_lo, expect_hi = np.nanmin(column), np.nanmax(column)
+    rec = Recording(recording)
+    try:
+        lo, hi = rec.channel_ranges()
+    finally:
+        rec.close()
+    reader = open_reader(recording)
+    try:
+        reader_lo, reader_hi = reader.channel_ranges()
+    finally:
+        reader.close()
+    np.testing.assert_array_equal(lo, reader_lo)
+    np.testing.assert_array_equal(hi, reader_hi)
+    n_in = len(rec.input_names)
+    assert (lo[n_in], hi[n_in]) == (expect_lo, expect_hi)
+    assert np.isnan(lo[0]) and np.isnan(hi[0])
+    assert np.isfinite(lo[1:]).all() and np.isfinite(hi[1:]).all()

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from backend.channels import OTHER, ChannelLayout
+from backend.channels import OTHER, ChannelLayout, channel_ranges
 from backend.errors import FileFormatError
-from backend.jobs import CancelToken, JobControl, ProgressFn, parse_memory
+from backend.jobs import CancelToken, ProgressFn, parse_memory
 
 #: Largest span (bytes) one read of a strided or fancy row selection may cover.
 SPAN_BYTES = 32 << 20
@@ -281,22 +281,11 @@ class Reader:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel (min, max) read in chunks, NaN ignored; NaN where no value was seen.
-
-        A job: reports ("ranges", rows done, rows) after each chunk.
+        """Per-channel (min, max) read in chunks, by `backend.channels.channel_ranges`'s
+        NaN rule (NaN skipped; NaN where no value was seen). A job.
         """
-        control = JobControl(progress, cancel)
-        n = self.n_channels
-        lo = np.full(n, np.inf)
-        hi = np.full(n, -np.inf)
-        for first, block in self.iter_chunks(max_memory=max_memory):
-            if len(block) and block.dtype.kind in "biuf":  # fmin/fmax skip NaN quietly
-                lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
-                hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
-            control.report("ranges", first + len(block), self.n_rows)
-        unseen = lo > hi  # empty, or only NaN
-        lo[unseen] = hi[unseen] = np.nan
-        return lo, hi
+        blocks = self.iter_chunks(max_memory=max_memory)
+        return channel_ranges(blocks, self.n_channels, self.n_rows, progress, cancel)
 
     def describe(self, ranges: bool = True) -> dict:
         """Plain-JSON facts: kind, shape, dtype, rate and per-channel ranges."""

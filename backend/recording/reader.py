@@ -19,8 +19,10 @@ from typing import Any
 import h5py
 import numpy as np
 
+from backend.channels import channel_ranges
 from backend.config import parse_config
 from backend.errors import ConfigError, FileFormatError, RecordingError
+from backend.jobs import CancelToken, ProgressFn
 from backend.recording.h5open import (
     WRITER_ATTR,
     SharedFile,
@@ -270,17 +272,15 @@ class Recording:
         first, rows = int(entry["first_row"]), int(entry["rows"])
         return self.read(first, first + rows)
 
-    def channel_ranges(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel (min, max) over inputs then outputs, read in chunks."""
-        n = len(self.channel_names)
-        lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
-        for _, x, y in self.iter_chunks():
-            both = np.hstack([x, y])
-            lo = np.minimum(lo, both.min(axis=0))
-            hi = np.maximum(hi, both.max(axis=0))
-        if not self.n_rows:
-            lo[:] = hi[:] = np.nan
-        return lo, hi
+    def channel_ranges(
+        self, progress: ProgressFn | None = None, cancel: CancelToken | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel (min, max) over inputs then outputs, read in chunks, by
+        `backend.channels.channel_ranges`'s NaN rule (the data layer's, so `info`
+        and the browser agree). A job.
+        """
+        blocks = ((first, np.hstack([x, y])) for first, x, y in self.iter_chunks())
+        return channel_ranges(blocks, len(self.channel_names), self.n_rows, progress, cancel)
 
     def summary(self) -> dict:
         """Plain-JSON facts for `samplelab info` and the browser's metadata tree."""
