@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.pages import AppContext, Page, register_page
 from app.pages.recordings.data import FileInfo
-from app.pages.recordings.folder import FolderBrowsing
+from app.pages.recordings.folder import RecordingsFolder
 from app.pages.recordings.meta import EXPANDED, PENDING, channel_section
 from app.pages.recordings.remembered import ROOT, STACKED
 from app.pages.recordings.scan import (
@@ -58,7 +58,7 @@ STATUS_TEXT = {"running": "being written"}
 
 
 @register_page
-class RecordingsPage(FolderBrowsing, Page):
+class RecordingsPage(Page):
     key = "recordings"
     title = "Recordings"
     order = 20
@@ -92,17 +92,22 @@ class RecordingsPage(FolderBrowsing, Page):
         self.follow = QCheckBox("Follow")
         self.follow.setObjectName("follow")
         self.follow.setToolTip("Watch a recording that is still being written grow")
-        self.root_chosen = False  # the user chose the folder (else: the recordings folder)
         self.sessions = ctx.sessions.recordings
+        self.folder = RecordingsFolder(
+            self.tree,
+            ctx.settings,
+            ctx.workers,
+            lambda: ctx.sessions.next_config,
+            self.sessions.paths,
+            parent=self,
+        )
         self.buttons: dict[str, QToolButton] = {}
         self._make_actions()
         self._lay_out()
         self.tree.path_selected.connect(self.open_path)
-        self.tree.choose_folder_requested.connect(self.choose_folder)
-        self.tree.folder_loaded.connect(self._scan_folder)
         self.follow.toggled.connect(self._on_follow_toggled)
         self.stacked.toggled.connect(self.view.set_stacked)
-        self.sessions.changed.connect(self._on_session_recorded)
+        self.sessions.changed.connect(self.folder.on_session_recorded)
         self.view.opened.connect(self._on_opened)
         self.view.open_failed.connect(self._on_open_failed)
         self.view.info_changed.connect(self._on_info_changed)
@@ -113,8 +118,7 @@ class RecordingsPage(FolderBrowsing, Page):
         self.runner.progress.connect(self._on_resume_progress)
         self.runner.finished.connect(self._on_resume_finished)
         self.runner.failed.connect(self._on_resume_failed)
-        root, self.root_chosen = self._initial_root()
-        self.tree.set_root(root)
+        self.folder.start()
         self._update_actions()
 
     # --- construction ---------------------------------------------------------------
@@ -188,7 +192,7 @@ class RecordingsPage(FolderBrowsing, Page):
 
     def open_file(self, path: str) -> bool:
         """Another page offers `path` (a new recording): browse its folder and open it."""
-        self.set_root(str(Path(path).parent))
+        self.folder.set_root(str(Path(path).parent))
         self.open_path(path)
         return True
 
@@ -382,6 +386,6 @@ class RecordingsPage(FolderBrowsing, Page):
         return Path(self.path).name if self.path else ""
 
     def save_state(self, settings: AppSettings) -> None:
-        if self.tree.root and self.root_chosen:  # a default is found afresh next time
+        if self.tree.root and self.folder.chosen:  # a default is found afresh next time
             ROOT.write(settings, self.tree.root)
         STACKED.write(settings, self.stacked.isChecked())
