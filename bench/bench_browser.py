@@ -156,7 +156,7 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
     window.show()
     page = window.pages["recordings"]
     window.tabs.setCurrentWidget(page)
-    page.set_root(str(folder))
+    page.folder.set_root(str(folder))
     pump_until(app, lambda: page.view.plot.width() > 100)
     first_s, step, points = time_first_overview(app, page, path)
     again = [time_first_overview(app, page, path)[0] for _ in range(args.repeat)]

@@ -38,7 +38,7 @@ def shoot_recordings(window, out: Path, work: Path, pump: Callable[[float], None
     path = make_recording(folder)
     page = window.pages["recordings"]
     window.tabs.setCurrentWidget(page)
-    page.set_root(str(folder))
+    page.folder.set_root(str(folder))
     _wait(pump, lambda: page.tree.select(path), 10)
     view = page.view
     _wait(pump, lambda: view.info is not None and view.window is not None, 20)

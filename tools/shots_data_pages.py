@@ -140,7 +140,7 @@ def recordings_shots(shooter: Shooter, path: Path) -> None:
     window = shooter.window
     page = window.pages["recordings"]
     window.tabs.setCurrentWidget(page)
-    page.set_root(str(path.parent))
+    page.folder.set_root(str(path.parent))
     _wait(lambda: page.tree.select(path), 10, "the file tree")
     view = page.view
     _wait(lambda: view.info is not None and view.window is not None, 20, "the file")
@@ -233,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         if "streams" in pages:
             streams_shots(shooter, work)
     finally:
+        from app import dialogs
+
+        # The shots edited the Sampling form (its save folder): closing would ask.
+        dialogs.ask_save_changes = lambda *args, **kwargs: "discard"
         window.dark_action.setChecked(False)
         window.close()
         pump(0.2)
