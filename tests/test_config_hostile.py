@@ -70,6 +70,8 @@ def test_plain_names_are_accepted(name):
     [
         ({"number_batches": 10**30}, "input_data.number_batches", "a session is at most"),
         ({"activation_electrode_no": 10**600}, "input_data.activation_electrode_no", "1024"),
+        ({"number_batches": 10**600}, "input_data.number_batches", "~10^600 batches"),
+        ({"batch_time": 10**400}, "input_data.batch_time", "must be a number"),
         ({"readout_electrode_no": 5000}, "input_data.readout_electrode_no", "1024"),
         ({"batch_time": 1e9}, "input_data.batch_time", "fit in memory"),
         ({"batch_time": "1e9"}, "input_data.batch_time", "fit in memory"),

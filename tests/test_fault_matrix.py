@@ -232,10 +232,9 @@ def test_sigterm_at_startup_never_leaves_an_open_recording(world, tmp_path, dela
     code, _, stderr = _finish(proc)
     assert "Traceback" not in stderr, stderr
     found = _recordings(out) if out.exists() else []
-    if code == -signal.SIGTERM:  # before our handler: nothing was open yet
-        assert found == []
-    else:
-        assert code in (0, 130), stderr
+    # Killed by the signal's default action: before our handler was installed (nothing
+    # open yet), or after it was taken down at the end (the recording already closed).
+    assert code in (0, 130, -signal.SIGTERM), stderr
     for path in found:
         with h5py.File(path, "r") as f:  # never left open for write
             assert f["session/status"][()].decode() in ("cancelled", "complete")

@@ -149,16 +149,28 @@ def size_problems(
         out.append(
             Problem(
                 "input_data.number_batches",
-                f"{number_batches:.3g} batches x {batch_points:,} rows = {rows:.3g} rows; a "
-                f"session is at most {MAX_SESSION_ROWS:.0e} rows ({_size(MAX_SESSION_ROWS * 64)}"
-                " on disk with 8 channels): split it into several sessions",
+                f"{_count(number_batches)} batches x {batch_points:,} rows = {_count(rows)} "
+                f"rows; a session is at most {MAX_SESSION_ROWS:.0e} rows "
+                f"({_size(MAX_SESSION_ROWS * 64)} on disk with 8 channels): split it into "
+                "several sessions",
             )
         )
     return out
 
 
+def _count(n: int) -> str:
+    """A count of any size, readably: '12,000', '1e+30', '~10^600' (float formats overflow)."""
+    n = int(n)
+    if abs(n) < 10**15:
+        return f"{n:,}"
+    if abs(n) < 10**300:
+        return f"{n:.3g}"
+    return f"~10^{len(str(abs(n))) - 1}"
+
+
 def _size(n: int) -> str:
     for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
-            return f"{n / scale:.3g} {unit}"
+            whole = n // scale
+            return f"{n / scale:.3g} {unit}" if whole < 10**15 else f"{_count(whole)} {unit}"
     return f"{n} bytes"
