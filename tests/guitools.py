@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import small_config
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QWidget
 
 from app import dialogs
 from app.settings import SETTINGS_DIR_ENV, AppSettings, use_settings_dir
@@ -192,3 +192,14 @@ def click_path(qtbot, tree, path, timeout: int = 10_000) -> None:
     qtbot.waitUntil(listed, timeout=timeout)
     rect = tree.view.visualRect(tree.index_of(path))
     qtbot.mouseClick(tree.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def open_cell_editor(qtbot, viewport: QWidget) -> QLineEdit:
+    """The line edit a table cell opened for typing (the one shown: the previous edit's
+    editor may still wait, hidden, for its deferred delete)."""
+
+    def shown() -> list[QLineEdit]:
+        return [e for e in viewport.findChildren(QLineEdit) if e.isVisible()]
+
+    qtbot.waitUntil(lambda: len(shown()) == 1)
+    return shown()[0]

@@ -9,6 +9,7 @@ from conftest import BSPYSMG_FIXTURES
 from guitools import (
     click,
     make_window,
+    open_cell_editor,
     settings_dir,
     type_into,
     wait_for_dialog,
@@ -17,7 +18,7 @@ from guitools import (
     write_raw,
 )
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QToolButton
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton
 
 import resources
 from app.pages.sampling.page import schema_texts
@@ -77,8 +78,7 @@ def edit_cell(qtbot, table, row: int, key: str, text: str) -> None:
     item = table.table.item(row, COLUMNS.index(key))
     table.table.setCurrentItem(item)
     table.table.editItem(item)
-    editor = table.table.viewport().findChild(QLineEdit)
-    assert editor is not None and editor.isVisible()
+    editor = open_cell_editor(qtbot, table.table.viewport())
     editor.selectAll()
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # commits through a queued call

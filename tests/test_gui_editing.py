@@ -11,7 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from guitools import click, make_window, settings_dir, type_into, window, write_config
+from guitools import (
+    click,
+    make_window,
+    open_cell_editor,
+    settings_dir,
+    type_into,
+    window,
+    write_config,
+)
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -263,8 +271,7 @@ def test_every_problem_shows_at_once_named_by_its_label(qtbot, window, order):
         rect = table.table.visualItemRect(item)
         for send in (qtbot.mouseClick, qtbot.mouseDClick):  # a double click, event by event
             send(table.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        editor = table.table.viewport().findChild(QLineEdit)
-        assert editor is not None and editor.isVisible()
+        editor = open_cell_editor(qtbot, table.table.viewport())
         editor.selectAll()
         qtbot.keyClicks(editor, "5")
         qtbot.keyClick(editor, Qt.Key.Key_Return)
