@@ -14,12 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from backend.config import ADC_LIMIT_V as ADC_LIMIT
 from backend.errors import SamplelabError
 
 ClipSpec = Any  # "default" | None | (lo, hi) | a number x meaning (-x, x)
-
-#: Output limit of the ADC (V); times the amplification it is the default clipping range.
-ADC_LIMIT = 4
 
 
 def parse_clip(text: str) -> ClipSpec:
