@@ -1,9 +1,11 @@
-"""Bounds a config must keep, whoever wrote it: names, shapes and sizes.
+"""Bounds a config must keep, whoever wrote it: voltages, names, shapes and sizes.
 
 A config may come from another lab or an attacker, so beyond the per-field
 types (`backend.config.schema`) it is bounded here, each bound with its
 reason in the message:
 
+- no activation sample exceeds `GLOBAL_VOLTAGE_LIMIT`, whatever the ranges say;
+  `ADC_LIMIT_V` is where the readout saturates;
 - `data_name` is a plain file-name stem: the recording is created inside the
   output folder under that name, so it may not climb out of it (separators,
   `..`), be cut short by the file system (NUL), be unportable (control
@@ -24,6 +26,10 @@ from typing import Any
 
 from backend.errors import Problem
 
+#: No activation sample may exceed this magnitude (V), whatever the config says.
+GLOBAL_VOLTAGE_LIMIT = 1.6
+#: The ADC saturates at this input (V); times the amplification it bounds the output (nA).
+ADC_LIMIT_V = 4.0
 #: Characters of a data_name (the recording adds `_YYYY_MM_DD_HHMMSS.h5` to it).
 MAX_NAME_CHARS = 100
 #: Nesting of a config mapping; ours nest 4 levels, bspysmg's 5.
