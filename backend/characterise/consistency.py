@@ -37,7 +37,8 @@ from backend.config import (
     load_config,
     parse_config,
 )
-from backend.data.formats.npz import read_npz_arrays, read_npz_config
+from backend.data.formats.npz import read_npz_arrays
+from backend.data.formats.npz_config import read_npz_config
 from backend.devices import Device
 from backend.errors import FileFormatError, SamplelabError
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn

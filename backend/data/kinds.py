@@ -131,7 +131,7 @@ def detect_kind(path: str | os.PathLike) -> str:
 
 def _npz_kind(path: Path) -> str | None:
     """A registered kind from an npz's member names (headers only), else None."""
-    from backend.data.formats.npz import npz_keys
+    from backend.data.formats.npzfile import npz_keys
 
     try:
         members = set(npz_keys(path))
@@ -272,7 +272,7 @@ def _mat(path: Path, key: Any, **_: Any) -> Reader:
 
 
 def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
-    from backend.data.formats.npz import read_npy_header
+    from backend.data.formats.npzfile import read_npy_header
     from backend.data.formats.raw import BinaryReader
 
     try:
