@@ -38,7 +38,8 @@ from backend.recording.guard import (
     is_disk_full,
 )
 from backend.recording.h5clear import set_consistency_flags
-from backend.recording.h5open import WRITER_ATTR, open_count, writer_stamp
+from backend.recording.h5open import WRITER_ATTR, writer_stamp
+from backend.recording.h5shared import open_count
 from backend.recording.h5write import append_rows, close_quietly, open_new, open_swmr_writer
 from backend.recording.layout import lay_out
 from backend.recording.reader import NOTES_ATTR, Recording

@@ -20,7 +20,8 @@ from backend.channels import INPUT, OUTPUT, ChannelLayout
 from backend.data.formats.containers import describe_candidates, pick_member
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError, RecordingError
-from backend.recording.h5open import acquire, read_live, reading
+from backend.recording.h5open import read_live, reading
+from backend.recording.h5shared import acquire
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _RATE_KEYS = ("sampling_frequency", "sampling_rate", "fs", "rate")

@@ -40,7 +40,7 @@ def list_variables(path: str | os.PathLike) -> list[dict]:
     """Variables of a .mat file: key, shape, class and whether it reads as a table."""
     if mat_version(path) == "7.3":
         from backend.data.formats.hdf5files import list_datasets
-        from backend.recording.h5open import acquire
+        from backend.recording.h5shared import acquire
 
         share = acquire(path)  # as every HDF5 reader opens it: a cut file is refused
         try:
