@@ -11,7 +11,7 @@ from backend.config.files import (
     read_config_dict,
     save_config,
 )
-from backend.config.limits import ADC_LIMIT_V, GLOBAL_VOLTAGE_LIMIT
+from backend.config.limits import ADC_LIMIT_V, GLOBAL_VOLTAGE_LIMIT, saturation_current
 from backend.config.schema import (
     DeviceBlock,
     Driver,
@@ -38,5 +38,6 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_config_dict",
+    "saturation_current",
     "save_config",
 ]

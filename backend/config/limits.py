@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from backend.errors import Problem
 
@@ -55,6 +58,16 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
 }
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def saturation_current(amplification: float | Sequence[float] | np.ndarray) -> np.ndarray:
+    """Per output, the current (nA, a magnitude) at which the readout ADC saturates.
+
+    `ADC_LIMIT_V` times |amplification|: a reading at it is the ADC's last code,
+    not the device's current. The one formula behind the live saturation
+    counts, the default clipping's limits, the self-test and model predictions.
+    """
+    return ADC_LIMIT_V * np.abs(np.atleast_1d(np.asarray(amplification, dtype=float)))
 
 
 def name_problem(name: str) -> str | None:
