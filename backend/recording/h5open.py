@@ -73,7 +73,7 @@ def writer_alive(stamp: Any, unknown: bool = True) -> bool:
         return unknown  # another machine: cannot tell
     if pid == os.getpid():
         return True
-    import psutil
+    import psutil  # on use: only to test a writer's pid
 
     try:
         started = psutil.Process(pid).create_time()

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from backend.channels import ChannelLayout
+from backend.data.formats.bspysmg import config_facts, folder_config_dict
+from backend.data.formats.containers import pick_array, pick_member
 from backend.data.formats.npz_config import read_npz_config
 from backend.data.formats.npz_write import JSON_CONFIG_KEY
 from backend.data.formats.npzfile import (
@@ -33,7 +35,7 @@ from backend.data.formats.npzfile import (
     npz_members,
 )
 from backend.data.formats.trust import UntrustedPickleError
-from backend.data.reader import Reader, as_table
+from backend.data.reader import ArrayReader, Reader, as_table
 from backend.errors import FileFormatError
 
 ARRAY_KEYS = ("inputs", "outputs")
@@ -178,9 +180,6 @@ def open_npz(
     Without either, a file holding `inputs` and `outputs` reads as the peer's
     table; any other file must hold exactly one numeric array.
     """
-    from backend.data.formats.containers import pick_array, pick_member
-    from backend.data.reader import ArrayReader
-
     path = Path(path)
     members = npz_members(path)
     by_key = {m["key"]: m for m in members}
@@ -203,8 +202,6 @@ def open_npz(
 
 def open_peer_npz(path: str | os.PathLike, trust_pickle: bool = False) -> NpzReader:
     """inputs | outputs of a bspysmg npz; its config from JSON, or from the pickle with trust."""
-    from backend.data.formats.bspysmg import config_facts, folder_config_dict
-
     path = Path(path)
     pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in ARRAY_KEYS]
     channels = ChannelLayout.peer(pieces[0].shape[1], pieces[1].shape[1])
