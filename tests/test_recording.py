@@ -11,9 +11,10 @@ from conftest import small_config
 
 from backend.acquisition.waves import BatchPlan
 from backend.errors import RecordingError
-from backend.recording.h5clear import clear_consistency_flags, lookup3
+from backend.recording.h5clear import clear_consistency_flags
 from backend.recording.layout import default_recording_path
 from backend.recording.reader import FORMAT_NAME, Recording, is_recording
+from backend.recording.superblock import lookup3
 from backend.recording.writer import RecordingWriter
 
 

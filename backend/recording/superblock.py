@@ -4,7 +4,8 @@ HDF5 keeps at the start of a file its status flags (open for write, open for
 SWMR write) and its end of file (EOA). `backend.recording.h5open` reads them
 first to choose how to open a file; `FlagsCleared` shows a file whose writer
 left the flags set as if they were cleared, without touching the file (only a
-resume clears the real flags, `backend.recording.h5clear`).
+resume clears the real flags, `backend.recording.h5clear`, with the helpers here:
+`find_superblock`, `FLAGS_OFFSET` and `lookup3`, HDF5's metadata checksum).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.errors import FileFormatError
-from backend.recording.h5clear import lookup3
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: Superblock status flags (v3): open for write, open for SWMR write.
 WRITE_ACCESS, SWMR_WRITE_ACCESS = 0x1, 0x4
+#: Where the status flags byte sits in a v2/v3 superblock (from its signature).
+FLAGS_OFFSET = 11
+_MASK = 0xFFFFFFFF
 _UNDEFINED = 0xFFFFFFFFFFFFFFFF
 
 
@@ -44,17 +47,26 @@ class Superblock:
         return self.size < self.eoa
 
 
+def find_superblock(fh: Any) -> int | None:
+    """Superblocks sit at 0 or at 512 * 2**k (after a user block)."""
+    offset = 0
+    size = os.fstat(fh.fileno()).st_size
+    while offset < size:
+        fh.seek(offset)
+        if fh.read(8) == SIGNATURE:
+            return offset
+        offset = 512 if offset == 0 else offset * 2
+    return None
+
+
 def read_superblock(path: str | os.PathLike) -> Superblock:
     """The superblock of `path`; FileFormatError when there is none to read."""
     try:
         with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            offset = 0
-            while offset < size:
-                fh.seek(offset)
-                if fh.read(8) == SIGNATURE:
-                    return _parse(fh.read(200), offset, size, path)
-                offset = 512 if offset == 0 else offset * 2
+            offset = find_superblock(fh)
+            if offset is not None:
+                fh.seek(offset + len(SIGNATURE))
+                return _parse(fh.read(200), offset, os.fstat(fh.fileno()).st_size, path)
     except OSError as exc:
         raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     raise FileFormatError(f"{path} is not a readable HDF5 file (no HDF5 signature)")
@@ -105,7 +117,7 @@ class FlagsCleared(io.RawIOBase):
         start = sb.offset
         self._fh.seek(start)
         body = bytearray(self._fh.read(sb.checksum_at - start))
-        body[11] = 0
+        body[FLAGS_OFFSET] = 0
         self._patch = bytes(body) + lookup3(bytes(body)).to_bytes(4, "little")
         self._start = start
         self._pos = 0
@@ -140,3 +152,46 @@ class FlagsCleared(io.RawIOBase):
     def close(self) -> None:
         self._fh.close()
         super().close()
+
+
+def _rot(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & _MASK
+
+
+def lookup3(data: bytes, initval: int = 0) -> int:
+    """Bob Jenkins' lookup3 `hashlittle`, the checksum HDF5 uses for metadata."""
+    length = len(data)
+    a = b = c = (0xDEADBEEF + length + initval) & _MASK
+    i = 0
+    while length > 12:
+        a = (a + int.from_bytes(data[i : i + 4], "little")) & _MASK
+        b = (b + int.from_bytes(data[i + 4 : i + 8], "little")) & _MASK
+        c = (c + int.from_bytes(data[i + 8 : i + 12], "little")) & _MASK
+        a = ((a - c) & _MASK) ^ _rot(c, 4)
+        c = (c + b) & _MASK
+        b = ((b - a) & _MASK) ^ _rot(a, 6)
+        a = (a + c) & _MASK
+        c = ((c - b) & _MASK) ^ _rot(b, 8)
+        b = (b + a) & _MASK
+        a = ((a - c) & _MASK) ^ _rot(c, 16)
+        c = (c + b) & _MASK
+        b = ((b - a) & _MASK) ^ _rot(a, 19)
+        a = (a + c) & _MASK
+        c = ((c - b) & _MASK) ^ _rot(b, 4)
+        b = (b + a) & _MASK
+        length -= 12
+        i += 12
+    if length == 0:
+        return c
+    tail = data[i:].ljust(12, b"\0")
+    a = (a + int.from_bytes(tail[0:4], "little")) & _MASK
+    b = (b + int.from_bytes(tail[4:8], "little")) & _MASK
+    c = (c + int.from_bytes(tail[8:12], "little")) & _MASK
+    c = ((c ^ b) - _rot(b, 14)) & _MASK
+    a = ((a ^ c) - _rot(c, 11)) & _MASK
+    b = ((b ^ a) - _rot(a, 25)) & _MASK
+    c = ((c ^ b) - _rot(b, 16)) & _MASK
+    a = ((a ^ c) - _rot(c, 4)) & _MASK
+    b = ((b ^ a) - _rot(a, 14)) & _MASK
+    c = ((c ^ b) - _rot(b, 24)) & _MASK
+    return c
