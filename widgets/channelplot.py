@@ -30,6 +30,7 @@ from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from widgets.channellanes import Lanes, Overlays, label_lanes
+from widgets.plotstyle import colour_axes
 
 _FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
@@ -375,12 +376,8 @@ class ChannelPlot(pg.GraphicsLayoutWidget):
     def set_colours_theme(self, background: str, foreground: str) -> None:
         self._foreground = foreground
         self.setBackground(background)
-        pen = pg.mkPen(foreground)
         for row, plot in enumerate(self.plots):
-            for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(pen)
-                axis.setTextPen(pen)
+            colour_axes(plot, foreground)
             group = self.groups[row]
             if row == len(self.plots) - 1:
                 plot.setLabel("bottom", self._x[0], units=self._x[1] or None, color=foreground)

@@ -12,6 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from widgets.plotstyle import colour_axes
+
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
 
@@ -108,13 +110,9 @@ class CurveGrid(pg.GraphicsLayoutWidget):
                 line.setPen(pg.mkPen(self._colours[i % len(self._colours)], width=1.5))
 
     def _style(self) -> None:
-        pen = pg.mkPen(self._foreground)
         x_label, y_label = self._labels
         if self.heading is not None:
             self.heading.setText(f"{y_label} against {x_label}", color=self._foreground)
         for plot, title in zip(self.plots, self.titles):
-            for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(pen)
-                axis.setTextPen(pen)
+            colour_axes(plot, self._foreground)
             plot.setTitle(title, size="9pt", color=self._foreground)

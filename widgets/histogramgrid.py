@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from widgets.histogramplot import FALLBACK_COLOURS, HistogramData, step_curve
+from widgets.plotstyle import colour_axes
 
 #: The narrowest a small histogram of the grid is drawn with its count axis (pixels),
 #: the axis's width, and the least height at which its tick labels do not overlap.
@@ -132,12 +133,9 @@ class HistogramGrid(pg.GraphicsLayoutWidget):
         for plot, name in zip(self.plots, self.names):
             title = f"{name} ({self.x_units})" if self.x_units else name
             plot.setTitle(title, size="8pt", color=self._foreground)
-            pen = pg.mkPen(self._foreground)
+            colour_axes(plot, self._foreground)
             for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(pen)
-                axis.setTextPen(pen)
-                axis.setStyle(tickFont=_small_font())
+                plot.getAxis(side).setStyle(tickFont=_small_font())
 
 
 def _small_font() -> QFont:

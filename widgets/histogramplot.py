@@ -19,6 +19,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from widgets.plotstyle import label_axes
+
 FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 #: (name, edges, counts): counts[i] values in [edges[i], edges[i+1]).
 HistogramData = tuple[str, np.ndarray, np.ndarray]
@@ -58,16 +60,6 @@ def step_curve(
         pen=pg.mkPen(colour, width=1),
         antialias=False,
     )
-
-
-def _style_axes(item: pg.PlotItem, labels: dict[str, tuple[str, str]], foreground: str) -> None:
-    pen = pg.mkPen(foreground)
-    for side, (text, units) in labels.items():
-        axis = item.getAxis(side)
-        axis.setPen(pen)
-        axis.setTextPen(pen)
-        axis.enableAutoSIPrefix(False)  # 'nA' must not become 'knA'
-        item.setLabel(side, text, units=units or None, color=foreground)
 
 
 class HistogramPlot(pg.GraphicsLayoutWidget):
@@ -261,7 +253,7 @@ class HistogramPlot(pg.GraphicsLayoutWidget):
         if limit_colour:
             self._limit_colour = limit_colour
         self.setBackground(background)
-        _style_axes(self.plot_item, self._labels, foreground)
+        label_axes(self.plot_item, self._labels, foreground)
         self.set_title(self._title)
         self._style_legend()
         for line in self._lines:

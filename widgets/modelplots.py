@@ -15,17 +15,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QWidget
 
+from widgets.plotstyle import label_axes
+
 MAX_POINTS = 20_000
-
-
-def _style(item: pg.PlotItem, labels: dict[str, tuple[str, str]], foreground: str) -> None:
-    pen = pg.mkPen(foreground)
-    for side, (text, units) in labels.items():
-        axis = item.getAxis(side)
-        axis.setPen(pen)
-        axis.setTextPen(pen)
-        axis.enableAutoSIPrefix(False)
-        item.setLabel(side, text, units=units or None, color=foreground)
 
 
 class LossCurves(pg.PlotWidget):
@@ -111,7 +103,7 @@ class LossCurves(pg.PlotWidget):
         if colours:
             self._colours = tuple(colours)
         self.setBackground(background)
-        _style(self.item, self._labels, foreground)
+        label_axes(self.item, self._labels, foreground)
         self.train.setPen(pg.mkPen(self._colours[0], width=2))
         self.val.setPen(pg.mkPen(self._colours[1], width=2))
         self.best.setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DotLine))
@@ -162,6 +154,6 @@ class PredictionPlot(pg.PlotWidget):
         if colour:
             self._colour = colour
         self.setBackground(background)
-        _style(self.item, self._labels, foreground)
+        label_axes(self.item, self._labels, foreground)
         self.points.setBrush(pg.mkBrush(pg.mkColor(self._colour)))
         self.diagonal.setPen(pg.mkPen(foreground, width=1))

@@ -17,6 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from widgets.plotstyle import colour_axes
+
 _FALLBACK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
@@ -181,14 +183,9 @@ class WavePlot(pg.GraphicsLayoutWidget):
         """Follow the application theme (pyqtgraph paints its own background)."""
         self._foreground = foreground
         self.setBackground(background)
-        pen = pg.mkPen(foreground)
-        for side in ("left", "bottom"):
-            axis = self.plot_item.getAxis(side)
-            axis.setPen(pen)
-            axis.setTextPen(pen)
-            if side in self._labels:
-                text, units = self._labels[side]
-                self.plot_item.setLabel(side, text, units=units, color=foreground)
+        colour_axes(self.plot_item, foreground)
+        for side, (text, units) in self._labels.items():
+            self.plot_item.setLabel(side, text, units=units, color=foreground)
         self.plot_item.titleLabel.setText(self._title, size="10pt", color=foreground)
         self._style_legend()
 
