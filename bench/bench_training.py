@@ -43,10 +43,10 @@ def make_dataset(path: Path, rows: int) -> Path:
     """A postprocessed npz (our JSON config beside the peer's pickle) of synthetic device data."""
     from backend.config import bspysmg_config_dict, load_config
     from backend.data.formats.npz_write import write_npz
-    from backend.datasets.export import electrode_info
+    from backend.postprocess.electrodes import electrode_info
 
     config = bspysmg_config_dict(load_config(FIXTURE))
-    config["electrode_info"] = electrode_info(config)
+    config["electrode_info"] = electrode_info(config, None)
     ranges = np.asarray(config["electrode_info"]["activation_electrodes"]["voltage_ranges"])
     rng = np.random.default_rng(0)
     x = rng.uniform(ranges[:, 0], ranges[:, 1], size=(rows, 7))
