@@ -46,6 +46,8 @@ class JobProgress:
     stage: str
     done: int
     total: int
+    #: What `done` counts, where it is not the caller's default (rows): "B" for bytes.
+    unit: str = ""
 
     @property
     def fraction(self) -> float:
@@ -110,8 +112,8 @@ class JobControl:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
 
-    def report(self, stage: str, done: int, total: int) -> None:
+    def report(self, stage: str, done: int, total: int, unit: str = "") -> None:
         """Check for cancellation, then tell the caller how far the job is."""
         self.check()
         if self.progress is not None:
-            self.progress(JobProgress(stage, int(done), int(total)))
+            self.progress(JobProgress(stage, int(done), int(total), unit))

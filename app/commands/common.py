@@ -111,16 +111,20 @@ class StageBar:
     def update(self, progress: Any) -> None:
         if self.quiet:
             return
-        if self._bar is None:
+        if progress.stage != self._stage:
             from tqdm import tqdm
 
-            self._bar = tqdm(
-                unit=self.unit, unit_scale=self.unit == "row", file=sys.stderr, dynamic_ncols=True
-            )
-        if progress.stage != self._stage:
+            self.close()  # a bar per stage: each counts its own unit
             self._stage = progress.stage
-            self._bar.reset(total=progress.total)
-            self._bar.set_description(progress.stage)
+            unit = getattr(progress, "unit", "") or self.unit
+            self._bar = tqdm(
+                total=progress.total,
+                desc=progress.stage,
+                unit=unit,
+                unit_scale=unit in ("row", "B"),
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         self._bar.n = progress.done
         self._bar.refresh()
 
