@@ -28,11 +28,21 @@ def _style(item: pg.PlotItem, labels: dict[str, tuple[str, str]], foreground: st
         item.setLabel(side, text, units=units or None, color=foreground)
 
 
+class EpochAxis(pg.AxisItem):
+    """An axis of whole epochs: ticks only at integers, however far it is zoomed in."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        return [
+            (max(spacing, 1.0), [v for v in values if abs(v - round(v)) < 1e-9])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+        ]
+
+
 class LossCurves(pg.PlotWidget):
     """RMSE (nA) per epoch: training, validation, best epoch, test."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": EpochAxis("bottom")})
         self.item: pg.PlotItem = self.getPlotItem()
         self.item.setMenuEnabled(False)
         self.item.showGrid(x=True, y=True, alpha=0.2)
