@@ -79,3 +79,21 @@ def test_output_survives_a_cp1252_console(tmp_path):
     )
     assert info.returncode == 0 and b"Traceback" not in info.stderr
     assert "2 of 2" in info.stdout.decode("cp1252")
+
+
+def test_a_reader_that_leaves_early_gets_no_error(tmp_path):
+    """`samplelab presets | head -1`: the pipe closes before we write; we stop quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "app", "presets"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert run.returncode == 1 and run.stderr == b""
