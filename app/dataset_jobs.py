@@ -130,7 +130,7 @@ def existing_splits(out_dir: str | os.PathLike) -> list[Path]:
 
 def run_export(request: ExportRequest, report: Any, token: Any) -> list[WrittenSplit]:
     """Write the splits (all or nothing), then read each file's row count from its header."""
-    from backend.data.formats.npz import npz_array_info
+    from backend.data.formats.npzfile import npz_array_info
     from backend.datasets import export_dataset
 
     written = export_dataset(

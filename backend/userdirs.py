@@ -24,27 +24,27 @@ def cache_dir() -> Path:
     env = os.environ.get("SAMPLELAB_CACHE_DIR")
     if env:
         return Path(env)
-    import platformdirs
+    import platformdirs  # on use: app.main imports this module
 
     return _home("cache") or Path(platformdirs.user_cache_dir(APP, appauthor=False))
 
 
 def log_dir() -> Path:
     """The rotating application log."""
-    import platformdirs
+    import platformdirs  # on use: app.main imports this module
 
     return _home("logs") or Path(platformdirs.user_log_dir(APP, appauthor=False))
 
 
 def settings_dir() -> Path:
     """Settings and remembered state (window geometry, folders, theme)."""
-    import platformdirs
+    import platformdirs  # on use: app.main imports this module
 
     return _home("settings") or Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
 def data_dir() -> Path:
     """The default recordings folder: the user's documents, not a hidden folder."""
-    import platformdirs
+    import platformdirs  # on use: app.main imports this module
 
     return _home("data") or Path(platformdirs.user_documents_dir()) / APP

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.config import bspysmg_config_dict
-from backend.data.formats.npz import load_npz, read_npz_config
+from backend.data.formats.npz import load_npz
+from backend.data.formats.npz_config import read_npz_config
 from backend.data.formats.npz_write import config_to_json
 from backend.data.formats.raw import sidecar_path, write_sidecar
 from backend.data.kinds import describe_file, load_data

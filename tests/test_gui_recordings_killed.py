@@ -13,8 +13,8 @@ from test_gui_recordings_live import choose_folder, open_file
 from writertools import start_writer, wait_for_batches
 
 from app import dialogs
-from backend.recording.h5open import read_superblock
 from backend.recording.reader import Recording
+from backend.recording.superblock import read_superblock
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from backend.recording.reader import Recording
 from backend.sampling.session import start_session
+from widgets.channellanes import lane_ticks
 
 __all__ = ["make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -154,7 +155,7 @@ def test_stacked_lanes_batch_boundaries_saturation_and_the_cursor_edge(
     # Stacked (the default): the seven inputs get a lane each, named on the y axis.
     assert page.stacked.isChecked() and plot.stacked
     assert plot.lanes_in(0) == 7 and plot.lanes_in(1) == 0  # one output keeps its nA
-    assert [name for _, name in sorted(plot.lane_ticks(0), reverse=True)] == [
+    assert [name for _, name in sorted(lane_ticks(plot.plots[0]), reverse=True)] == [
         f"Input {i}" for i in range(7)
     ]
     # Each lane holds its channel within +-0.45 of the lane's centre.
@@ -165,9 +166,9 @@ def test_stacked_lanes_batch_boundaries_saturation_and_the_cursor_edge(
     np.testing.assert_array_equal(plot.curve_data(0)[1].min(), x[:, 0].min())  # values kept
 
     # Batch boundaries: every 50 rows (50 ms at 1 kHz) of the 300 shown.
-    np.testing.assert_allclose(plot.marks(), np.arange(50, 300, 50) / 1000)
+    np.testing.assert_allclose(plot.overlays.marks(), np.arange(50, 300, 50) / 1000)
     # Saturated stretches: drawn over the output at exactly the ADC limit (+-80 nA).
-    fx, fy = plot.flag_data(7)
+    fx, fy = plot.overlays.flag_data(7)
     flagged = fy[np.isfinite(fy)]
     assert len(flagged) and set(np.abs(flagged)) == {80.0}
     saturated_rows = np.flatnonzero(np.abs(y[:, 0]) == 80.0)
@@ -198,7 +199,7 @@ def test_stacked_lanes_batch_boundaries_saturation_and_the_cursor_edge(
     # The wheel zooms in: fewer rows, and still boundaries at multiples of 50.
     wheel(plot.viewport(), data_point(view, 150), notches=3)
     qtbot.waitUntil(lambda: view.window.stop - view.window.start < 290, timeout=5_000)
-    marks = np.round(plot.marks() * 1000).astype(int)
+    marks = np.round(plot.overlays.marks() * 1000).astype(int)
     assert len(marks) and np.all(marks % 50 == 0)
 
     # Unticked: the channels overlay on one axis in volts again.

@@ -11,14 +11,8 @@ import numpy as np
 import pytest
 from npztools import PickleBomb, same
 
-from backend.data.formats.npz import (
-    UntrustedPickleError,
-    iter_npz_rows,
-    load_npz,
-    npz_keys,
-    read_npz_arrays,
-    read_npz_config,
-)
+from backend.data.formats.npz import UntrustedPickleError, load_npz, read_npz_arrays
+from backend.data.formats.npz_config import read_npz_config
 from backend.data.formats.npz_write import (
     JSON_CONFIG_KEY,
     NpzWriter,
@@ -26,6 +20,7 @@ from backend.data.formats.npz_write import (
     config_to_json,
     write_npz,
 )
+from backend.data.formats.npzfile import iter_npz_rows, npz_keys
 from backend.errors import FileFormatError
 
 

@@ -12,8 +12,9 @@ from conftest import small_config
 from backend.acquisition.waves import BatchPlan
 from backend.errors import RecordingError
 from backend.recording.h5clear import clear_consistency_flags, lookup3
+from backend.recording.layout import default_recording_path
 from backend.recording.reader import FORMAT_NAME, Recording, is_recording
-from backend.recording.writer import RecordingWriter, default_recording_path
+from backend.recording.writer import RecordingWriter
 
 
 def _write(path, batches=3, close=True, status="complete"):

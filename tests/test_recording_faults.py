@@ -103,7 +103,7 @@ def test_an_interrupted_layout_leaves_nothing(tmp_path, monkeypatch):
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(RecordingWriter, "_lay_out", staticmethod(interrupted))
+    monkeypatch.setattr("backend.recording.writer.lay_out", interrupted)
     with pytest.raises(KeyboardInterrupt):
         RecordingWriter.create(tmp_path / "rec.h5", small_config(), {}, seed=1)
     assert list(tmp_path.iterdir()) == []

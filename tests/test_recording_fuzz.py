@@ -26,8 +26,9 @@ from app.cli import main
 from backend.data.kinds import describe_file, open_reader
 from backend.errors import SamplelabError
 from backend.recording.h5clear import lookup3
-from backend.recording.h5open import open_count, read_superblock
+from backend.recording.h5shared import open_count
 from backend.recording.reader import Recording
+from backend.recording.superblock import read_superblock
 from backend.recording.writer import RecordingWriter
 from backend.sampling.session import start_session
 

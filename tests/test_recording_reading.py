@@ -25,8 +25,9 @@ from writertools import killed_recording, start_writer, wait_for_batches
 from app.cli import main
 from backend.data.kinds import describe_file, open_reader
 from backend.errors import SamplelabError
-from backend.recording.h5open import open_count, read_superblock
+from backend.recording.h5shared import open_count
 from backend.recording.reader import Recording
+from backend.recording.superblock import read_superblock
 
 pytestmark = pytest.mark.timeout(240)
 

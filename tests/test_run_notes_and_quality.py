@@ -11,8 +11,8 @@ import pytest
 from conftest import small_config
 
 from app.cli import main
-from backend.acquisition.quality import TOLERANCE, SaturationCounter, saturation_limits
-from backend.config import ADC_LIMIT_V, save_config
+from backend.acquisition.quality import TOLERANCE, SaturationCounter
+from backend.config import ADC_LIMIT_V, saturation_current, save_config
 from backend.export.exporters import export
 from backend.recording.reader import NOTES_ATTR, Recording
 from backend.recording.runnotes import NOTES_FILE, NOTES_MEMBER, run_notes
@@ -118,7 +118,7 @@ def test_saturation_counter_counts_samples_at_the_limit_per_channel():
     config = config.model_copy(deep=True)
     config.driver.amplification = [10.0, 20.0]
     config.input_data.readout_electrode_no = 2
-    limits = saturation_limits(config)
+    limits = saturation_current(config.amplification)
     assert limits.tolist() == [ADC_LIMIT_V * 10, ADC_LIMIT_V * 20]
     counter = SaturationCounter(config)
     clean = np.zeros((100, 2))
@@ -154,5 +154,7 @@ def test_a_session_reports_saturation_with_its_progress(tmp_path):
     assert last is not None and last.batches == 6 and last.batches_saturated >= 1
     with Recording(tmp_path / "sat.h5") as rec:
         _, outputs = rec.read()
-    expected = np.count_nonzero(np.abs(outputs) >= saturation_limits(config) * (1 - TOLERANCE))
+    expected = np.count_nonzero(
+        np.abs(outputs) >= saturation_current(config.amplification) * (1 - TOLERANCE)
+    )
     assert last.total == expected > 0

@@ -1,80 +1,135 @@
-"""Stacked lanes, boundary marks and flagged stretches for `ChannelPlot` (a mixin).
+"""Stacked lanes, boundary marks and flagged stretches: two parts a `ChannelPlot` owns.
 
 Stacked (as ephyviewer draws many channels), a plot showing two channels or
 more gives each its own lane, the channel scaled onto it by its own centre and
 span (`set_channel_ranges`, else the range of the data first drawn); the y
 axis then names the lanes. A plot showing one channel keeps its values and
-units. `set_marks` draws dashed vertical lines (batch boundaries) and
-`set_flags` thick stretches over a channel's trace (samples at the ADC
-limit). The data given is kept as given: `curve_data` returns it unscaled.
+units. Marks are dashed vertical lines (batch boundaries); flags are thick
+stretches over a channel's trace (samples at the ADC limit). The data given
+is kept as given: `curve_data` returns it unscaled.
+
+`Lanes` is plain state (no Qt items): which lane each shown channel takes and
+how its values map onto it. `Overlays` owns the marks' lines and the flags'
+curves of every plot, and draws flags where `Lanes` places their channel. The
+plot tells both what they need (its plots, its shown channels); neither
+reaches back into the plot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-if TYPE_CHECKING:
-    from widgets.channelplot import ChannelPlot
-
 #: The share of its lane a channel's range fills (the rest keeps lanes apart).
 LANE_FILL = 0.9
 
+#: Where a channel's values are drawn: place(channel, y) -> y on the plot.
+Place = Callable[[int, np.ndarray], np.ndarray]
 
-class StackedLanes:
-    """Lanes, marks and flags; mixed into ChannelPlot, whose plots and curves it uses."""
 
-    def _shown_y(self: ChannelPlot, channel: int, y: np.ndarray) -> np.ndarray:
+class PlotGroupLike(Protocol):
+    """What labelling a plot's y axis needs of its group (`channelplot.PlotGroup`)."""
+
+    title: str
+    y_label: str
+    units: str
+    channels: tuple[int, ...]
+
+
+class Lanes:
+    """Which lane each shown channel takes (stacked) and how its values map onto it."""
+
+    def __init__(self) -> None:
+        self.stacked = False
+        self.names: dict[int, str] = {}
+        self._scales: dict[int, tuple[float, float]] = {}  # channel -> (centre, span)
+        self._given: dict[int, tuple[float, float]] = {}  # from set_ranges
+
+    def set_stacked(self, on: bool) -> None:
+        self.stacked = bool(on)
+        self._scales = {}
+
+    def set_ranges(self, lo: Sequence[float], hi: Sequence[float]) -> None:
+        """Each channel's full range: its lane spans it (rather than its first data)."""
+        self._given = {
+            c: scale_of(np.array([a, b], dtype=float), None) for c, (a, b) in enumerate(zip(lo, hi))
+        }
+        self._scales = {}
+
+    def forget_scales(self) -> None:
+        """New data follows (new groups): scales are taken from it again."""
+        self._scales = {}
+
+    def note(self, channel: int, y: np.ndarray) -> None:
+        """Stacked, a channel's scale is fixed by its given range, else its first data."""
+        if self.stacked and channel not in self._scales:
+            self._scales[channel] = scale_of(y, self._given.get(channel))
+
+    def count(self, shown: Sequence[int]) -> int:
+        """Lanes of a plot showing `shown` (0: it shows values, not lanes)."""
+        return len(shown) if self.stacked and len(shown) > 1 else 0
+
+    def centres(self, shown_per_plot: Iterable[Sequence[int]]) -> dict[int, int]:
+        """Shown channel -> the y of its lane's centre (the plot's first channel on top)."""
+        lanes: dict[int, int] = {}
+        for shown in shown_per_plot:
+            if self.count(shown):
+                lanes.update({c: len(shown) - 1 - k for k, c in enumerate(shown)})
+        return lanes
+
+    def place(self, channel: int, y: np.ndarray, centres: dict[int, int]) -> np.ndarray:
         """y as drawn: the value itself, or in stacked mode its place in the channel's lane."""
-        lane = self._lanes().get(channel) if self.stacked else None
+        lane = centres.get(channel) if self.stacked else None
         if lane is None:
             return y
         centre, span = self._scales.get(channel) or scale_of(y, None)
         return lane + (np.asarray(y, dtype=float) - centre) / span * LANE_FILL
 
-    def _lanes(self: ChannelPlot) -> dict[int, int]:
-        """Shown channel -> the y of its lane's centre (the group's first channel on top).
 
-        Only plots showing two channels or more are stacked: one channel keeps its values.
-        """
-        lanes = {}
-        for row in range(len(self.groups)):
-            shown = self._shown_in(row)
-            if self.stacked and len(shown) > 1:
-                lanes.update({c: len(shown) - 1 - k for k, c in enumerate(shown)})
-        return lanes
+class Overlays:
+    """Marks (dashed vertical lines in every plot) and flags (thick curves over traces)."""
 
-    def _shown_in(self: ChannelPlot, row: int) -> list[int]:
-        return [c for c in self.groups[row].channels if self._visible.get(c, True)]
+    def __init__(self) -> None:
+        self.mark_colour = "#888888"
+        self.flag_colour = "#d62728"
+        self.flag_curves: dict[int, pg.PlotCurveItem] = {}
+        self._plots: list[pg.PlotItem] = []
+        self._lines: list[list[pg.InfiniteLine]] = []  # per plot, a pool of mark lines
+        self._marks = np.empty(0)
+        self._flags: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def lanes_in(self: ChannelPlot, row: int) -> int:
-        """How many lanes plot `row` has (0: it shows values, not lanes)."""
-        shown = self._shown_in(row)
-        return len(shown) if self.stacked and len(shown) > 1 else 0
+    def clear(self) -> None:
+        """Forget the plots (they were cleared), their items, marks and flags."""
+        self.flag_curves, self._plots, self._lines = {}, [], []
+        self._marks, self._flags = np.empty(0), {}
 
-    def set_stacked(self: ChannelPlot, on: bool) -> None:
-        """One lane per shown channel, each scaled to its own range (or back to values)."""
-        self.stacked = bool(on)
-        self._scales = {}
-        self._redraw()
+    def add_plot(self, plot: pg.PlotItem, channels: Sequence[int], visible: Sequence[bool]) -> None:
+        """A new plot: a flag curve over each of its channels' traces, no marks yet."""
+        for channel, shown in zip(channels, visible):
+            flag = pg.PlotCurveItem(
+                pen=pg.mkPen(self.flag_colour, width=3), antialias=False, connect="finite"
+            )
+            flag.setZValue(5)
+            flag.setVisible(shown)
+            plot.addItem(flag, ignoreBounds=True)
+            self.flag_curves[channel] = flag
+        self._plots.append(plot)
+        self._lines.append([])
 
-    def set_channel_ranges(self: ChannelPlot, lo: Sequence[float], hi: Sequence[float]) -> None:
-        """Each channel's full range: its lane spans it (set before the data, or redraws)."""
-        self._given_scales = {
-            c: scale_of(np.array([a, b], dtype=float), None) for c, (a, b) in enumerate(zip(lo, hi))
-        }
-        self._scales = {}
-        self._redraw()
+    def clear_flags(self) -> None:
+        self._flags = {}
+        for curve in self.flag_curves.values():
+            curve.setData(np.empty(0), np.empty(0))
 
-    def set_marks(self: ChannelPlot, xs: np.ndarray | Sequence[float]) -> None:
+    def set_marks(self, xs: np.ndarray | Sequence[float]) -> None:
         """Dashed vertical lines at `xs` in every plot (e.g. batch boundaries); [] clears."""
         self._marks = np.asarray(xs, dtype=float)
-        pen = pg.mkPen(self._mark_colour, width=1, style=Qt.PenStyle.DashLine)
-        for plot, pool in zip(self.plots, self._mark_lines):
+        pen = pg.mkPen(self.mark_colour, width=1, style=Qt.PenStyle.DashLine)
+        for plot, pool in zip(self._plots, self._lines):
             while len(pool) < len(self._marks):
                 line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
                 line.setZValue(-5)
@@ -85,66 +140,61 @@ class StackedLanes:
                     line.setPos(float(self._marks[i]))
                 line.setVisible(i < len(self._marks))
 
-    def marks(self: ChannelPlot) -> np.ndarray:
+    def marks(self) -> np.ndarray:
         return self._marks.copy()
 
-    def set_flags(self: ChannelPlot, flags: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+    def set_flags(self, flags: dict[int, tuple[np.ndarray, np.ndarray]], place: Place) -> None:
         """Per channel (x, y) drawn thick over its trace, NaN between stretches; {} clears."""
         self._flags = dict(flags)
         for channel, curve in self.flag_curves.items():
             x, y = self._flags.get(channel, (np.empty(0), np.empty(0)))
-            curve.setData(x, self._shown_y(channel, y) if len(y) else y)
+            curve.setData(x, place(channel, y) if len(y) else y)
 
-    def flag_data(self: ChannelPlot, channel: int) -> tuple[np.ndarray, np.ndarray]:
+    def redraw_flags(self, place: Place) -> None:
+        """Draw the flags again where their channels are drawn now (lanes changed)."""
+        self.set_flags(self._flags, place)
+
+    def flag_data(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
         empty = np.empty(0)
         return self._flags.get(channel, (empty, empty))
 
-    def _redraw(self: ChannelPlot) -> None:
-        for channel in self._raw:
-            if self.stacked and channel not in self._scales:
-                scale = self._given_scales.get(channel)
-                self._scales[channel] = scale_of(self._raw[channel][1], scale)
-        for channel, curve in self.curves.items():
-            x, y = self._raw.get(channel, (np.empty(0), np.empty(0)))
-            curve.setData(x, self._shown_y(channel, y))
-        self.set_flags(self._flags)
-        self._style_lanes()
-        self.fit_y()
-
-    def _style_lanes(self: ChannelPlot) -> None:
-        """Stacked: the y axis names each lane's channel; else the unit's label and ticks."""
-        lanes = self._lanes()
-        for row, plot in enumerate(self.plots):
-            axis = plot.getAxis("left")
-            group = self.groups[row]
-            if self.lanes_in(row):
-                ticks = [
-                    (lanes[c], self._names.get(c, f"{c}")) for c in group.channels if c in lanes
-                ]
-                axis.setTicks([ticks, []])
-                plot.setLabel("left", f"{group.title} (each to its range)", color=self._foreground)
-            else:
-                axis.setTicks(None)
-                plot.setLabel(
-                    "left", group.y_label, units=group.units or None, color=self._foreground
-                )
-
-    def set_names(self: ChannelPlot, names: Sequence[str]) -> None:
-        """Channel names (the stacked y axis labels each lane with one)."""
-        self._names = dict(enumerate(names))
-        self._style_lanes()
-
-    def set_mark_colours(self: ChannelPlot, mark: str, flag: str) -> None:
-        """Colours of the batch-boundary lines and the flagged stretches."""
-        self._mark_colour, self._flag_colour = mark, flag
+    def set_colours(self, mark: str, flag: str) -> None:
+        """Colours of the marks' lines and the flagged stretches."""
+        self.mark_colour, self.flag_colour = mark, flag
         for curve in self.flag_curves.values():
             curve.setPen(pg.mkPen(flag, width=3))
-        self.set_marks(self._marks)
+        pen = pg.mkPen(mark, width=1, style=Qt.PenStyle.DashLine)
+        for pool in self._lines:
+            for line in pool:
+                line.setPen(pen)
 
-    def lane_ticks(self: ChannelPlot, row: int) -> list[tuple[float, str]]:
-        """The stacked y axis's (lane, channel name) ticks of plot `row`."""
-        ticks = self.plots[row].getAxis("left")._tickLevels
-        return list(ticks[0]) if ticks else []
+
+def label_lanes(
+    plots: Sequence[pg.PlotItem],
+    groups: Sequence[PlotGroupLike],
+    shown: Sequence[Sequence[int]],
+    lanes: Lanes,
+    colour: str,
+) -> None:
+    """Stacked plots: the y axis names each lane's channel; others: the unit's label and ticks."""
+    centres = lanes.centres(shown)
+    for plot, group, channels in zip(plots, groups, shown):
+        axis = plot.getAxis("left")
+        if lanes.count(channels):
+            ticks = [
+                (centres[c], lanes.names.get(c, f"{c}")) for c in group.channels if c in centres
+            ]
+            axis.setTicks([ticks, []])
+            plot.setLabel("left", f"{group.title} (each to its range)", color=colour)
+        else:
+            axis.setTicks(None)
+            plot.setLabel("left", group.y_label, units=group.units or None, color=colour)
+
+
+def lane_ticks(plot: pg.PlotItem) -> list[tuple[float, str]]:
+    """The (lane, channel name) ticks a stacked plot's y axis shows."""
+    ticks = plot.getAxis("left")._tickLevels
+    return list(ticks[0]) if ticks else []
 
 
 def scale_of(y: np.ndarray, given: tuple[float, float] | None) -> tuple[float, float]:

@@ -14,7 +14,9 @@ is emitted as `cursor_moved(x)` (only over a plot's data area, never over its
 axes). Scope mode (`interactive=False`): fixed x range, no mouse interaction.
 
 Stacked lanes (seven overlapping envelopes become seven readable traces),
-batch-boundary marks and flagged stretches come from `widgets.channellanes`.
+batch-boundary marks and flagged stretches are two parts the plot owns
+(`widgets.channellanes`: `Lanes`, `Overlays`); the plot's methods for them
+pass each what it needs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from widgets.channellanes import StackedLanes, scale_of
+from widgets.channellanes import Lanes, Overlays, label_lanes
 
 _FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
@@ -42,7 +44,7 @@ class PlotGroup:
     channels: tuple[int, ...]
 
 
-class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
+class ChannelPlot(pg.GraphicsLayoutWidget):
     """Groups of curves sharing an x axis; see the module docstring."""
 
     range_changed = Signal(float, float)  # the user zoomed or panned to [x0, x1]
@@ -62,21 +64,13 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
         self.plot_of: dict[int, int] = {}  # channel -> plot index
         self.cursor_lines: list[pg.InfiniteLine] = []
         self.cursor_x: float | None = None
-        self.stacked = False
         self._raw: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # as given, per channel
-        self._flags: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.flag_curves: dict[int, pg.PlotCurveItem] = {}
-        self._scales: dict[int, tuple[float, float]] = {}  # channel -> (centre, span)
-        self._given_scales: dict[int, tuple[float, float]] = {}
-        self._marks = np.empty(0)
-        self._mark_lines: list[list[pg.InfiniteLine]] = []
-        self._flag_colour = "#d62728"
-        self._mark_colour = "#888888"
+        self.lanes = Lanes()
+        self.overlays = Overlays()
         self._visible: dict[int, bool] = {}
         self._colours: tuple[str, ...] = _FALLBACK
         self._foreground = "#303030"
         self._x = ("Time", "s")
-        self._names: dict[int, str] = {}
         self._limits: tuple[float, float] | None = None
         self._quiet = 0  # >0 while the range is set by code, not by the user
         self._pending: tuple[float, float] | None = None
@@ -104,9 +98,9 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
             self._colours = tuple(colours)
         self.clear()
         self.plots, self.groups, self.curves, self.plot_of = [], list(groups), {}, {}
-        self.cursor_lines, self.flag_curves, self._mark_lines = [], {}, []
-        self._raw, self._flags, self._scales = {}, {}, {}
-        self._marks = np.empty(0)
+        self.cursor_lines, self._raw = [], {}
+        self.overlays.clear()
+        self.lanes.forget_scales()
         self._x = (x_label, x_units)
         for row, group in enumerate(self.groups):
             plot = self.addPlot(row=row, col=0)
@@ -123,14 +117,8 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
                 plot.addItem(curve)
                 self.curves[channel] = curve
                 self.plot_of[channel] = row
-                flag = pg.PlotCurveItem(
-                    pen=pg.mkPen(self._flag_colour, width=3), antialias=False, connect="finite"
-                )
-                flag.setZValue(5)
-                flag.setVisible(curve.isVisible())
-                plot.addItem(flag, ignoreBounds=True)
-                self.flag_curves[channel] = flag
-            self._mark_lines.append([])
+            shown = [self.curves[c].isVisible() for c in group.channels]
+            self.overlays.add_plot(plot, group.channels, shown)
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
@@ -173,15 +161,15 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
             curve = self.curves.get(channel)
             if curve is not None:
                 self._raw[channel] = (x, y)
-                if self.stacked and channel not in self._scales:
-                    self._scales[channel] = scale_of(y, self._given_scales.get(channel))
+                self.lanes.note(channel, y)
                 curve.setData(x, self._shown_y(channel, y))
         if fit_y:
             self.fit_y()
 
     def clear_data(self) -> None:
-        self._raw, self._flags = {}, {}
-        for curve in (*self.curves.values(), *self.flag_curves.values()):
+        self._raw = {}
+        self.overlays.clear_flags()
+        for curve in self.curves.values():
             curve.setData(np.empty(0), np.empty(0))
 
     def fit_y(self) -> None:
@@ -229,7 +217,7 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
         curve = self.curves.get(channel)
         if curve is not None:
             curve.setVisible(bool(visible))
-            self.flag_curves[channel].setVisible(bool(visible))
+            self.overlays.flag_curves[channel].setVisible(bool(visible))
             if self.stacked:  # the lanes close up around the shown channels
                 self._redraw()
             else:
@@ -243,7 +231,57 @@ class ChannelPlot(StackedLanes, pg.GraphicsLayoutWidget):
         self._visible = {} if shown is None else dict(enumerate(map(bool, shown)))
         for channel, curve in self.curves.items():
             curve.setVisible(self._visible.get(channel, True))
-            self.flag_curves[channel].setVisible(curve.isVisible())
+            self.overlays.flag_curves[channel].setVisible(curve.isVisible())
+
+    # --- lanes, marks, flags (widgets.channellanes) -----------------------------------
+    @property
+    def stacked(self) -> bool:
+        return self.lanes.stacked
+
+    def _shown_in(self, row: int) -> list[int]:
+        return [c for c in self.groups[row].channels if self._visible.get(c, True)]
+
+    def _shown_y(self, channel: int, y: np.ndarray) -> np.ndarray:
+        centres = self.lanes.centres(map(self._shown_in, range(len(self.groups))))
+        return self.lanes.place(channel, y, centres)
+
+    def lanes_in(self, row: int) -> int:
+        """How many lanes plot `row` has (0: it shows values, not lanes)."""
+        return self.lanes.count(self._shown_in(row))
+
+    def set_stacked(self, on: bool) -> None:
+        """One lane per shown channel, each scaled to its own range (or back to values)."""
+        self.lanes.set_stacked(on)
+        self._redraw()
+
+    def set_channel_ranges(self, lo: Sequence[float], hi: Sequence[float]) -> None:
+        """Each channel's full range: its lane spans it (set before the data, or redraws)."""
+        self.lanes.set_ranges(lo, hi)
+        self._redraw()
+
+    def set_names(self, names: Sequence[str]) -> None:
+        """Channel names (the stacked y axis labels each lane with one)."""
+        self.lanes.names = dict(enumerate(names))
+        self._style_lanes()
+
+    def set_flags(self, flags: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Per channel (x, y) drawn thick over its trace (in its lane), NaN between stretches."""
+        self.overlays.set_flags(flags, self._shown_y)
+
+    def _redraw(self) -> None:
+        for channel, (_, y) in self._raw.items():
+            self.lanes.note(channel, y)
+        for channel, curve in self.curves.items():
+            x, y = self._raw.get(channel, (np.empty(0), np.empty(0)))
+            curve.setData(x, self._shown_y(channel, y))
+        self.overlays.redraw_flags(self._shown_y)
+        self._style_lanes()
+        self.fit_y()
+
+    def _style_lanes(self) -> None:
+        """Stacked: the y axis names each lane's channel; else the unit's label and ticks."""
+        shown = [self._shown_in(row) for row in range(len(self.groups))]
+        label_lanes(self.plots, self.groups, shown, self.lanes, self._foreground)
 
     # --- x range --------------------------------------------------------------------
     def set_x_limits(self, lo: float, hi: float, min_span: float | None = None) -> None:

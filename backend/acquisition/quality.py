@@ -1,7 +1,8 @@
 """Live quality flags: output samples at the ADC's limit (saturated), counted per batch.
 
 The readout ADC saturates at +-4 V (`ADC_LIMIT_V`); times each channel's
-amplification that is the largest current a recording can show (nA). A
+amplification that is the largest current a recording can show (nA,
+`backend.config.saturation_current`). A
 sample at that limit is clipped: the device's real current was as large or
 larger, and postprocessing drops rows near it. The session counts them
 after every batch (`SaturationCounter`, no Qt), so an operator sees a
@@ -14,16 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.config import ADC_LIMIT_V, SamplingConfig
+from backend.config import SamplingConfig, saturation_current
 
 #: A sample within this fraction of the limit counts as at the limit (ADC codes and
 #: averaging of readout points land a hair inside it).
 TOLERANCE = 1e-4
-
-
-def saturation_limits(config: SamplingConfig) -> np.ndarray:
-    """Per output channel, the current (nA) at which the ADC saturates."""
-    return ADC_LIMIT_V * np.abs(config.amplification)
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class SaturationCounter:
     """Counts saturated samples batch by batch; `add` returns the running `Saturation`."""
 
     def __init__(self, config: SamplingConfig) -> None:
-        self.limits = saturation_limits(config) * (1.0 - TOLERANCE)
+        self.limits = saturation_current(config.amplification) * (1.0 - TOLERANCE)
         self.total = self.batches_saturated = self.batches = 0
         self.worst_batch, self.worst_fraction = -1, 0.0
         self.latest: Saturation | None = None

@@ -80,7 +80,7 @@ def ramped(batch: np.ndarray, ramp_points: int) -> np.ndarray:
     ending exactly at 0 V (x * 0.0 and x * 1.0 are exact).
     """
     n, points = batch.shape
-    fraction = _ramp_fraction(ramp_points)
+    fraction = ramp_fraction(ramp_points)
     out = np.empty((n, points + 2 * ramp_points))
     np.multiply(batch[:, :1], fraction, out=out[:, :ramp_points])
     out[:, ramp_points : ramp_points + points] = batch
@@ -89,7 +89,8 @@ def ramped(batch: np.ndarray, ramp_points: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _ramp_fraction(points: int) -> np.ndarray:
+def ramp_fraction(points: int) -> np.ndarray:
+    """0 to 1 in `points` even steps, read-only and cached (every batch's ramps reuse it)."""
     fraction = np.linspace(0.0, 1.0, points)
     fraction.flags.writeable = False
     return fraction

@@ -31,13 +31,14 @@ import numpy as np
 from backend.acquisition.safety import check_batch
 from backend.characterise.device import driven, ramped_batch
 from backend.config import (
-    ADC_LIMIT_V,
     BSPYSMG_CONFIG_NAME,
     SamplingConfig,
     load_config,
     parse_config,
+    saturation_current,
 )
-from backend.data.formats.npz import read_npz_arrays, read_npz_config
+from backend.data.formats.npz import read_npz_arrays
+from backend.data.formats.npz_config import read_npz_config
 from backend.devices import Device
 from backend.errors import FileFormatError, SamplelabError
 from backend.jobs import CancelToken, JobControl, JobProgress, ProgressFn
@@ -360,7 +361,7 @@ def check_consistency(
 
 def _predictor(model: object, device: Device):
     """The model's currents as the readout would see them: clipped at the ADC's range."""
-    limit = ADC_LIMIT_V * np.abs(np.asarray(device.config.amplification, dtype=float))
+    limit = saturation_current(device.config.amplification)
 
     def predict(x: np.ndarray) -> np.ndarray:
         return np.clip(np.asarray(model(x), dtype=float), -limit, limit)  # type: ignore[operator]

@@ -109,7 +109,7 @@ def characterisation_device(
 
 def _built_in(name: str, config: SamplingConfig) -> DeviceModel:
     """The simulated device's own model of that name (the same seed as it would use)."""
-    from backend.devices.models import AnalyticModel, MLPModel
+    from backend.devices.models import AnalyticModel, MLPModel  # torch: on use
 
     if name == "mlp":
         return MLPModel(config.voltage_ranges(), config.n_outputs)

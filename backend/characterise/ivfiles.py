@@ -31,7 +31,7 @@ from backend.config import SamplingConfig
 from backend.data.formats.hdf5files import hdf5_format
 from backend.errors import FileFormatError
 from backend.postprocess.job import Staging
-from backend.recording.writer import provenance
+from backend.recording.layout import provenance
 
 IV_FORMAT = "samplelab-iv"
 IV_FORMAT_VERSION = 1

@@ -41,7 +41,8 @@ from backend.devices import Device
 from backend.devices.held import HeldOutputs
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
-from backend.recording.writer import RecordingWriter, default_recording_path
+from backend.recording.layout import default_recording_path
+from backend.recording.writer import RecordingWriter
 
 log = logging.getLogger(__name__)
 

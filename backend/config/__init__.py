@@ -11,16 +11,15 @@ from backend.config.files import (
     read_config_dict,
     save_config,
 )
+from backend.config.limits import ADC_LIMIT_V, GLOBAL_VOLTAGE_LIMIT, saturation_current
 from backend.config.schema import (
-    ADC_LIMIT_V,
-    GLOBAL_VOLTAGE_LIMIT,
     DeviceBlock,
     Driver,
-    ElectrodeLayout,
     InputData,
     InstrumentsSetup,
     SamplingConfig,
 )
+from backend.config.wiring import ElectrodeLayout
 
 __all__ = [
     "ADC_LIMIT_V",
@@ -39,5 +38,6 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_config_dict",
+    "saturation_current",
     "save_config",
 ]

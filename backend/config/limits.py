@@ -1,9 +1,11 @@
-"""Bounds a config must keep, whoever wrote it: names, shapes and sizes.
+"""Bounds a config must keep, whoever wrote it: voltages, names, shapes and sizes.
 
 A config may come from another lab or an attacker, so beyond the per-field
 types (`backend.config.schema`) it is bounded here, each bound with its
 reason in the message:
 
+- no activation sample exceeds `GLOBAL_VOLTAGE_LIMIT`, whatever the ranges say;
+  `ADC_LIMIT_V` is where the readout saturates;
 - `data_name` is a plain file-name stem: the recording is created inside the
   output folder under that name, so it may not climb out of it (separators,
   `..`), be cut short by the file system (NUL), be unportable (control
@@ -20,10 +22,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from backend.errors import Problem
 
+#: No activation sample may exceed this magnitude (V), whatever the config says.
+GLOBAL_VOLTAGE_LIMIT = 1.6
+#: The ADC saturates at this input (V); times the amplification it bounds the output (nA).
+ADC_LIMIT_V = 4.0
 #: Characters of a data_name (the recording adds `_YYYY_MM_DD_HHMMSS.h5` to it).
 MAX_NAME_CHARS = 100
 #: Nesting of a config mapping; ours nest 4 levels, bspysmg's 5.
@@ -49,6 +58,16 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
 }
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def saturation_current(amplification: float | Sequence[float] | np.ndarray) -> np.ndarray:
+    """Per output, the current (nA, a magnitude) at which the readout ADC saturates.
+
+    `ADC_LIMIT_V` times |amplification|: a reading at it is the ADC's last code,
+    not the device's current. The one formula behind the live saturation
+    counts, the default clipping's limits, the self-test and model predictions.
+    """
+    return ADC_LIMIT_V * np.abs(np.atleast_1d(np.asarray(amplification, dtype=float)))
 
 
 def name_problem(name: str) -> str | None:

@@ -1,14 +1,14 @@
 """The typed sampling configuration, field for field the bspysmg layout.
 
-Pydantic checks types and simple bounds; `consistency_problems` checks what
-depends on several fields (counts per electrode, rates, ranges). Both report
-`Problem(path, why)` so a form can show each message next to its field.
+Pydantic checks types and simple bounds here; `backend.config.consistency`
+checks what depends on several fields (counts per electrode, rates, ranges),
+and `backend.config.wiring` says what the wiring means (electrodes after
+masks, sync channels). All report `Problem(path, why)` so a form can show each
+message next to its field.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.config.consistency import consistency_problems
 from backend.config.limits import (
     MAX_CHANNELS,
     MAX_RATE_HZ,
@@ -29,15 +30,9 @@ from backend.config.limits import (
     duration_problem,
     finite_problem,
     name_problem,
-    size_problems,
 )
-from backend.config.wiring import sync_channel_problems
+from backend.config.wiring import ElectrodeLayout
 from backend.errors import Problem
-
-#: No activation sample may exceed this magnitude (V), whatever the config says.
-GLOBAL_VOLTAGE_LIMIT = 1.6
-#: The ADC saturates at this input (V); times the amplification it bounds the output (nA).
-ADC_LIMIT_V = 4.0
 
 Number = int | float
 _RESERVED_SETUP_KEYS = {
@@ -55,6 +50,8 @@ _BLOCK_KEYS = (
     "readout_instrument",
     "readout_channels",
 )
+#: The keys a single device's wiring needs (its channel mask is unused, as in brains-py).
+_SINGLE_DEVICE_KEYS = _BLOCK_KEYS[:3] + _BLOCK_KEYS[4:]
 
 
 def _default_channels() -> list[int]:
@@ -152,8 +149,14 @@ class InstrumentsSetup(BaseModel):
         if self.multiple_devices:
             return dict(self.devices)
         # One device: every listed channel is an electrode, its mask unused (as brains-py).
-        given = {k: getattr(self, k) for k in _BLOCK_KEYS[:3] + _BLOCK_KEYS[4:]}
+        given = {k: getattr(self, k) for k in _SINGLE_DEVICE_KEYS}
         return {"device": DeviceBlock(**{k: v for k, v in given.items() if v is not None})}
+
+    def missing_wiring(self) -> list[str]:
+        """The single-device wiring keys left empty (none when multiple_devices)."""
+        if self.multiple_devices:
+            return []
+        return [k for k in _SINGLE_DEVICE_KEYS if getattr(self, k) is None]
 
     def to_bspysmg(self) -> dict:
         out = self.model_dump(exclude={"devices"}, exclude_none=True)
@@ -348,51 +351,6 @@ class SamplingConfig(BaseModel):
         return _plain(out)
 
 
-@dataclass(frozen=True)
-class ElectrodeLayout:
-    """Electrodes after masks: DAQ channel names and voltage ranges, in wiring order.
-
-    `configured_channels`/`configured_ranges` are every AO channel the config names,
-    masked or not: all of them go to 0 V when a session stops.
-    """
-
-    activation_channels: tuple[str, ...]
-    readout_channels: tuple[str, ...]
-    ranges: np.ndarray
-    instruments: tuple[str, ...]
-    configured_channels: tuple[str, ...] = ()
-    configured_ranges: np.ndarray | None = None
-
-    @classmethod
-    def from_setup(cls, setup: InstrumentsSetup) -> ElectrodeLayout:
-        act: list[str] = []
-        read: list[str] = []
-        ranges: list[tuple[float, float]] = []
-        instruments: list[str] = []
-        every: dict[str, tuple[float, float]] = {}
-        for block in setup.blocks().values():
-            for ch, rng, keep in zip(
-                block.activation_channels, block.activation_voltage_ranges, block.mask()
-            ):
-                name = f"{block.activation_instrument}/ao{ch}"
-                every.setdefault(name, tuple(rng))
-                if keep:
-                    act.append(name)
-                    ranges.append(tuple(rng))
-            read += [f"{block.readout_instrument}/ai{ch}" for ch in block.readout_channels]
-            for name in (block.activation_instrument, block.readout_instrument):
-                if name not in instruments:
-                    instruments.append(name)
-        return cls(
-            tuple(act),
-            tuple(read),
-            np.asarray(ranges, dtype=float).reshape(-1, 2),
-            tuple(instruments),
-            tuple(every),
-            np.asarray(list(every.values()), dtype=float).reshape(-1, 2),
-        )
-
-
 def _plain(value: Any) -> Any:
     """Tuples to lists, recursively, so YAML output has no python tags."""
     if isinstance(value, dict):
@@ -400,170 +358,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def _is_whole(x: float) -> bool:
-    return abs(x - round(x)) < 1e-6
-
-
-def consistency_problems(cfg: SamplingConfig) -> list[Problem]:
-    """Cross-field checks, each naming the field that must change and why."""
-    out: list[Problem] = []
-    ind, drv = cfg.input_data, cfg.driver
-    setup = drv.instruments_setup
-    n_in, n_out = ind.activation_electrode_no, ind.readout_electrode_no
-    fs = setup.activation_sampling_frequency
-
-    for key in ("input_frequency", "phase", "amplitude", "offset"):
-        values = getattr(ind, key)
-        if values is not None and len(values) != n_in:
-            out.append(
-                Problem(
-                    f"input_data.{key}",
-                    f"has {len(values)} values but activation_electrode_no is {n_in}; "
-                    "give one per activation electrode",
-                )
-            )
-    if any(f <= 0 for f in ind.input_frequency):
-        out.append(Problem("input_data.input_frequency", "every frequency must be > 0"))
-    if (ind.amplitude is None) != (ind.offset is None):
-        missing = "offset" if ind.offset is None else "amplitude"
-        out.append(Problem(f"input_data.{missing}", "give both amplitude and offset, or neither"))
-    if setup.readout_sampling_frequency % fs:
-        out.append(
-            Problem(
-                "driver.instruments_setup.readout_sampling_frequency",
-                f"{setup.readout_sampling_frequency} Hz is not an integer multiple of "
-                f"activation_sampling_frequency ({fs} Hz)",
-            )
-        )
-    if not setup.average_io_point_difference:
-        out.append(
-            Problem(
-                "driver.instruments_setup.average_io_point_difference",
-                "must be true: readout points are averaged per activation point",
-            )
-        )
-    for key, minimum in (("batch_time", 1), ("ramp_time", 2)):
-        points = getattr(ind, key) * fs
-        if not _is_whole(points):
-            out.append(
-                Problem(
-                    f"input_data.{key}",
-                    f"{getattr(ind, key)} s x {fs} Hz = {points:g} points, not an integer; "
-                    f"choose a multiple of {1 / fs:g} s",
-                )
-            )
-        elif round(points) < minimum:
-            out.append(
-                Problem(f"input_data.{key}", f"must span at least {minimum} points at {fs} Hz")
-            )
-
-    wiring = _wiring_problems(setup, n_in, n_out)
-    out += wiring + sync_channel_problems(setup, drv.instrument_type)
-    if len(drv.amplification) != n_out:
-        out.append(
-            Problem(
-                "driver.amplification",
-                f"has {len(drv.amplification)} values but readout_electrode_no is {n_out}",
-            )
-        )
-    if any(a == 0 or not math.isfinite(a) for a in drv.amplification):
-        out.append(Problem("driver.amplification", "every amplification must be finite and != 0"))
-    if not wiring:  # each electrode's range is known: check the waves against it
-        out += _wave_range_problems(cfg)
-    if not any(p.path in ("input_data.batch_time", "input_data.ramp_time") for p in out):
-        points = (cfg.batch_points, cfg.ramp_points)
-        out += size_problems(points, n_in, n_out, cfg.io_point_difference, ind.number_batches)
-    return out
-
-
-def _wiring_problems(setup: InstrumentsSetup, n_in: int, n_out: int) -> list[Problem]:
-    out: list[Problem] = []
-    base = "driver.instruments_setup"
-    if setup.multiple_devices and not setup.devices:
-        return [Problem(base, "multiple_devices is true but no device block is given")]
-    if not setup.multiple_devices:
-        missing = [k for k in _BLOCK_KEYS[:3] + _BLOCK_KEYS[4:] if getattr(setup, k) is None]
-        if missing:
-            return [Problem(f"{base}.{k}", "is required") for k in missing]
-    active = readouts = 0
-    for name, block in setup.blocks().items():
-        where = base if not setup.multiple_devices else f"{base}.{name}"
-        n_ch = len(block.activation_channels)
-        if len(block.activation_voltage_ranges) != n_ch:
-            out.append(
-                Problem(
-                    f"{where}.activation_voltage_ranges",
-                    f"has {len(block.activation_voltage_ranges)} ranges for {n_ch} channels",
-                )
-            )
-        mask = block.activation_channel_mask
-        if mask is not None and len(mask) != n_ch:
-            out.append(
-                Problem(
-                    f"{where}.activation_channel_mask",
-                    f"has {len(mask)} entries for {n_ch} channels",
-                )
-            )
-        if mask is not None and any(m not in (0, 1) for m in mask):
-            out.append(Problem(f"{where}.activation_channel_mask", "entries must be 0 or 1"))
-        for i, (lo, hi) in enumerate(block.activation_voltage_ranges):
-            field = f"{where}.activation_voltage_ranges[{i}]"
-            if not lo < hi:
-                out.append(Problem(field, f"[{lo}, {hi}]: the minimum must be below the maximum"))
-            elif not lo <= 0.0 <= hi:
-                out.append(
-                    Problem(
-                        field,
-                        f"[{lo}, {hi}] V does not contain 0 V; every batch ramps from and to "
-                        "0 V, so the range must include it",
-                    )
-                )
-            elif lo < -GLOBAL_VOLTAGE_LIMIT or hi > GLOBAL_VOLTAGE_LIMIT:
-                out.append(
-                    Problem(
-                        field,
-                        f"[{lo}, {hi}] V exceeds the global activation limit of "
-                        f"+-{GLOBAL_VOLTAGE_LIMIT} V",
-                    )
-                )
-        if len(set(block.activation_channels)) != n_ch:
-            out.append(Problem(f"{where}.activation_channels", "lists a channel twice"))
-        active += sum(block.mask()[:n_ch])
-        readouts += len(block.readout_channels)
-    if not out and active != n_in:
-        out.append(
-            Problem(
-                "input_data.activation_electrode_no",
-                f"is {n_in} but the wiring has {active} active activation channels",
-            )
-        )
-    if readouts != n_out:
-        out.append(
-            Problem(
-                "input_data.readout_electrode_no",
-                f"is {n_out} but the wiring has {readouts} readout channels",
-            )
-        )
-    return out
-
-
-def _wave_range_problems(cfg: SamplingConfig) -> list[Problem]:
-    """Explicit amplitude/offset must keep every wave inside its electrode range."""
-    if cfg.input_data.amplitude is None:
-        return []
-    out: list[Problem] = []
-    amp, off, ranges = cfg.amplitude(), cfg.offset(), cfg.voltage_ranges()
-    for i, (a, o, (lo, hi)) in enumerate(zip(amp, off, ranges)):
-        if a < 0:
-            out.append(Problem(f"input_data.amplitude[{i}]", "must be >= 0"))
-        elif o - a < lo - 1e-9 or o + a > hi + 1e-9:
-            out.append(
-                Problem(
-                    f"input_data.amplitude[{i}]",
-                    f"offset {o:g} +- amplitude {a:g} V leaves the electrode range "
-                    f"[{lo:g}, {hi:g}] V",
-                )
-            )
-    return out

@@ -146,7 +146,7 @@ class ChunkProcessor:
 
     # --- looping --------------------------------------------------------------
     def _progress(self) -> Any:
-        from tqdm import tqdm
+        from tqdm import tqdm  # on use: only a console progress bar
 
         return tqdm(
             total=len(self.plan),

@@ -5,7 +5,8 @@ text table, an array in memory), a reader answers `reader[1000:2000, [0, 3]]`
 by reading only the rows and channels asked for, so a file larger than memory
 can be browsed, processed in chunks or fed to PyTorch. `open_reader` (the kind
 registry, `backend.data.kinds`) picks the reader for a path; this module
-imports nothing of the data layer, so every format can build on it.
+imports nothing of the data layer but `backend.data.selection` (itself a leaf:
+how keys become positions and bounded read spans), so every format can build on it.
 
 Subclasses implement one method, `_read(start, stop, cols)`: contiguous rows
 `[start, stop)` of the sorted, unique storage channels `cols`. Everything else
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from backend.channels import OTHER, ChannelLayout, channel_ranges
+from backend.data.selection import channel_positions, check_rows, spans
 from backend.errors import FileFormatError
 from backend.jobs import CancelToken, ProgressFn, parse_memory
 
@@ -112,39 +114,7 @@ class Reader:
 
     def channel_index(self, channels: Any) -> np.ndarray:
         """View channel positions for an int, name, slice, mask or list of those."""
-        n = self.n_channels
-        if channels is None:
-            return np.arange(n)
-        if isinstance(channels, slice):
-            return np.arange(n)[channels]
-        if isinstance(channels, (int, np.integer, str)):
-            channels = [channels]
-        items = (
-            list(np.asarray(channels).ravel())
-            if isinstance(channels, np.ndarray)
-            else list(channels)
-        )
-        if items and all(isinstance(c, (bool, np.bool_)) for c in items):
-            if len(items) != n:
-                raise IndexError(f"a channel mask needs {n} entries, got {len(items)}")
-            return np.flatnonzero(items)
-        names = self.channel_names
-        out = []
-        for c in items:
-            if isinstance(c, str):
-                if c not in names:
-                    raise FileFormatError(
-                        f"no channel named {c!r}", f"Channels here: {', '.join(names)}."
-                    )
-                out.append(names.index(c))
-            elif isinstance(c, (int, np.integer)):
-                i = int(c) + n if int(c) < 0 else int(c)
-                if not 0 <= i < n:
-                    raise IndexError(f"channel {int(c)} out of range for {n} channels")
-                out.append(i)
-            else:
-                raise TypeError(f"a channel is an int or a name, not {type(c).__name__}")
-        return np.asarray(out, dtype=np.intp)
+        return channel_positions(channels, self.channel_names)
 
     def select(self, channels: Any) -> Reader:
         """A view of some channels (by index or name).
@@ -216,7 +186,7 @@ class Reader:
         SPAN_BYTES, so even `reader[::1000]` over a huge file stays bounded.
         """
         chans = self.channel_index(channels)
-        rows = _check_rows(np.asarray(rows, dtype=np.int64).ravel(), self.n_rows)
+        rows = check_rows(np.asarray(rows, dtype=np.int64).ravel(), self.n_rows)
         out = np.empty((len(rows), len(chans)), dtype=self.dtype)
         if not len(rows):
             return out
@@ -224,7 +194,7 @@ class Reader:
         ordered = rows[order]
         row_bytes = max(1, len(chans) * self.dtype.itemsize)
         max_span = max(1, SPAN_BYTES // row_bytes)
-        for i, j in _spans(ordered, max_span, GAP_ROWS):
+        for i, j in spans(ordered, max_span, GAP_ROWS):
             lo, hi = int(ordered[i]), int(ordered[j - 1]) + 1
             block = self._read_view(lo, hi, chans)
             out[order[i:j]] = block[ordered[i:j] - lo]
@@ -388,27 +358,6 @@ def as_table(array: Any, where: str) -> np.ndarray:
 
 def default_names(n: int) -> list[str]:
     return [f"ch{i}" for i in range(n)]
-
-
-def _check_rows(rows: np.ndarray, n: int) -> np.ndarray:
-    rows = np.where(rows < 0, rows + n, rows)
-    if len(rows) and (rows.min() < 0 or rows.max() >= n):
-        raise IndexError(f"row index out of range for {n} rows")
-    return rows
-
-
-def _spans(ordered: np.ndarray, max_span: int, max_gap: int) -> Iterator[tuple[int, int]]:
-    """Index ranges [i, j) of sorted rows to read together: small gaps, bounded span."""
-    breaks = np.flatnonzero(np.diff(ordered) > max_gap) + 1
-    i, n = 0, len(ordered)
-    while i < n:
-        j = int(np.searchsorted(ordered, ordered[i] + max_span, side="left"))
-        nxt = int(np.searchsorted(breaks, i, side="right"))
-        if nxt < len(breaks):
-            j = min(j, int(breaks[nxt]))
-        j = max(j, i + 1)
-        yield i, j
-        i = j
 
 
 def _finite(x: float) -> float | None:

@@ -24,7 +24,8 @@ from typing import Any
 from backend.config import SamplingConfig, bspysmg_config_dict, parse_config
 from backend.data.formats.bspysmg import BspysmgFolder, bspysmg_folder_of, is_bspysmg_folder
 from backend.data.formats.hdf5files import RecordingReader, hdf5_format, is_hdf5
-from backend.data.formats.npz import npz_array_info, open_peer_npz
+from backend.data.formats.npz import open_peer_npz
+from backend.data.formats.npzfile import npz_array_info
 from backend.data.merge import MergedSource
 from backend.data.sampling_source import SamplingSource
 from backend.errors import FileFormatError, RecordingError, SamplelabError

@@ -25,7 +25,7 @@ import numpy as np
 from backend.config import bspysmg_config_dict
 from backend.data.finiterows import check_finite_rows
 from backend.data.formats.bspysmg import config_facts, parse_peer_config
-from backend.data.formats.npz import read_npz_config
+from backend.data.formats.npz_config import read_npz_config
 from backend.data.formats.npz_write import NpzWriter
 from backend.data.kinds import open_reader
 from backend.data.reader import Reader

@@ -17,6 +17,7 @@ dataset reads a buffer once and serves its batches from memory.
 from __future__ import annotations
 
 import os
+import pickle
 from typing import Any
 
 import numpy as np
@@ -182,8 +183,6 @@ class RecordingDataset(Dataset):
 
     def reopen(self) -> None:
         """Reopen the file (each DataLoader worker needs its own handle)."""
-        import pickle
-
         self.reader = pickle.loads(pickle.dumps(self.reader))
         self._cache = None
 

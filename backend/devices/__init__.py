@@ -16,7 +16,7 @@ def make_device(kind: str, config: SamplingConfig, **options: Any) -> Device:
     if kind == "simulated":
         return SimulatedDevice(config, **options)
     if kind == "nidaq":
-        from backend.devices.nidaq import NIDevice
+        from backend.devices.nidaq import NIDevice  # nidaqmx: only for NI hardware
 
         return NIDevice(config, **options)
     raise ValueError(f"unknown device {kind!r}; choose one of {', '.join(DEVICE_KINDS)}")

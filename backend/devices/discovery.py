@@ -146,6 +146,6 @@ def compact_channels(names: list[str] | tuple[str, ...]) -> str:
     """'cDAQ1Mod3/ao0:15' for sixteen channels, as NI MAX writes channel lists."""
     if not names:
         return ""
-    from nidaqmx.utils import flatten_channel_string
+    from nidaqmx.utils import flatten_channel_string  # nidaqmx: only with NI
 
     return flatten_channel_string(list(names))

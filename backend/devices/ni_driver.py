@@ -39,7 +39,7 @@ TIMEOUT_SLACK = 0.1
 def nidaqmx_module() -> ModuleType:
     """The imported `nidaqmx` package, or DriverNotFoundError when it is absent."""
     try:
-        import nidaqmx
+        import nidaqmx  # nidaqmx: may be absent; said as DriverNotFoundError
         import nidaqmx.constants
         import nidaqmx.stream_readers
         import nidaqmx.stream_writers
@@ -61,7 +61,7 @@ def batch_timeout_s(
 
 
 def _code_groups() -> dict[type[DeviceError], frozenset[int]]:
-    from nidaqmx.error_codes import DAQmxErrors as E
+    from nidaqmx.error_codes import DAQmxErrors as E  # nidaqmx: only with NI
 
     def codes(*names: str) -> frozenset[int]:
         # getattr: a code renamed in a future nidaqmx must not break the import
@@ -120,7 +120,7 @@ def _code_groups() -> dict[type[DeviceError], frozenset[int]]:
 @functools.cache
 def routing_messages() -> dict[int, str]:
     """NI's routing error codes, each with what it means for a samplelab config."""
-    from nidaqmx.error_codes import DAQmxErrors as E
+    from nidaqmx.error_codes import DAQmxErrors as E  # nidaqmx: only with NI
 
     meaning = {
         "the trigger source terminal does not exist on that device": (
@@ -202,7 +202,7 @@ def ni_message(exc: BaseException) -> str:
 
 def translated_error(exc: BaseException, action: str) -> SamplelabError:
     """The SamplelabError a user sees for nidaqmx exception `exc` raised while `action`."""
-    from nidaqmx import errors
+    from nidaqmx import errors  # nidaqmx: only with NI
 
     if isinstance(exc, errors.DaqNotFoundError):
         return DriverNotFoundError(DRIVER_MISSING, DRIVER_HINT)
@@ -234,7 +234,7 @@ def translated_error(exc: BaseException, action: str) -> SamplelabError:
 @contextlib.contextmanager
 def translated(action: str) -> Iterator[None]:
     """Run a block of nidaqmx calls; NI exceptions leave it as SamplelabErrors."""
-    from nidaqmx import errors
+    from nidaqmx import errors  # nidaqmx: only with NI
 
     try:
         yield

@@ -17,7 +17,6 @@ halfway, from where the device ramps down.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import time
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from backend.acquisition.waves import RampedBatch
+from backend.acquisition.waves import RampedBatch, ramp_fraction
 from backend.config import ADC_LIMIT_V, SamplingConfig
 from backend.devices.base import Device
 from backend.devices.held import HeldFrame
@@ -41,13 +40,6 @@ if TYPE_CHECKING:
     from backend.devices.models import DeviceModel
 
 _DRIFT_PERIODS_S = (180.0, 900.0, 3600.0)
-
-
-@functools.lru_cache(maxsize=8)
-def _unit_ramp(points: int) -> np.ndarray:
-    ramp = np.linspace(0.0, 1.0, points)
-    ramp.flags.writeable = False
-    return ramp
 
 
 @dataclass(frozen=True)
@@ -214,7 +206,7 @@ class SimulatedDevice(Device):
         ends = self.drift(np.array([t0, t0 + (points - 1) / self.fs]))
         if points == 1:
             return ends[:1]
-        return ends[0] + _unit_ramp(points)[:, None] * (ends[1] - ends[0])
+        return ends[0] + ramp_fraction(points)[:, None] * (ends[1] - ends[0])
 
     def _sample(self, batch: RampedBatch) -> np.ndarray:
         started = time.monotonic()

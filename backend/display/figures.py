@@ -26,7 +26,7 @@ def new_figure(width: float, height: float, **margins: float) -> Any:
     Laid out by matplotlib's constrained layout, or with fixed `margins`
     (`subplots_adjust` keywords) where that layout's ~0.5 s per figure matters.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # matplotlib: on use
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=100, layout=None if margins else "constrained")

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 
 from backend.channels import ChannelLayout
@@ -161,7 +162,7 @@ def _export_npz(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
 
 
 def _export_csv(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
-    import pyarrow as pa
+    import pyarrow as pa  # pyarrow: on use
     import pyarrow.csv as pacsv
 
     layout = ChannelLayout.sampling(src.input_names, src.output_names)
@@ -178,8 +179,6 @@ def _export_csv(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
 
 
 def _export_hdf5(src: Any, tmp: Path, ctl: JobControl, **_: Any) -> None:
-    import h5py
-
     config = jsonable(src.peer_config(), tag_arrays=False)
     n_in, n_out = len(src.input_names), len(src.output_names)
     with h5py.File(tmp, "w") as f:

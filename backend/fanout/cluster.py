@@ -19,7 +19,7 @@ INSTALL_HINT = "Install the extra with: pip install 'samplelab[distributed]'"
 def require_distributed(option: str = "--scheduler/--workers") -> Any:
     """The `dask.distributed` module, or a user error naming the extra to install."""
     try:
-        import dask.distributed as distributed
+        import dask.distributed as distributed  # optional extra
     except ImportError:
         raise SamplelabError(
             f"{option} runs jobs on Dask distributed, which is not installed here",
@@ -79,7 +79,7 @@ class RemoteCancel:
     @property
     def cancelled(self) -> bool:
         if self._event is None:
-            from dask.distributed import Event
+            from dask.distributed import Event  # optional extra
 
             self._event = Event(self.name)
         return bool(self._event.is_set())

@@ -131,7 +131,7 @@ def _run_on(
     cancel: CancelToken | None,
     tell: UpdateFn,
 ) -> list[JobOutcome]:
-    from dask.distributed import Event, as_completed
+    from dask.distributed import Event, as_completed  # optional extra
 
     start = time.perf_counter()
     stop = Event(f"samplelab-cancel-{uuid.uuid4().hex}", client=client)

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from backend.data.formats.torchfiles import load_torch_file
 from backend.data.formats.trust import require_trust
 from backend.data.kinds import detect_kind
 from backend.errors import FileFormatError
-from backend.files import written_atomically
+from backend.files import is_regular, written_atomically
+from backend.models.network import structure_of_state
 
 CHECKPOINT_NAME = "training_data.pt"
 PEER_KEYS = (
@@ -49,8 +52,6 @@ def save_checkpoint(data: dict, path: str | os.PathLike) -> Path:
 
 def load_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
     """A training file's dict: weights-only (plus numeric numpy), or any pickle if trusted."""
-    from backend.data.formats.torchfiles import load_torch_file
-
     kind = detect_kind(path)
     if kind != "torch":
         raise FileFormatError(
@@ -121,8 +122,6 @@ def rmse_of(data: dict, key: str) -> list[float] | None:
 
 def describe_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> dict:
     """Plain-JSON facts about a training file (for `samplelab info` and the GUI)."""
-    from backend.models.network import structure_of_state
-
     data = load_checkpoint(path, trust_pickle)
     info = _info(data)
     structure = structure_of_state(data["model_state_dict"], info.get("model_structure"))
@@ -156,10 +155,6 @@ def describe_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> 
 
 def is_checkpoint_file(path: str | os.PathLike) -> bool:
     """Whether a torch file's pickle names a `model_state_dict` (read without unpickling)."""
-    import zipfile
-
-    from backend.files import is_regular
-
     if not is_regular(path):  # a FIFO or device would block or never end
         return False
     try:

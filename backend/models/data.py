@@ -26,6 +26,7 @@ import numpy as np
 
 from backend.data.formats.bspysmg import CONFIG_NAME, IODAT_NAME
 from backend.data.kinds import open_reader
+from backend.datasets.export import check_sources, source_config
 from backend.datasets.splits import SPLIT_NAMES
 from backend.errors import FileFormatError, SamplelabError
 from backend.jobs import CancelToken, JobControl, ProgressFn
@@ -185,8 +186,6 @@ def load_training_data(
     cancel: CancelToken | None = None,
 ) -> TrainingData:
     """Every row of the datasets named, in memory, with config and provenance."""
-    from backend.datasets.export import check_sources, source_config
-
     control = JobControl(progress, cancel)
     pairs = expand_sources(paths)
     readers, configs = [], []

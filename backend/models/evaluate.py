@@ -22,6 +22,9 @@ from torch.nn import functional
 from backend.errors import SamplelabError
 from backend.files import write_text_atomic
 from backend.jobs import CancelToken, JobControl, ProgressFn
+from backend.models.data import load_training_data
+from backend.models.plots import error_png
+from backend.models.surrogate import SurrogateModel
 
 PREDICT_CHUNK = 1 << 16
 
@@ -101,10 +104,6 @@ def evaluate_model(
     cancel: CancelToken | None = None,
 ) -> Evaluation:
     """Score a trained model on every row of `datasets`; figures and JSON go to `out_dir`."""
-    from backend.models.data import load_training_data
-    from backend.models.plots import error_png
-    from backend.models.surrogate import SurrogateModel
-
     control = JobControl(progress, cancel)
     model = SurrogateModel.load(model_path, trust_pickle=trust_pickle)
     data = load_training_data(datasets, trust_pickle=trust_pickle, progress=progress, cancel=cancel)

@@ -23,14 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from backend import __version__
+from backend.datasets.model import get_info_dict
 from backend.errors import SamplelabError
 from backend.files import write_text_atomic
 from backend.models.checkpoint import CHECKPOINT_NAME, checkpoint_dict, save_checkpoint
 from backend.models.data import plain
 from backend.models.evaluate import predict, split_mse
+from backend.models.plots import error_png, error_vs_output_png, training_profile_png
 from backend.models.run import Run
+from backend.models.settings import peer_training_configs
 
 SUMMARY_NAME = "training_summary.json"
 PROFILE_NAME = "training_profile.png"
@@ -94,9 +98,6 @@ class TrainingResult:
 
 def info_dict(run: Run) -> dict:
     """The checkpoint's `info`: the peer's four keys (+ per-split configs), plain types."""
-    from backend.datasets.model import get_info_dict
-    from backend.models.settings import peer_training_configs
-
     data = run.data
     training = peer_training_configs(
         run.settings, run.seed, [s.path for s in data.sources], str(run.out_dir), run.device.type
@@ -163,8 +164,6 @@ def finish(run: Run, figures: bool = True) -> TrainingResult:
 
 
 def _figures(run: Run, scores: dict, train_nA: tuple, val_nA: tuple, test_nA: float | None):
-    from backend.models.plots import error_png, error_vs_output_png, training_profile_png
-
     out = run.out_dir
     assert run.best is not None
     files = {
@@ -226,10 +225,6 @@ def summary(run: Run, result: TrainingResult) -> dict:
 
 
 def _config_yaml(run: Run) -> str:
-    import yaml
-
-    from backend.models.settings import peer_training_configs
-
     s = run.settings
     config = peer_training_configs(
         s, run.seed, [src.path for src in run.data.sources], str(run.out_dir), run.device.type

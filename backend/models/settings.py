@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.config.yamlsafe import read_yaml_file
 from backend.datasets.splits import check_percentages
 from backend.errors import Problem, SamplelabError
 from backend.models.structure import (
@@ -145,8 +146,6 @@ def parse_split(text: str) -> tuple[float, ...]:
 
 def read_small_yaml(path: str | os.PathLike, what: str, hint: str) -> dict:
     """A settings mapping from a YAML file, through the one bounded safe loader."""
-    from backend.config.yamlsafe import read_yaml_file
-
     path = Path(path)
     try:
         data = read_yaml_file(path, what)

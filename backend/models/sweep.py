@@ -196,7 +196,7 @@ def train_run_job(
     A retry after a lost worker trains again into the same folder (overwrite), so the
     folder ends with exactly one run's files.
     """
-    from backend.models.training import train_surrogate
+    from backend.models.training import train_surrogate  # torch: on use
 
     result = train_surrogate(datasets, out, settings, trust_pickle=trust_pickle, overwrite=True)
     val = result.scores.get("validation")

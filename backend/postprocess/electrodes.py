@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from backend.config import ADC_LIMIT_V as ADC_LIMIT
+from backend.config import saturation_current
 from backend.errors import SamplelabError
 
 ClipSpec = Any  # "default" | None | (lo, hi) | a number x meaning (-x, x)
@@ -74,12 +75,11 @@ def kept_by_clipping(means: np.ndarray, clip_value: Sequence[float]) -> np.ndarr
 
 
 def saturation_limits(amplification: Sequence[float]) -> list[tuple[float, float]]:
-    """Per output, the currents (nA) where the ADC saturates: ±ADC_LIMIT V × amplification.
-
-    A reading at the limit is the ADC's last code, not the device's current: it
-    is what the default clipping drops.
+    """Per output, the (low, high) currents (nA) where the ADC saturates, as pairs for
+    `at_limit`: ± `backend.config.saturation_current`. A reading at the limit is the
+    ADC's last code, not the device's current: it is what the default clipping drops.
     """
-    return [(-ADC_LIMIT * abs(a), ADC_LIMIT * abs(a)) for a in np.atleast_1d(amplification)]
+    return [(-float(c), float(c)) for c in saturation_current(amplification)]
 
 
 def at_limit(values: np.ndarray, limits: tuple[float, float], rel: float = 1e-9) -> np.ndarray:

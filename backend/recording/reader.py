@@ -23,15 +23,8 @@ from backend.channels import channel_ranges
 from backend.config import parse_config
 from backend.errors import ConfigError, FileFormatError, RecordingError
 from backend.jobs import CancelToken, ProgressFn
-from backend.recording.h5open import (
-    WRITER_ATTR,
-    SharedFile,
-    acquire,
-    read_live,
-    reading,
-    settled,
-    writer_alive,
-)
+from backend.recording.h5open import WRITER_ATTR, read_live, reading, settled, writer_alive
+from backend.recording.h5shared import SharedFile, acquire
 from backend.recording.runnotes import notes_from_json
 
 _LAYOUT = ("inputs", "outputs", "batches", "session/status", "session/message")

@@ -20,16 +20,12 @@ import contextlib
 import json
 import logging
 import os
-import platform
-import socket
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from backend import __version__
 from backend.config import SamplingConfig
 from backend.errors import DiskFullError, RecordingError
 from backend.files import describe_bytes, discard, free_bytes, publish_new, replace_file, temp_path
@@ -42,79 +38,18 @@ from backend.recording.guard import (
     is_disk_full,
 )
 from backend.recording.h5clear import set_consistency_flags
-from backend.recording.h5open import WRITER_ATTR, open_count, writer_stamp
-from backend.recording.reader import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    NOTES_ATTR,
-    Recording,
-)
+from backend.recording.h5open import WRITER_ATTR, writer_stamp
+from backend.recording.h5shared import open_count
+from backend.recording.h5write import append_rows, close_quietly, open_new, open_swmr_writer
+from backend.recording.layout import lay_out
+from backend.recording.reader import NOTES_ATTR, Recording
 
 log = logging.getLogger(__name__)
-RECORDING_SUFFIX = ".h5"
-_CHUNK_BYTES = 1 << 20
-_CACHE_BYTES = 4 << 20  # per dataset; chunks are one batch (~140 kB)
 STATUSES = ("running", "complete", "cancelled", "failed")
-#: Root attribute: the run's notes as JSON ({"sample_id": ..., "operator": ..., "notes": ...}).
 
 
-def batch_dtype(n_inputs: int) -> np.dtype:
-    return np.dtype(
-        [
-            ("index", "<i8"),
-            ("first_row", "<i8"),
-            ("rows", "<i8"),
-            ("t0", "<f8"),
-            ("started", "<f8"),
-            ("duration", "<f8"),
-            ("phases", "<f8", (n_inputs,)),
-        ]
-    )
-
-
-def chunk_rows(n_channels: int, batch_points: int) -> int:
-    """Rows per chunk, aligned to whole batches.
-
-    Each batch then fills whole chunks, so an append never rewrites a chunk and
-    the flush after it writes only the new data. Small batches are grouped up
-    to ~16 KiB per chunk; big ones are split into about 1 MiB pieces.
-    """
-    batch_bytes = 8 * n_channels * batch_points
-    if batch_bytes <= _CHUNK_BYTES:
-        return batch_points * max(1, (_CHUNK_BYTES // 64) // batch_bytes)
-    pieces = -(-batch_bytes // _CHUNK_BYTES)
-    return -(-batch_points // pieces)
-
-
-def default_recording_path(out_dir: str | os.PathLike, data_name: str) -> Path:
-    """`<out>/<data_name>_<YYYY_MM_DD_HHMMSS>.h5`, never an existing file."""
-    stamp = datetime.now().strftime("%Y_%m_%d_%H%M%S")
-    base = Path(out_dir) / f"{data_name}_{stamp}"
-    path, n = base.with_suffix(RECORDING_SUFFIX), 1
-    while path.exists():
-        path = Path(f"{base}_{n}{RECORDING_SUFFIX}")
-        n += 1
-    return path
-
-
-def _open_h5(path: str | os.PathLike, mode: str) -> h5py.File:
-    """Open for writing; every read goes through `backend.recording.h5open` (see `Recording`)."""
-    return h5py.File(path, mode, libver="latest", rdcc_nbytes=_CACHE_BYTES)
-
-
-def provenance() -> dict[str, str]:
-    """Who wrote a file: app, versions, host, time; stored with every file we write."""
-    return {
-        "app": "samplelab",
-        "app_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "h5py": h5py.version.version,
-        "hdf5": h5py.version.hdf5_version,
-    }
+def _claim(f: h5py.File) -> None:
+    f.attrs[WRITER_ATTR] = writer_stamp()
 
 
 class RecordingWriter:
@@ -174,12 +109,12 @@ class RecordingWriter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             discard(tmp)  # left by a crash during an earlier layout of this name
-            f = _open_h5(tmp, "x")
+            f = open_new(tmp, "x")
         except (OSError, RuntimeError) as exc:
             raise RecordingError(f"cannot create the recording {path}: {exc}") from None
         try:
             try:
-                cls._lay_out(f, config, device, seed)
+                lay_out(f, config, device, seed)
                 if notes:
                     f.attrs[NOTES_ATTR] = json.dumps(dict(notes))
                 _claim(f)
@@ -204,57 +139,11 @@ class RecordingWriter:
             raise
         return cls._open_for_writing(path, config)
 
-    @staticmethod
-    def _lay_out(f: h5py.File, config: SamplingConfig, device: dict, seed: int) -> None:
-        n_in, n_out, bp = config.n_inputs, config.n_outputs, config.batch_points
-        layout = config.layout()
-        f.attrs.update(
-            {
-                "format": FORMAT_NAME,
-                "format_version": FORMAT_VERSION,
-                "config_json": json.dumps(config.to_bspysmg()),
-                "device_json": json.dumps(device),
-                "seed": int(seed),
-                "sampling_frequency": config.fs,
-                "batch_points": bp,
-                "ramp_points": config.ramp_points,
-                "batches_planned": config.number_batches,
-                "provenance_json": json.dumps(provenance()),
-            }
-        )
-        for name, n, units, names, daq in (
-            ("inputs", n_in, "V", config.input_names(), layout.activation_channels),
-            ("outputs", n_out, "nA", config.output_names(), layout.readout_channels),
-        ):
-            ds = f.create_dataset(
-                name,
-                shape=(0, n),
-                maxshape=(None, n),
-                chunks=(chunk_rows(n, bp), n),
-                dtype="<f8",
-                fletcher32=True,  # a flipped byte fails the read instead of passing as data
-            )
-            ds.attrs["units"] = units
-            ds.attrs["channel_names"] = json.dumps(names)
-            ds.attrs["daq_channels"] = json.dumps(list(daq))
-        f.create_dataset(
-            "batches",
-            shape=(0,),
-            maxshape=(None,),
-            chunks=(256,),
-            dtype=batch_dtype(n_in),
-            fletcher32=True,
-        )
-        session = f.create_group("session")
-        session.create_dataset("status", data=np.bytes_("running"), dtype="S16")
-        session.create_dataset("message", data=np.bytes_(""), dtype="S4096")
-        session.create_dataset("ended", data=np.nan, dtype="<f8")
-
     @classmethod
     def _open_for_writing(cls, path: Path, config: SamplingConfig) -> RecordingWriter:
         """Open a laid-out recording (its writer_json already ours) as the SWMR writer."""
         try:
-            f = _open_swmr_writer(path)
+            f = open_swmr_writer(path)
         except (OSError, RuntimeError) as exc:
             raise RecordingError(f"cannot open {path} for writing: {exc}") from None
         return cls(path, f, config)
@@ -295,7 +184,7 @@ class RecordingWriter:
         except (ValueError, OSError) as exc:
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         try:
-            f = _open_swmr_writer(path)
+            f = open_swmr_writer(path)
         except (OSError, RuntimeError) as exc:
             _restore_flags(path, flags)
             raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
@@ -310,7 +199,7 @@ class RecordingWriter:
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 _set_session_state(f, found)
-            _close_quietly(f)
+            close_quietly(f)
             _restore_flags(path, flags)
             if isinstance(exc, (OSError, RuntimeError)):
                 if is_disk_full(exc):
@@ -345,13 +234,13 @@ class RecordingWriter:
         check_room(self.path, needed, self.batches_done, self.config.number_batches)
         start, stop = self.rows, self.rows + n
         try:
-            _append_rows(self._inputs, start, inputs, raw=self._raw)
-            _append_rows(self._outputs, start, outputs, raw=self._raw)
+            append_rows(self._inputs, start, inputs, raw=self._raw)
+            append_rows(self._outputs, start, outputs, raw=self._raw)
             row = self._row
             row["index"], row["first_row"], row["rows"] = index, start, n
             row["t0"], row["started"], row["duration"] = t0, started, duration
             row["phases"][0] = phases
-            _append_rows(self._batches, self.batches_done, row, self._row_type)
+            append_rows(self._batches, self.batches_done, row, self._row_type)
             self._f.flush()
         except (OSError, RuntimeError) as exc:
             self._failed = not (is_disk_full(exc) and self._flush_into_reserve())
@@ -399,7 +288,7 @@ class RecordingWriter:
         except (OSError, RuntimeError) as exc:
             raise RecordingError(f"could not record how {self.path} ended: {exc}") from None
         finally:
-            _close_quietly(self._f)
+            close_quietly(self._f)
             self._reserve.release()
             self.closed = True
 
@@ -408,65 +297,6 @@ class RecordingWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close("complete" if exc_type is None else "failed", str(exc or ""))
-
-
-def _append_rows(
-    ds: h5py.Dataset,
-    start: int,
-    rows: np.ndarray,
-    memory_type: h5py.h5t.TypeID | None = None,
-    raw: bool = False,
-) -> None:
-    """Grow `ds` and write `rows` at `start` through h5py's low-level API.
-
-    The high-level `resize` + slice assignment costs ~0.2 ms of Python per call;
-    this path is a handful of C calls, which matters once per batch per dataset.
-    With `raw` (a dataset without filters), rows that fill whole chunks (a batch
-    is one chunk, see `chunk_rows`) are written as raw chunks, skipping HDF5's
-    selection and conversion machinery; checksummed datasets go through HDF5,
-    which computes each chunk's Fletcher-32 in C.
-    """
-    rows = np.ascontiguousarray(rows, dtype=ds.dtype)
-    shape = rows.shape
-    ds.id.set_extent((start + shape[0], *shape[1:]))
-    chunk = ds.chunks[0]
-    if raw and memory_type is None and start % chunk == 0 and shape[0] % chunk == 0:
-        for first in range(0, shape[0], chunk):
-            offset = (start + first,) + (0,) * (len(shape) - 1)
-            ds.id.write_direct_chunk(offset, rows[first : first + chunk].tobytes())
-        return
-    file_space = ds.id.get_space()
-    file_space.select_hyperslab((start,) + (0,) * (len(shape) - 1), shape)
-    ds.id.write(h5py.h5s.create_simple(shape), file_space, rows, mtype=memory_type)
-
-
-def _claim(f: h5py.File) -> None:
-    f.attrs[WRITER_ATTR] = writer_stamp()
-
-
-def _open_swmr_writer(path: Path) -> h5py.File:
-    """Open `path` read-write in SWMR mode in one step.
-
-    HDF5 then sets the superblock's write flags together with the SWMR flag, so a
-    crash at any moment leaves a file that SWMR readers (and a resume) can open;
-    opening 'r+' first and switching to SWMR later would leave a window without it.
-    """
-    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
-    fapl.set_fclose_degree(h5py.h5f.CLOSE_WEAK)  # as h5py's own opens, so they can share
-    mdc, nslots, _, w0 = fapl.get_cache()
-    fapl.set_cache(mdc, nslots, _CACHE_BYTES, w0)
-    flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
-    return h5py.File(h5py.h5f.open(os.fsencode(path), flags, fapl=fapl))
-
-
-def _close_quietly(f: h5py.File) -> None:
-    """Close `f` even when HDF5 cannot flush it (a full disk): never raise, never keep it open."""
-    try:
-        f.close()
-    except (OSError, RuntimeError, ValueError):
-        with contextlib.suppress(Exception):
-            f.id.close()
 
 
 _SESSION_FIELDS = ("session/status", "session/message", "session/ended")

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from backend.acquisition.waves import BatchPlan, RampedBatch
-from backend.config import ADC_LIMIT_V, SamplingConfig
+from backend.config import SamplingConfig, saturation_current
 from backend.errors import (
     Cancelled,
     DeviceError,
@@ -269,7 +269,7 @@ def _readout_check(test: SamplingConfig, outputs: np.ndarray) -> Check:
     if not np.isfinite(outputs).all():
         return Check("readout", "fail", "the readout holds NaN or infinite values")
     bp = test.batch_points
-    full = ADC_LIMIT_V * np.abs(test.amplification)
+    full = saturation_current(test.amplification)
     saturated = (np.abs(outputs) >= 0.99 * full).any(axis=0)
     at_zero = f"at 0 V: {np.round(outputs[:bp].mean(axis=0), 3).tolist()} nA first, " + (
         f"{np.round(outputs[-bp:].mean(axis=0), 3).tolist()} nA last"

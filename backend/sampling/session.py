@@ -31,8 +31,9 @@ from backend.devices.simulated import simulated_options
 from backend.errors import Cancelled, SamplelabError
 from backend.jobs import CancelToken
 from backend.recording.guard import confined_target
+from backend.recording.layout import default_recording_path
 from backend.recording.reader import Recording
-from backend.recording.writer import RecordingWriter, default_recording_path
+from backend.recording.writer import RecordingWriter
 
 log = logging.getLogger(__name__)
 

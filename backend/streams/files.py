@@ -26,7 +26,7 @@ from backend.data.formats.streamfile import StreamFileReader
 from backend.data.kinds import detect_kind, open_reader
 from backend.data.reader import Reader
 from backend.errors import FileFormatError
-from backend.recording.h5open import acquire
+from backend.recording.h5shared import acquire
 from backend.streams.base import Stream, StreamError
 
 

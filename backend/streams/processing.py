@@ -106,7 +106,7 @@ class ProcessingStream(Stream):
 
 def _is_module(model: Any) -> bool:
     try:
-        import torch
+        import torch  # torch: on use
     except ImportError:  # pragma: no cover - torch is a dependency
         return False
     return isinstance(model, torch.nn.Module)
@@ -116,7 +116,7 @@ def _call(model: Callable[..., Any], x: Any, *state: Any) -> Any:
     """Run the model; a torch module gets a tensor of its own dtype and no autograd."""
     if not _is_module(model):
         return model(x, *state)
-    import torch
+    import torch  # torch: on use
 
     param = next(iter(model.parameters()), None)
     dtype = param.dtype if param is not None else torch.get_default_dtype()
@@ -177,7 +177,7 @@ class SosFilter:
         self.zi = np.zeros((len(self.sos), 2, self.channels))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from scipy import signal
+        from scipy import signal  # scipy: on use
 
         y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
         return y

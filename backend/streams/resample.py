@@ -171,7 +171,7 @@ class ResampleStream(Stream):
         seg = hist[s - h0 : last + 1 - h0]
         out = np.zeros((j1 - j0, self.channels))
         if len(seg):
-            from scipy.signal import upfirdn
+            from scipy.signal import upfirdn  # scipy: on use
 
             y = upfirdn(self._h, seg, up, down, axis=0)
             off = s * up // down  # output index of y[0]; exact since s is a multiple of down

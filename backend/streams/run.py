@@ -87,7 +87,7 @@ def _progress(progress: bool | ProgressFn, total: int | None) -> tuple[ProgressF
         return progress, None
     if not progress:
         return None, None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # on use: only a console progress bar
 
     bar = tqdm(total=total, unit="samples", unit_scale=True)
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import dialogs
-from app.pages.device.common import RunControls, open_in_recordings, stamped_folder
+from app.pages.device.common import RunControls, may_drive, open_in_recordings, stamped_folder
 from app.pages.device.setup import DeviceRequest, DeviceSetup
 from app.theme import LIGHT, Theme
 from app.workers import Worker
@@ -215,10 +215,7 @@ class CheckTool(QWidget):
         folder = self.folder.text().strip()
         if not folder or self.busy:
             return
-        reason = self.guard(self)
-        if reason:
-            self.ctx.status(f"Not started: {reason}; only one thing may drive the device")
-            self.controls.say(f"Not started: {reason}")
+        if not may_drive(self.ctx, self.controls, self.guard, self):
             return
         limits = self.limits()
         request, out = (

@@ -25,6 +25,16 @@ def open_in_recordings(ctx: Any, path: str | Path) -> bool:
     return ctx.open_in_page("recordings", str(path))
 
 
+def may_drive(ctx: Any, controls: RunControls, guard: Any, tool: Any) -> bool:
+    """Whether `tool` may drive the device now (`guard` asks the session service);
+    if not, why, in the status bar and in the tool's state line."""
+    reason = guard(tool)
+    if reason:
+        ctx.status(f"Not started: {reason}; only one thing may drive the device")
+        controls.say(f"Not started: {reason}")
+    return not reason
+
+
 class RunControls(QWidget):
     """Start and Cancel (or Stop) buttons, a progress bar and a one-line state."""
 

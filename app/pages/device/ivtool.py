@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.pages.device.common import RunControls, open_in_recordings, stamped_folder
+from app.pages.device.common import RunControls, may_drive, open_in_recordings, stamped_folder
 from app.pages.device.setup import DeviceRequest, DeviceSetup
 from app.theme import Theme
 from app.workers import Worker
@@ -134,10 +134,7 @@ class IVTool(QWidget):
         setup = self.setup.setup
         if setup is None or self.busy:
             return
-        reason = self.guard(self)
-        if reason:
-            self.ctx.status(f"Not started: {reason}; only one thing may drive the device")
-            self.controls.say(f"Not started: {reason}")
+        if not may_drive(self.ctx, self.controls, self.guard, self):
             return
         try:
             settings = self.settings().checked()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.pages.device.common import RunControls, open_in_recordings
+from app.pages.device.common import RunControls, may_drive, open_in_recordings
 from app.pages.device.setup import DeviceSetup
 from app.theme import LIGHT, Theme
 from app.workers import Worker
@@ -194,10 +194,7 @@ class PanelTool(QWidget):
         setup = self.setup.setup
         if setup is None or self.busy:
             return
-        reason = self.guard(self)
-        if reason:
-            self.ctx.status(f"Not started: {reason}; only one thing may drive the device")
-            self.controls.say(f"Not started: {reason}")
+        if not may_drive(self.ctx, self.controls, self.guard, self):
             return
         config = setup.config
         try:

@@ -21,7 +21,7 @@ import numpy as np
 
 from backend.data.kinds import detect_kind, open_reader
 from backend.errors import SamplelabError
-from backend.recording.h5open import acquire
+from backend.recording.h5shared import acquire
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]

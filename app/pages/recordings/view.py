@@ -350,7 +350,7 @@ class BrowserView(QWidget):
         self.plot.set_lines(lines)
         self.plot.set_flags(flags)
         if marks is not None:
-            self.plot.set_marks(marks)
+            self.plot.overlays.set_marks(marks)
         self.drawn.emit()
 
     # --- cursor -----------------------------------------------------------------------
@@ -392,7 +392,7 @@ class BrowserView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.plot.set_colours_theme(theme.plot_background, theme.plot_foreground)
-        self.plot.set_mark_colours(theme.plot_foreground, theme.error)
+        self.plot.overlays.set_colours(theme.plot_foreground, theme.error)
         if self.info is not None:
             colours = lane_colours(self.info.units, theme.curve_colors, theme.output_colors)
             self.plot.set_colours(colours)

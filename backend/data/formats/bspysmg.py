@@ -38,6 +38,7 @@ from backend.errors import ConfigError, FileFormatError, Problem, RecordingError
 from backend.files import check_regular
 from backend.jobs import DEFAULT_CHUNK_ROWS
 from backend.recording.reader import Recording
+from backend.recording.writer import RecordingWriter
 
 CONFIG_NAME = BSPYSMG_CONFIG_NAME
 
@@ -258,8 +259,6 @@ def import_bspysmg_folder(
     One recording batch per IO.dat batch. The peer neither seeds nor logs its
     phases, so the batch table's phases are NaN; the config is stored as read.
     """
-    from backend.recording.writer import RecordingWriter
-
     src = folder if isinstance(folder, BspysmgFolder) else BspysmgFolder(folder)
     config = src.config.model_copy(deep=True)
     config.input_data.number_batches = src.batches_done

@@ -135,7 +135,7 @@ def load_pickle(path: str | os.PathLike, trust_pickle: bool, joblib: bool = Fals
     try:
         if joblib:
             try:
-                import joblib as jl
+                import joblib as jl  # optional: only trusted joblib files
             except ImportError:
                 raise FileFormatError(
                     "reading joblib files needs the joblib package", "pip install joblib"

@@ -20,7 +20,9 @@ from backend.channels import INPUT, OUTPUT, ChannelLayout
 from backend.data.formats.containers import describe_candidates, pick_member
 from backend.data.reader import Reader, default_names
 from backend.errors import FileFormatError, RecordingError
-from backend.recording.h5open import acquire, read_live, reading
+from backend.recording.h5open import read_live, reading
+from backend.recording.h5shared import acquire
+from backend.recording.reader import Recording
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _RATE_KEYS = ("sampling_frequency", "sampling_rate", "fs", "rate")
@@ -180,8 +182,6 @@ class RecordingReader(Reader):
     columns_read_alone = True  # inputs and outputs are separate datasets
 
     def __init__(self, path: str | os.PathLike) -> None:
-        from backend.recording.reader import Recording
-
         # The file and its datasets are shared with every other reader of it in this
         # process (`backend.recording.h5open`): HDF5 misbehaves when two handles of one SWMR
         # dataset are refreshed.

@@ -152,7 +152,7 @@ class BlockParser:
         finite: bool = True,
         group_names: Sequence[str] = ("Input", "Output"),
     ) -> None:
-        import pyarrow as pa
+        import pyarrow as pa  # pyarrow: on use, off the start-up path
         import pyarrow.csv as pacsv
 
         self.path, self.widths, self.finite = path, [int(w) for w in widths], finite

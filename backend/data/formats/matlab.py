@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from backend.data.formats.containers import pick_member
-from backend.data.formats.hdf5files import HDF5Reader, is_hdf5
+from backend.data.formats.hdf5files import HDF5Reader, is_hdf5, list_datasets
 from backend.data.reader import ArrayReader, Reader
 from backend.errors import FileFormatError
+from backend.recording.h5shared import acquire
 
 _MATLAB_CLASSES = {"double", "single", "int8", "int16", "int32", "int64", "uint8", "uint16",
                    "uint32", "uint64", "logical"}  # fmt: skip
@@ -39,9 +40,6 @@ def mat_version(path: str | os.PathLike) -> str:
 def list_variables(path: str | os.PathLike) -> list[dict]:
     """Variables of a .mat file: key, shape, class and whether it reads as a table."""
     if mat_version(path) == "7.3":
-        from backend.data.formats.hdf5files import list_datasets
-        from backend.recording.h5open import acquire
-
         share = acquire(path)  # as every HDF5 reader opens it: a cut file is refused
         try:
             items = list_datasets(share.file)
@@ -54,7 +52,7 @@ def list_variables(path: str | os.PathLike) -> list[dict]:
         for d in items:  # MATLAB's (n x m) is stored as (m x n)
             d["shape"] = d["shape"][::-1]
         return items
-    from scipy.io import whosmat
+    from scipy.io import whosmat  # scipy: on use
 
     try:
         found = whosmat(os.fspath(path))
@@ -78,7 +76,7 @@ def open_mat(path: str | os.PathLike, key: str | int | None = None) -> Reader:
     name = pick_member(path, items, key, "variable", "Variables")
     if mat_version(path) == "7.3":
         return HDF5Reader(path, name, order="channels", kind="mat-v7.3")
-    from scipy.io import loadmat
+    from scipy.io import loadmat  # scipy: on use
 
     try:
         data = loadmat(os.fspath(path), variable_names=[name])
