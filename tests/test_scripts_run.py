@@ -13,6 +13,7 @@ runs on 2-core machines); runs too long for the fast suite are marked slow, and 
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -283,6 +284,55 @@ def fast_runs(request, tmp_path_factory):
             futures[script] = pool.submit(run_script, script, RUNS[script].args, folder)
     yield futures
     pool.shutdown(wait=True)
+
+
+FIRST_PARTY = {"backend", "app", "widgets", "resources", "tools"}
+CHECK_NAMES = """
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+missing = []
+for script, module, name in json.loads(sys.stdin.read()):
+    try:
+        found = importlib.import_module(module)
+        if name is not None and not hasattr(found, name):
+            importlib.import_module(f"{module}.{name}")
+    except ImportError as error:
+        missing.append(f"{script}: {module}{'.' + name if name else ''}: {error}")
+print(json.dumps(missing))
+"""
+
+
+def first_party_imports(script: str) -> list[tuple[str, str, str | None]]:
+    """(script, module, name) of every import of our own code in `script`, in functions too."""
+    found = []
+    for node in ast.walk(ast.parse((ROOT / script).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] in FIRST_PARTY:
+                found += [(script, node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [
+                (script, a.name, None) for a in node.names if a.name.split(".")[0] in FIRST_PARTY
+            ]
+    return found
+
+
+def test_every_name_a_script_imports_from_our_code_exists():
+    """Moved or renamed code shows here for every script, slow or not run, in seconds:
+    the imports inside functions too (most scripts import lazily, after parsing arguments)."""
+    wanted = [entry for script in SCRIPTS for entry in first_party_imports(script)]
+    # the walk sees lazy imports: the one that broke silently once is among them
+    assert ("bench/bench_training.py", "backend.postprocess.electrodes", "electrode_info") in wanted
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK_NAMES, str(ROOT)],
+        input=json.dumps(wanted),
+        cwd=ROOT,
+        env=_env(ROOT / "never-written"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout) == []
 
 
 def test_every_script_has_a_smoke_run():
