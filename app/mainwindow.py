@@ -181,7 +181,8 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry, state = self.settings.geometry, self.settings.window_state
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
+            room = self.screen().availableGeometry()  # a laptop's 1366x768 holds it whole
+            self.resize(min(1400, room.width()), min(900, room.height()))
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.log_dock], [140], Qt.Orientation.Vertical)
         current = WINDOW_PAGE.read(self.settings)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend.errors import Cancelled, SamplelabError
 
@@ -47,7 +47,8 @@ class JobProgress:
     done: int
     total: int
     #: What `done` counts, where it is not the caller's default (rows): "B" for bytes.
-    unit: str = ""
+    #: Keyword-only, so subclasses' own fields keep their positions.
+    unit: str = field(default="", kw_only=True)
 
     @property
     def fraction(self) -> float:
@@ -116,4 +117,4 @@ class JobControl:
         """Check for cancellation, then tell the caller how far the job is."""
         self.check()
         if self.progress is not None:
-            self.progress(JobProgress(stage, int(done), int(total), unit))
+            self.progress(JobProgress(stage, int(done), int(total), unit=unit))
