@@ -205,6 +205,16 @@ class MainWindow(QMainWindow):
             reasons.append("background jobs are running")
         return reasons
 
+    def close_without_asking(self, reason: str) -> None:
+        """Close with no question, for when nobody can answer (the console is closing).
+
+        Running work stops as on any close (a session at 0 V, its recording
+        closed); unsaved edits are not kept.
+        """
+        log.warning("closing without asking: %s", reason)
+        self._closing = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing and not all(page.confirm_close() for page in self.pages.values()):
             event.ignore()  # the user chose Cancel (or a save was not made)
