@@ -41,6 +41,7 @@ def test_a_missing_config_says_file_not_found_and_names_the_presets(tmp_path, ca
         err = capsys.readouterr().err
         assert f"file not found: {given}" in err and "quick-demo" in err
         assert "Fix the fields" not in err and "invalid sampling config" not in err
+        assert ("Did you mean the preset quick-demo?" in err) == (given == "quick-demoo")
     assert list(tmp_path.iterdir()) == []
 
 
