@@ -63,7 +63,10 @@ def _signals() -> tuple[list[int], list[int]]:
     """(signals this script forwards to the child, signals it only ignores)."""
     if os.name == "nt":
         # The console sends Ctrl+C / Ctrl+Break to every process attached to it,
-        # the child included: forwarding would deliver them twice.
+        # the child included: forwarding would deliver them twice. Closing the
+        # console reaches the child the same way; its own handler keeps it alive
+        # for its safe stop (app/commands/winconsole.py), and this process ending
+        # first does not end it (no job object ties them).
         return [], [signal.SIGINT, signal.SIGBREAK]
     return [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], []
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from app.commands import COMMANDS
-from app.commands.common import EXIT_INTERRUPTED, fail
+from app.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, fail
 from app.commands.presets import config_argument
 from backend import __version__
 from backend.errors import SamplelabError, from_os_error
@@ -72,10 +73,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except SamplelabError as exc:
         return fail(str(exc))
+    except BrokenPipeError as exc:
+        if exc.filename is not None:  # a named file or device, not our output stream
+            return fail(str(from_os_error(exc)).replace("\n", ". "))
+        _stdout_to_devnull()
+        return EXIT_FAILED  # the reader of our output left (`| head`): nothing to say, to no one
     except OSError as exc:  # disk full, permissions, a drive gone: not a bug of ours
         return fail(str(from_os_error(exc)).replace("\n", ". "))
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at devnull, so the interpreter's last flush cannot print a second error."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,6 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -132,5 +131,8 @@ class LogDock(QDockWidget):
         if level >= logging.CRITICAL:
             style += " font-weight:bold;"
         body = html.escape(text).replace("\n", "<br>")
+        down = self.text.verticalScrollBar()
+        following = down.value() >= down.maximum() - 1  # not while the user reads older lines
         self.text.appendHtml(f'<span style="{style}">{body}</span>')
-        self.text.moveCursor(QTextCursor.MoveOperation.End)
+        if following:  # to the newest line, without scrolling sideways to its end
+            down.setValue(down.maximum())

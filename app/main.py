@@ -14,15 +14,20 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import crashlog
 from app.commands.common import EXIT_FAILED, fail
+from app.commands.winconsole import ConsoleClose
 from app.settings import APPLICATION, ORGANIZATION
 from app.theme import app_icon
 from backend import __version__
+
+if TYPE_CHECKING:
+    from app.mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,30 @@ def _leave_a_core_for_the_gui() -> None:
         log.warning("could not load torch: %s", exc)
 
 
+class ConsoleCloser(QObject):
+    """Closes the window, on the GUI thread, when the console it was started from closes.
+
+    Windows asks on a thread of its own (`winconsole.ConsoleClose`); the signal
+    queues the close into the GUI thread, and Windows waits until the window
+    has closed (its running session stopped at 0 V) or its 5 s are nearly up.
+    Use `with closer.console:` around the event loop.
+    """
+
+    requested = Signal()
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.console = ConsoleClose(self.requested.emit)
+        self.requested.connect(self._close)
+
+    def _close(self) -> None:
+        try:
+            self.window.close_without_asking("the console samplelab was started from is closing")
+        finally:
+            self.console.done.set()
+
+
 def run_gui(
     config_path: str | None = None,
     exit_after_ms: int | None = None,
@@ -106,7 +135,8 @@ def run_gui(
     if exit_after_ms is not None:  # smoke tests and demos
         QTimer.singleShot(exit_after_ms, window.close)
     try:
-        code = app.exec()
+        with ConsoleCloser(window).console:
+            code = app.exec()
         log.info("samplelab closed (exit code %s)", code)
     finally:
         crashes.uninstall()

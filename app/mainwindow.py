@@ -56,19 +56,71 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         self.statusBar().showMessage("Ready")
-        self.pages: dict[str, Page] = {}
         self.help_window: helpmenu.HelpWindow | None = None
-        for cls in page_classes():
-            page = cls(self.ctx)
-            self.pages[page.key] = page
-            self.tabs.addTab(page, page.title)
-            page.title_changed.connect(self._update_title)
-        self.tabs.currentChanged.connect(self._update_title)
+        # The page shown first is built now, the others right after the first paint
+        # (before any other deferred work): a fast first window. `pages` builds them
+        # at once for whoever asks earlier.
+        self._classes = {cls.key: cls for cls in page_classes()}
+        self._built: dict[str, Page] = {}
+        self._themed = False
+        self.first_paint.call_after(self._build_all)
+        for cls in self._classes.values():
+            self.tabs.addTab(QWidget(), cls.title)  # a placeholder until the page is built
+        self._build_page(self._first_key())
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self._build_menus()
         self.set_theme(self.settings.theme)
+        self._themed = True
         self._restore_layout()
         self._update_title()
         self._closing = False
+
+    # --- pages ------------------------------------------------------------------------
+    @property
+    def pages(self) -> dict[str, Page]:
+        """Every page by key, in tab order (those not built yet are built now)."""
+        self._build_all()
+        return self._pages_built()
+
+    def _pages_built(self) -> dict[str, Page]:
+        return {key: self._built[key] for key in self._classes if key in self._built}
+
+    def _first_key(self) -> str:
+        remembered = WINDOW_PAGE.read(self.settings)
+        return remembered if remembered in self._classes else next(iter(self._classes))
+
+    def _build_all(self) -> None:
+        if len(self._built) < len(self._classes):
+            for key in self._classes:
+                self._build_page(key)
+            self._fill_menus()
+
+    def _build_page(self, key: str) -> Page:
+        """The page `key`, built now in place of its placeholder tab if it was not yet."""
+        if key in self._built:
+            return self._built[key]
+        cls = self._classes[key]
+        page = cls(self.ctx)
+        self._built[key] = page
+        index = list(self._classes).index(key)
+        placeholder = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        blocked = self.tabs.blockSignals(True)  # the same tab stays current throughout
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, cls.title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(blocked)
+        placeholder.deleteLater()
+        page.title_changed.connect(self._update_title)
+        if self._themed:  # built after the window: it follows the window's theme
+            page.set_theme(self.ctx.theme)
+        return page
+
+    def _on_tab_changed(self, index: int) -> None:
+        if index >= 0 and not isinstance(self.tabs.widget(index), Page):  # shown before built
+            self._build_page(list(self._classes)[index])
+            self._fill_menus()
+        self._update_title()
 
     # --- menus ----------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -77,7 +129,25 @@ class MainWindow(QMainWindow):
             menu = self.menuBar().addMenu(f"&{title}")
             menu.setObjectName(f"menu_{title.lower()}")
             self.menus[title] = menu
-        for page in self.pages.values():
+        # Ctrl+Q everywhere: QKeySequence.Quit has no binding on Windows.
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        self.dark_action = self._action("&Dark theme", None, QKeySequence("Ctrl+Shift+D"))
+        self.dark_action.setCheckable(True)
+        self.dark_action.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
+        self.log_action = self.log_dock.toggleViewAction()
+        self.log_action.setText("&Log console")
+        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.docs_action = self._action("&Documentation", self.show_docs, "F1")
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts)
+        self.log_folder_action = self._action("Open &log folder", self.open_log_folder)
+        self.about_action = self._action("&About samplelab", self.show_about)
+        self._fill_menus()
+
+    def _fill_menus(self) -> None:
+        """(Re)fill the menus: the built pages' actions in tab order, then the window's own."""
+        for menu in self.menus.values():
+            menu.clear()
+        for page in self._pages_built().values():
             for title, actions in page.menu_actions().items():
                 menu = self.menus.get(title) or self._add_menu(title)
                 for action in actions:
@@ -87,23 +157,9 @@ class MainWindow(QMainWindow):
                         menu.addAction(action)
         file_menu = self.menus["File"]
         file_menu.addSeparator()
-        # Ctrl+Q everywhere: QKeySequence.Quit has no binding on Windows.
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         file_menu.addAction(self.quit_action)
-        view = self.menus["View"]
-        self.dark_action = self._action("&Dark theme", None, QKeySequence("Ctrl+Shift+D"))
-        self.dark_action.setCheckable(True)
-        self.dark_action.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
-        view.addAction(self.dark_action)
-        log_action = self.log_dock.toggleViewAction()
-        log_action.setText("&Log console")
-        log_action.setShortcut(QKeySequence("Ctrl+L"))
-        view.addAction(log_action)
+        self.menus["View"].addActions([self.dark_action, self.log_action])
         help_menu = self.menus["Help"]
-        self.docs_action = self._action("&Documentation", self.show_docs, "F1")
-        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts)
-        self.log_folder_action = self._action("Open &log folder", self.open_log_folder)
-        self.about_action = self._action("&About samplelab", self.show_about)
         for action in (self.docs_action, self.shortcuts_action, self.log_folder_action):
             help_menu.addAction(action)
         help_menu.addSeparator()
@@ -167,7 +223,7 @@ class MainWindow(QMainWindow):
         self.ctx.theme = theme
         self.settings.theme = theme.name
         self.log_dock.set_theme(theme)
-        for page in self.pages.values():
+        for page in self._pages_built().values():
             page.set_theme(theme)
         if self.dark_action.isChecked() != theme.dark:
             self.dark_action.setChecked(theme.dark)
@@ -181,12 +237,11 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry, state = self.settings.geometry, self.settings.window_state
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
+            room = self.screen().availableGeometry()  # a laptop's 1366x768 holds it whole
+            self.resize(min(1400, room.width()), min(900, room.height()))
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.log_dock], [140], Qt.Orientation.Vertical)
-        current = WINDOW_PAGE.read(self.settings)
-        if current in self.pages:
-            self.tabs.setCurrentWidget(self.pages[current])
+        self.tabs.setCurrentWidget(self._built[self._first_key()])
 
     def _save_layout(self) -> None:
         self.settings.geometry = self.saveGeometry()
@@ -194,19 +249,30 @@ class MainWindow(QMainWindow):
         current = self.tabs.currentWidget()
         if isinstance(current, Page):
             WINDOW_PAGE.write(self.settings, current.key)
-        for page in self.pages.values():
+        for page in self._pages_built().values():
             page.save_state(self.settings)
         self.settings.sync()
 
     # --- closing --------------------------------------------------------------------
     def busy_reasons(self) -> list[str]:
-        reasons = [r for page in self.pages.values() if (r := page.busy_reason())]
+        reasons = [r for page in self._pages_built().values() if (r := page.busy_reason())]
         if self.workers.running() and not reasons:
             reasons.append("background jobs are running")
         return reasons
 
+    def close_without_asking(self, reason: str) -> None:
+        """Close with no question, for when nobody can answer (the console is closing).
+
+        Running work stops as on any close (a session at 0 V, its recording
+        closed); unsaved edits are not kept.
+        """
+        log.warning("closing without asking: %s", reason)
+        self._closing = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closing and not all(page.confirm_close() for page in self.pages.values()):
+        pages = self._pages_built().values()
+        if not self._closing and not all(page.confirm_close() for page in pages):
             event.ignore()  # the user chose Cancel (or a save was not made)
             return
         reasons = self.busy_reasons()
@@ -221,7 +287,7 @@ class MainWindow(QMainWindow):
                 return
         self._closing = True
         self.statusBar().showMessage("Stopping…")
-        for page in self.pages.values():
+        for page in pages:
             page.shutdown(SHUTDOWN_TIMEOUT_S)
         self.workers.cancel_all()
         self.workers.wait_all(SHUTDOWN_TIMEOUT_S)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend.errors import Cancelled, SamplelabError
 
@@ -46,6 +46,9 @@ class JobProgress:
     stage: str
     done: int
     total: int
+    #: What `done` counts, where it is not the caller's default (rows): "B" for bytes.
+    #: Keyword-only, so subclasses' own fields keep their positions.
+    unit: str = field(default="", kw_only=True)
 
     @property
     def fraction(self) -> float:
@@ -110,8 +113,8 @@ class JobControl:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
 
-    def report(self, stage: str, done: int, total: int) -> None:
+    def report(self, stage: str, done: int, total: int, unit: str = "") -> None:
         """Check for cancellation, then tell the caller how far the job is."""
         self.check()
         if self.progress is not None:
-            self.progress(JobProgress(stage, int(done), int(total)))
+            self.progress(JobProgress(stage, int(done), int(total), unit=unit))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -34,6 +35,17 @@ def fixtures_stay_untouched():
     yield
     after = _fixture_digests()
     assert after == before, "a test wrote into the bspysmg fixtures; always pass an --out folder"
+
+
+@pytest.fixture
+def own_handlers():
+    """Put pytest's signal handlers back: a StopSignals that stopped keeps its own."""
+    from app.commands.common import STOP_SIGNALS
+
+    saved = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture(params=FIXTURE_FOLDERS)

@@ -149,6 +149,16 @@ def copy_fixture(tmp_path: Path, name: str) -> Path:
     return copy
 
 
+def start_long_session(qtbot, make_window, folder: Path, batches: int = 500):
+    """A window sampling a long realtime session, two batches in: (window, page, session)."""
+    window = make_window(str(write_config(folder, number_batches=batches)))
+    page = window.pages["sampling"]
+    page.run_options.realtime.setChecked(True)
+    click(qtbot, page.buttons["start"])
+    qtbot.waitUntil(lambda: page.progress.bar.value() >= 2, timeout=10_000)
+    return window, page, page.runner.session
+
+
 def answer_questions(monkeypatch, yes: bool) -> list[str]:
     """Answer every QMessageBox.question with Yes or No; returns the texts asked, in order."""
     asked: list[str] = []

@@ -13,54 +13,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, small_config
+from deviceprobe import DEVICE_PROBE, wait_for_batches
 
 from backend.config import save_config
 from backend.recording.reader import Recording
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
-
-DEVICE_PROBE = '''
-"""Test probe: on closing, the simulated device writes its output voltages to a file."""
-import importlib.machinery
-import json
-import os
-import sys
-
-LOG = os.environ.get("SAMPLELAB_DEVICE_LOG")
-
-
-class _Probe:
-    def find_spec(self, name, path=None, target=None):
-        if name != "backend.devices.simulated":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        load = spec.loader.exec_module
-
-        def exec_module(module):
-            load(module)
-            cls = module.SimulatedDevice
-            close = cls._close
-
-            def _close(self):
-                with open(LOG, "w") as fh:
-                    volts = [float(v) for v in self.output_voltages]
-                    json.dump({"volts": volts, "zeroed": self.zeroed}, fh)
-                close(self)
-
-            cls._close = _close
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-if LOG and "bootstrap.py" not in sys.argv[0]:
-    sys.meta_path.insert(0, _Probe())
-'''
 
 
 def _bootstrap():
@@ -101,21 +63,6 @@ def bootstrap_run(tmp_path):
         proc.wait(10)
 
 
-def _wait_for_batches(folder: Path, batches: int, proc: subprocess.Popen) -> Path:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()
-        for path in folder.glob("*.h5"):
-            try:
-                with Recording(path) as rec:
-                    if rec.batches_done >= batches:
-                        return path
-            except Exception:
-                pass  # being created
-        time.sleep(0.05)
-    raise AssertionError("the sampling subprocess made no progress")
-
-
 def _assert_safe_stop(proc, path: Path, device_log: Path) -> None:
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -133,14 +80,14 @@ def test_ctrl_c_in_the_terminal_reaches_samplelab_once_and_waits_for_its_safe_st
     bootstrap_run,
 ):
     proc, out, device_log = bootstrap_run
-    path = _wait_for_batches(out, 2, proc)
+    path = wait_for_batches(out, 2, proc)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the foreground group
     _assert_safe_stop(proc, path, device_log)
 
 
 def test_sigterm_to_bootstrap_is_forwarded(bootstrap_run):
     proc, out, device_log = bootstrap_run
-    path = _wait_for_batches(out, 2, proc)
+    path = wait_for_batches(out, 2, proc)
     proc.send_signal(signal.SIGTERM)
     _assert_safe_stop(proc, path, device_log)
 

@@ -41,6 +41,7 @@ def test_a_missing_config_says_file_not_found_and_names_the_presets(tmp_path, ca
         err = capsys.readouterr().err
         assert f"file not found: {given}" in err and "quick-demo" in err
         assert "Fix the fields" not in err and "invalid sampling config" not in err
+        assert ("Did you mean the preset quick-demo?" in err) == (given == "quick-demoo")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -79,3 +80,21 @@ def test_output_survives_a_cp1252_console(tmp_path):
     )
     assert info.returncode == 0 and b"Traceback" not in info.stderr
     assert "2 of 2" in info.stdout.decode("cp1252")
+
+
+def test_a_reader_that_leaves_early_gets_no_error(tmp_path):
+    """`samplelab presets | head -1`: the pipe closes before we write; we stop quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "app", "presets"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert run.returncode == 1 and run.stderr == b""

@@ -35,6 +35,8 @@ def test_sample_prints_progress_and_the_path_last(tmp_path, config_file, capsys)
     assert "12 of 12 batches" in err
     with Recording(path) as rec:
         assert rec.batches_done == 12 and rec.seed == 4
+        rows = rec.n_rows
+    assert f"rows={rows:,}" in err  # written out, never tqdm's "rows=1e+4"
 
 
 def test_bspysmg_config_and_batches_override(tmp_path, bspysmg_folder, capsys):

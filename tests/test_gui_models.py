@@ -18,7 +18,14 @@ from guitools import (
     write_config,
 )
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QToolButton
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QFileDialog,
+    QLineEdit,
+    QToolButton,
+)
 
 from backend.models import SurrogateModel
 from backend.recording.reader import Recording
@@ -128,6 +135,9 @@ def test_cancel_keeps_the_best_epoch_and_compare_on_streams(qtbot, monkeypatch, 
     qtbot.waitUntil(lambda: len(page.results.curves.curves()[0]) >= 3, timeout=60_000)
     assert page.progress.format().startswith("Epoch ")
     assert page.buttons["cancel"].isEnabled()
+    kinds = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton)
+    inputs = [w for kind in kinds for w in page.form.findChildren(kind) if w.isVisible()]
+    assert inputs and not [w.objectName() or repr(w) for w in inputs if w.isEnabled()]
     click(qtbot, page.buttons["cancel"])
     qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
     result = page.results.result

@@ -8,6 +8,7 @@ from guitools import (
     click,
     make_window,
     settings_dir,
+    start_long_session,
     type_into,
     wait_for_dialog,
     window,
@@ -155,12 +156,7 @@ def test_device_fault_mid_run_stops_safely_and_keeps_data(qtbot, tmp_path, make_
 def test_closing_during_a_session_stops_it_and_keeps_the_data(
     qtbot, monkeypatch, tmp_path, make_window
 ):
-    window = make_window(str(write_config(tmp_path, number_batches=500)))
-    page = window.pages["sampling"]
-    page.run_options.realtime.setChecked(True)
-    click(qtbot, page.buttons["start"])
-    qtbot.waitUntil(lambda: page.progress.bar.value() >= 2, timeout=10_000)
-    session = page.runner.session
+    window, page, session = start_long_session(qtbot, make_window, tmp_path)
     asked = []
 
     def yes(*args, **kwargs):

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import pytest
+from guiinput import wheel
 from guitools import click, make_window, settings_dir, wait_for_dialog, window, write_config
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -94,6 +95,23 @@ def test_log_console_shows_records_from_any_thread_with_colours(qtbot, window):
     html = dock.text.document().toHtml()
     assert "#d08000" in html and "#e53935" in html  # warning and error colours
     assert window.findChild(type(dock), "log_dock") is dock
+
+
+def test_log_console_follows_new_lines_unless_the_user_scrolled_back(qtbot, window):
+    dock, log = window.log_dock, logging.getLogger("app.test")
+    for i in range(60):
+        log.warning("line %d %s", i, "a long message that runs past the console's width " * 4)
+    qtbot.waitUntil(lambda: any("line 59" in line for line in dock.lines()))
+    down, across = dock.text.verticalScrollBar(), dock.text.horizontalScrollBar()
+    assert down.value() == down.maximum() > 0
+    assert across.value() == 0  # the start of each line stays in view
+    viewport = dock.text.viewport()
+    wheel(viewport, viewport.rect().center(), notches=3)  # the user scrolls back to read
+    qtbot.waitUntil(lambda: down.value() < down.maximum())
+    reading = down.value()
+    log.warning("one more")
+    qtbot.waitUntil(lambda: "one more" in dock.lines()[-1])
+    assert down.value() == reading
 
 
 def test_error_dialogs_for_user_errors_and_for_bugs(qtbot, tmp_path, window):

@@ -51,6 +51,9 @@ def test_evaluate_prints_rmse_and_writes_the_plot(tmp_path, capsys):
     assert code == 0, err
     lines = stdout.strip().splitlines()
     assert lines[0].startswith("RMSE: ") and lines[0].endswith("nA over 676 rows")
+    bars = err.replace("\r", "\n").splitlines()
+    assert any(b.startswith("hashing") and "B/s" in b for b in bars), err  # bytes, not rows
+    assert any(b.startswith("predicting") and "row/s" in b for b in bars), err
     assert Path(lines[-1]) == tmp_path / "evaluate_small_sine.png" and Path(lines[-1]).is_file()
     facts = json.loads((tmp_path / "evaluate_small_sine.json").read_text())
     assert facts["rows"] == 676 and 0 < facts["rmse_nA"][0] < 5

@@ -82,6 +82,10 @@ def test_sample_cli_with_a_model_names_it_in_the_recording(tmp_path, capsys):
     with Recording(out.strip().splitlines()[-1]) as rec:
         assert rec.device["model"]["model"] == "surrogate"
         assert rec.device["model"]["source"] == str(PEER_MODEL.resolve())
+        digest = rec.device["model"]["sha256"]
+    assert main(["info", out.strip().splitlines()[-1]]) == 0
+    shown = capsys.readouterr().out
+    assert f"model       {PEER_MODEL.resolve()} (sha256 {digest[:16]}...)" in shown
 
 
 def test_twin_resumes_exactly_and_refuses_a_model_file_that_changed(tmp_path):

@@ -15,9 +15,11 @@ else:  # pragma: no cover - Python 3.10
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_benchmark_is_listed_in_the_readme():
-    for bench in sorted((ROOT / "bench").glob("bench_*.py")):
+def test_every_benchmark_is_listed_in_the_readme_and_named_in_the_docs():
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").rglob("*.md")))
+    for bench in sorted((ROOT / "bench").glob("*.py")):
         assert f"bench/{bench.name}" in README, bench.name
+        assert bench.name in docs, f"no page in docs/ says what {bench.name} measures"
 
 
 def test_the_license_is_mit_everywhere():

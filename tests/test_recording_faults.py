@@ -14,7 +14,7 @@ from conftest import small_config
 
 import backend.recording.guard as guard
 from app.cli import main
-from app.commands.common import STOP_SIGNALS, StopSignals
+from app.commands.common import StopSignals
 from backend.config import save_config
 from backend.errors import DiskFullError, RecordingError
 from backend.recording.h5clear import set_consistency_flags
@@ -232,15 +232,6 @@ def test_an_interrupt_during_shutdown_still_closes_the_recording(tmp_path):
     assert device.interrupted == {"stop", "set_zero", "close"}
     with h5py.File(result.path, "r") as f:
         assert f["session/status"][()] == b"cancelled"
-
-
-@pytest.fixture
-def own_handlers():
-    """Put pytest's signal handlers back: a StopSignals that stopped keeps its own."""
-    saved = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="signals to oneself are POSIX")

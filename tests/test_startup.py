@@ -1,4 +1,4 @@
-"""A fast first window: torch, scipy.signal and the NI driver load only after the first paint.
+"""A fast first window: torch, scipy.signal, nidaqmx, h5py and dask load after the first paint.
 
 Each check runs in a fresh interpreter, since this test process has long
 imported everything.
@@ -13,22 +13,29 @@ import sys
 
 from conftest import ROOT
 from guitools import make_window, settings_dir
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.firstpaint import FirstPaint
+from app.pages import Page
+from app.settings import WINDOW_PAGE, AppSettings
 
 __all__ = ["make_window", "settings_dir"]  # fixtures used by name
 
-HEAVY = ("torch", "scipy.signal", "nidaqmx")
+#: Nothing on the first view needs them (h5py: recordings are scanned and opened later).
+HEAVY = ("torch", "scipy.signal", "nidaqmx", "h5py", "dask")
 
 FIRST_PAINT = """
 import json, sys
 from app.main import run_gui
 
 def painted(window):
+    tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
+    built = [tab.key for tab in tabs if hasattr(tab, "key")]
     page = window.pages["sampling"]
     print(json.dumps({
         "loaded": [m for m in %r if m in sys.modules],
+        "built": built,
         "discovery_started": page.inventory is not None or bool(window.workers.running()),
     }), flush=True)
     window.close()
@@ -61,11 +68,12 @@ def _python(script: str, *args: str, tmp_path) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_main_window_paints_before_torch_scipy_signal_or_nidaqmx_load(tmp_path):
+def test_the_main_window_paints_before_any_heavy_module_loads(tmp_path):
     run = _python(FIRST_PAINT, tmp_path=tmp_path)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert report == {"loaded": [], "discovery_started": False}
+    # Only the page shown is built before the first paint; the others right after it.
+    assert report == {"loaded": [], "built": ["sampling"], "discovery_started": False}
 
 
 def _loaded(run: subprocess.CompletedProcess) -> list[str]:
@@ -73,7 +81,7 @@ def _loaded(run: subprocess.CompletedProcess) -> list[str]:
     return line.split()[1:]
 
 
-def test_help_presets_and_devices_do_not_load_torch(tmp_path):
+def test_help_presets_and_devices_load_nothing_heavy(tmp_path):
     run = _python(MODULES_AT_EXIT, "--help", tmp_path=tmp_path)
     assert run.returncode == 0 and _loaded(run) == []
     run = _python(MODULES_AT_EXIT, "presets", tmp_path=tmp_path)
@@ -113,3 +121,72 @@ def test_the_window_and_the_about_box_carry_the_icon(make_window):
     box = window.show_about()
     assert not box.iconPixmap().isNull() and box.iconPixmap().width() == 64
     box.close()
+
+
+def _tab_keys(window) -> list[str | None]:
+    """Each tab's page key, None for a page not built yet."""
+    tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
+    return [tab.key if isinstance(tab, Page) else None for tab in tabs]
+
+
+def _menu_texts(window) -> dict[str, list[str]]:
+    return {title: [a.text() for a in menu.actions()] for title, menu in window.menus.items()}
+
+
+def test_the_page_shown_last_time_comes_first_and_the_others_follow_the_paint(
+    qtbot, settings_dir, make_window
+):
+    from app.mainwindow import MainWindow
+
+    eager = make_window()  # every page built: the tabs and menus as they always were
+    keys, menus = list(eager.pages), _menu_texts(eager)
+    settings = AppSettings()
+    WINDOW_PAGE.write(settings, "models")
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert _tab_keys(window) == [key if key == "models" else None for key in keys]
+    assert window.tabs.currentWidget().key == "models"
+    assert "Export &dataset…" not in _menu_texts(window)["File"]  # the Postprocess page's
+    window.show()
+    qtbot.waitUntil(lambda: None not in _tab_keys(window), timeout=10_000)
+    assert _tab_keys(window) == keys and window.tabs.currentWidget().key == "models"
+    assert _menu_texts(window) == menus
+    assert window.windowTitle() == "samplelab"
+
+
+def test_asking_for_the_pages_builds_them_at_once(settings_dir):
+    from app.mainwindow import MainWindow
+
+    window = MainWindow(AppSettings())  # a tool or a script: never shown
+    try:
+        assert list(window.pages) == [key for key in _tab_keys(window)]
+        assert window.tabs.currentWidget() is window.pages["sampling"]
+    finally:
+        window.deleteLater()
+
+
+class _Windows(QObject):
+    """Every top-level widget shown while installed (a widget shown before it has a
+    parent is a window of its own for a moment)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and watched.isWidgetType() and watched.isWindow():
+            self.shown.append(watched.objectName() or type(watched).__name__)
+        return False
+
+
+def test_pages_built_after_the_paint_open_no_window_and_leave_the_window_active(qtbot, make_window):
+    windows = _Windows()
+    QApplication.instance().installEventFilter(windows)
+    try:
+        window = make_window()
+        qtbot.waitUntil(lambda: None not in _tab_keys(window), timeout=10_000)
+        qtbot.wait(50)
+    finally:
+        QApplication.instance().removeEventFilter(windows)
+    assert windows.shown == ["main_window"]
+    assert QApplication.activeWindow() is window

@@ -1,6 +1,6 @@
 """Trial counts for docs/reliability.md: reading killed, live, cut and flipped recordings.
 
-    python tools/trial_reading.py [--kills 10] [--files 10]
+    python tools/trial_reading.py [--kills 10] [--files 10] [--read-seconds 10]
 
 Runs the real CLI as a user would (writers are `samplelab sample` subprocesses,
 SIGKILLed at random moments), then `info`, `export` and the data layer on what
@@ -38,7 +38,7 @@ def quiet(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-def trials(kills: int, files: int, work: Path) -> dict[str, list[int]]:
+def trials(kills: int, files: int, work: Path, read_seconds: float = 10.0) -> dict[str, list[int]]:
     rng = random.Random(1)
     table: dict[str, list[int]] = {}
 
@@ -88,7 +88,7 @@ def trials(kills: int, files: int, work: Path) -> dict[str, list[int]]:
     readers, reads, failures = [open_reader(path), open_reader(path)], [0], [0]
 
     def keep_reading(reader) -> None:
-        end = time.monotonic() + 10
+        end = time.monotonic() + read_seconds
         while time.monotonic() < end:
             try:
                 n = reader.refresh()
@@ -113,9 +113,13 @@ def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--files", type=int, default=10)
+    parser.add_argument(
+        "--read-seconds", type=float, default=10.0, help="how long two readers follow a live file"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        print(json.dumps(trials(args.kills, args.files, Path(work)), indent=2))
+        table = trials(args.kills, args.files, Path(work), args.read_seconds)
+        print(json.dumps(table, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,11 +20,21 @@ from widgets.plotstyle import label_axes
 MAX_POINTS = 20_000
 
 
+class EpochAxis(pg.AxisItem):
+    """An axis of whole epochs: ticks only at integers, however far it is zoomed in."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        return [
+            (max(spacing, 1.0), [v for v in values if abs(v - round(v)) < 1e-9])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+        ]
+
+
 class LossCurves(pg.PlotWidget):
     """RMSE (nA) per epoch: training, validation, best epoch, test."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": EpochAxis("bottom")})
         self.item: pg.PlotItem = self.getPlotItem()
         self.item.setMenuEnabled(False)
         self.item.showGrid(x=True, y=True, alpha=0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import os
@@ -10,6 +11,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from app.commands.winconsole import ConsoleClose
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -39,6 +42,10 @@ class StopSignals:
     there is none yet. Any later signal only says the safe stop is under way, so a
     second Ctrl+C cannot cut short closing the device and the recording, nor kill
     the process while it reports how the session ended.
+
+    On Windows, closing the console (or logging off, shutting down) counts as
+    SIGTERM, and the process lives on until the safe stop is done or Windows'
+    5 s are nearly up (`winconsole`).
     """
 
     def __init__(self) -> None:
@@ -46,11 +53,13 @@ class StopSignals:
         self._holding = False
         self._on_stop: Callable[[], None] | None = None
         self._previous: dict[int, Any] = {}
+        self._console = ConsoleClose(self._console_closed)
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for sig in STOP_SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)
+            self._console.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -60,6 +69,7 @@ class StopSignals:
             # action while shutting down, and a late SIGINT would then kill it.)
             signal.signal(sig, signal.SIG_IGN if self.requested is not None else handler)
         self._previous.clear()
+        self._console.__exit__(*exc_info)  # the safe stop is done: Windows may end us now
 
     def hold(self) -> None:
         """From now on, signals ask for a safe stop instead of raising."""
@@ -70,6 +80,10 @@ class StopSignals:
         self._on_stop = on_stop
         if self.requested is not None:
             on_stop()
+
+    def _console_closed(self) -> None:
+        """On Windows' thread: SIGTERM's handler, run on the main thread as for a signal."""
+        _thread.interrupt_main(signal.SIGTERM)
 
     def _handle(self, signum: int, frame: Any) -> None:
         # os.write, not print: the signal may land inside a write to stderr.
@@ -111,16 +125,20 @@ class StageBar:
     def update(self, progress: Any) -> None:
         if self.quiet:
             return
-        if self._bar is None:
+        if progress.stage != self._stage:
             from tqdm import tqdm
 
-            self._bar = tqdm(
-                unit=self.unit, unit_scale=self.unit == "row", file=sys.stderr, dynamic_ncols=True
-            )
-        if progress.stage != self._stage:
+            self.close()  # a bar per stage: each counts its own unit
             self._stage = progress.stage
-            self._bar.reset(total=progress.total)
-            self._bar.set_description(progress.stage)
+            unit = getattr(progress, "unit", "") or self.unit
+            self._bar = tqdm(
+                total=progress.total,
+                desc=progress.stage,
+                unit=unit,
+                unit_scale=unit in ("row", "B"),
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         self._bar.n = progress.done
         self._bar.refresh()
 

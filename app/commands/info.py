@@ -78,6 +78,11 @@ def format_recording(s: dict) -> str:
         f"rows        {s['rows']}  ({s['duration_s']:.2f} s at {s['sampling_frequency_hz']:g} Hz)",
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
     ]
+    model = s["device"].get("model") or {}
+    if model.get("source"):  # a digital twin: which trained file the data came from
+        lines.insert(
+            4, f"model       {model['source']} (sha256 {str(model.get('sha256'))[:16]}...)"
+        )
     from backend.recording.runnotes import NOTE_LABELS
 
     notes = s.get("notes") or {}

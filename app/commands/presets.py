@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from pathlib import Path
 
@@ -47,8 +48,10 @@ def config_argument(text: str) -> Path:
     presets = resources.preset_paths()
     if text in presets:
         return presets[text]
+    close = difflib.get_close_matches(text, list(presets), n=1)
+    guess = f"Did you mean the preset {close[0]}? " if close else ""
     raise SamplelabError(
         f"file not found: {text}",
-        "Give a config file (our YAML, or a brainspy-smg sampler_configs.json or its folder) "
-        f"or a preset name ({', '.join(presets)}; `samplelab presets` describes them).",
+        f"{guess}Give a config file (our YAML, or a brainspy-smg sampler_configs.json or its "
+        f"folder) or a preset name ({', '.join(presets)}; `samplelab presets` describes them).",
     )

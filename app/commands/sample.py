@@ -119,7 +119,7 @@ def _run(args: argparse.Namespace, signals: StopSignals) -> int:
 
     def on_progress(p) -> None:
         bar.update(p.batch - bar.n)
-        bar.set_postfix(rows=p.rows, refresh=False)
+        bar.set_postfix_str(f"rows={p.rows:,}", refresh=False)  # not tqdm's 1e+4
 
     session.on_progress = on_progress
     try:

@@ -25,9 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
 
 from backend import userdirs
@@ -35,6 +34,9 @@ from backend.data.kinds import open_reader
 from backend.display.decimate import Envelope, bin_step, minmax
 from backend.errors import RecordingError
 from backend.jobs import CancelToken, JobControl, ProgressFn
+
+if TYPE_CHECKING:
+    import h5py
 
 OVERVIEW_FORMAT = "samplelab-overview"
 OVERVIEW_VERSION = 1
@@ -78,6 +80,8 @@ class Pyramid:
         self.channels = len(reader.channel_names)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import h5py  # here, not at import: the window's first paint needs no HDF5
+
             self._f = h5py.File(self.path, "a")
         except OSError as exc:
             raise RecordingError(

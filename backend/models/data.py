@@ -221,7 +221,7 @@ def load_training_data(
         for f in _files_of(path):
             source.files.append(file_digest(f, control))
             seen += source.files[-1].bytes
-            control.report("hashing", seen, hashed)
+            control.report("hashing", seen, hashed, unit="B")
     given = None
     if pairs[0][1] != "all":
         bounds = np.cumsum([0, *(len(x) for x in xs)])

@@ -199,13 +199,13 @@ def train_epochs(
         _draw(g)  # the training loader's base seed
         order = torch.randperm(n_train, generator=torch.Generator().manual_seed(_draw(g)))
         order = _on(device, train_rows[order])
+        xs, ys = x.index_select(0, order), y.index_select(0, order)  # one gather, batches are views
         run.net.train()
         total = torch.zeros((), dtype=torch.float64, device=device)
         for i, a in enumerate(range(0, n_train, batch)):
             control.check()
-            idx = order[a : a + batch]
-            loss = step(x.index_select(0, idx), y.index_select(0, idx))
-            total += loss.double() * len(idx)
+            loss = step(xs[a : a + batch], ys[a : a + batch])
+            total += loss.double() * min(batch, n_train - a)
             now = time.monotonic()
             if now - last_report > REPORT_EVERY_S:
                 last_report = now

@@ -42,15 +42,19 @@ from backend.errors import FileFormatError, SamplelabError
 from backend.files import discard, replace_file
 from backend.jobs import DEFAULT_CHUNK_ROWS, CancelToken, JobControl, ProgressFn
 from backend.postprocess.electrodes import ClipSpec, clipping_value, electrode_info
+from backend.postprocess.names import (
+    DATA_NAME,
+    FIGURE_NAME,
+    NPZ_NAMES,
+    OUTPUT_NAMES,
+    RESULTS_NAME,
+    TAILS,
+)
 from backend.postprocess.passes import Background, BufferPool, InputStats, OutputStats, run_summary
-from backend.postprocess.results import RESULTS_NAME, TAILS, ResultsWriter
+from backend.postprocess.results import ResultsWriter
 
 DEFAULT_CHARGING_BATCHES = 40
 DEFAULT_REFERENCE_BATCHES = 15
-DATA_NAME = "postprocessed_data.npz"
-FIGURE_NAME = "output_distribution.png"
-NPZ_NAMES = {"postprocessed_data": DATA_NAME, **{t: f"{t}.npz" for t in TAILS}}
-OUTPUT_NAMES = (RESULTS_NAME, FIGURE_NAME, *NPZ_NAMES.values())
 
 
 def default_output_dir(source_path: str | os.PathLike) -> Path:

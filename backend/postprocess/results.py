@@ -35,8 +35,6 @@ from backend.errors import FileFormatError
 
 FORMAT_NAME = "samplelab-postprocessed"
 FORMAT_VERSION = 1
-RESULTS_NAME = "postprocessed_data.h5"
-TAILS = ("charging_signal", "reference_batch")
 _CHUNK_BYTES = 1 << 20
 
 

@@ -47,7 +47,7 @@ class RunControls(QWidget):
         self.cancel_button = QPushButton(stop)
         self.cancel_button.setObjectName(f"{name}_cancel")
         self.cancel_button.setEnabled(False)
-        self.bar = QProgressBar()
+        self.bar = QProgressBar(self)  # a parent first: shown without one, it is a window
         self.bar.setObjectName(f"{name}_progress")
         self.bar.setTextVisible(True)
         self.bar.setRange(0, 1)

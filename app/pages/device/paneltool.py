@@ -11,7 +11,7 @@ makes the frames an ordinary recording until pressed again.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -32,10 +32,12 @@ from app.theme import LIGHT, Theme
 from app.workers import Worker
 from backend.acquisition.livebuffer import LiveBuffer
 from backend.acquisition.safety import MAX_SLEW_V_PER_S
-from backend.characterise.panel import DevicePanel, PanelFrame
 from backend.characterise.panelwave import DEFAULT_FRAME_S, DEFAULT_SLEW_V_PER_S, PanelSettings
 from widgets.levelcontrols import LevelControls
 from widgets.waveplot import WavePlot
+
+if TYPE_CHECKING:
+    from backend.characterise.panel import DevicePanel, PanelFrame
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +199,8 @@ class PanelTool(QWidget):
         if not may_drive(self.ctx, self.controls, self.guard, self):
             return
         config = setup.config
+        from backend.characterise.panel import DevicePanel  # its recording (h5py) loads here
+
         try:
             device = self.setup.request().make(config)
             panel = DevicePanel(device, self.settings(), on_frame=self._on_frame)

@@ -53,6 +53,7 @@ class TrainingForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._split_used = True
         self.hidden = _line("hidden", "Hidden layer sizes, e.g. 90,90,90,90,90 or 90x5")
         self.activation = QComboBox()
         self.activation.setObjectName("activation")
@@ -219,10 +220,12 @@ class TrainingForm(QWidget):
             widget.setEnabled(editable)
         if editable:
             self.patience.setEnabled(self.early.isChecked())
+            self.split.setEnabled(self._split_used)
 
     def set_split_used(self, used: bool) -> None:
         """Grey the split out when the datasets are train/validation/test files already."""
-        self.split.setEnabled(used)
+        self._split_used = used
+        self.split.setEnabled(used and self.epochs.isEnabled())  # never while training
         self.split.setToolTip(
             "Train, validation, test fractions of the dataset"
             if used

@@ -39,7 +39,7 @@ def default_target(
     outcome: RunOutcome | None, paths: list[str], fmt: str, which: str, folder: Path
 ) -> Path:
     """Where the save dialog starts: the results folder, named after what is exported."""
-    from backend.postprocess.job import DATA_NAME
+    from backend.postprocess.names import DATA_NAME
 
     if which == "kept":
         base = Path(DATA_NAME).stem
@@ -121,7 +121,7 @@ class Exporter(QObject):
 
     def export(self, fmt: str, which: str) -> None:
         """Ask where, then export on a worker; the status bar always says how it ended."""
-        from backend.postprocess.job import DATA_NAME
+        from backend.postprocess.names import DATA_NAME
 
         outcome, info = self.results.outcome, self.sources_info()
         if self.busy:

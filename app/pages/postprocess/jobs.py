@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backend.data.histograms import Histogram, RowMeanHistogram
-from backend.postprocess.results import PostprocessedFile
 
 if TYPE_CHECKING:
     from backend.postprocess.preview import RowMeans
@@ -170,7 +169,7 @@ def stale_note(outcome: RunOutcome | None, now: RunRequest | None) -> str:
 
 def result_names() -> list[str]:
     """Every file a run writes into its output folder."""
-    from backend.postprocess.job import FIGURE_NAME, NPZ_NAMES, RESULTS_NAME
+    from backend.postprocess.names import FIGURE_NAME, NPZ_NAMES, RESULTS_NAME
 
     return [RESULTS_NAME, *NPZ_NAMES.values(), FIGURE_NAME]
 
@@ -209,6 +208,8 @@ def kept_output_histograms(
     results_path: str | os.PathLike, bins: int = KEPT_BINS
 ) -> list[Histogram]:
     """The results file's histograms of the kept outputs (the backend reads them in chunks)."""
+    from backend.postprocess.results import PostprocessedFile
+
     with PostprocessedFile(results_path) as results:
         return results.kept_histograms(bins)
 
@@ -258,7 +259,7 @@ def export_problems(
 
 def export_titles(outcome: RunOutcome | None, sources: SourcesInfo | None) -> dict[str, str]:
     """The heading of each export menu: exactly which rows it writes."""
-    from backend.postprocess.job import DATA_NAME
+    from backend.postprocess.names import DATA_NAME
 
     kept = "Kept rows: run postprocessing first"
     if outcome is not None:

@@ -333,7 +333,7 @@ class PostprocessPage(Page):
     # --- dataset export ---------------------------------------------------------------
     def open_dataset_dialog(self) -> None:
         from app.dataset_dialog import DatasetDialog
-        from backend.postprocess.job import DATA_NAME
+        from backend.postprocess.names import DATA_NAME
 
         dialog = self.dataset_dialog
         if dialog is None:

@@ -16,12 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from backend.data.kinds import detect_kind, open_reader
 from backend.errors import SamplelabError
-from backend.recording.h5shared import acquire
 from widgets.metatree import Summary, format_value
 
 Sections = list[tuple[str, Any]]
@@ -160,6 +158,8 @@ def contents(path: Path, kind: str) -> list[str] | None:
     Read from the containers' own indexes (HDF5 tree, zip directory and .npy
     headers, MATLAB's variable table): no array is loaded, nothing unpickled.
     """
+    import h5py  # on a worker, never before the window's first paint
+
     try:
         if kind in ("hdf5", "recording", "stream") or (kind == "mat" and h5py.is_hdf5(path)):
             return _hdf5_datasets(path)
@@ -175,6 +175,10 @@ def contents(path: Path, kind: str) -> list[str] | None:
 
 
 def _hdf5_datasets(path: Path) -> list[str]:
+    import h5py
+
+    from backend.recording.h5shared import acquire
+
     found: list[str] = []
 
     def visit(name: str, obj: Any) -> None:

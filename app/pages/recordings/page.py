@@ -118,7 +118,8 @@ class RecordingsPage(Page):
         self.runner.progress.connect(self._on_resume_progress)
         self.runner.finished.connect(self._on_resume_finished)
         self.runner.failed.connect(self._on_resume_failed)
-        self.folder.start()
+        # Listing and scanning the folder (h5py, a worker) waits until the window shows.
+        ctx.after_first_paint(self.folder.start)
         self._update_actions()
 
     # --- construction ---------------------------------------------------------------

@@ -129,7 +129,8 @@ class ConfigFiles(QObject):
         self._mark_saved()
         self._show_preset(path)
         self.ctx.settings.last_config = str(path.resolve())
-        self.ctx.settings.remember_file(path)
+        if self.presets.findData(str(path)) < 0:  # a shipped preset's folder is the install's
+            self.ctx.settings.remember_file(path)
         self.ctx.status(f"Loaded {path}")
         self.title_changed.emit()
         return True

@@ -41,7 +41,6 @@ from backend.streams import (
     RandomStream,
     ResampleStream,
     Stream,
-    open_stream,
 )
 
 #: The display buffer holds this many seconds (the plot shows at most this much).
@@ -125,6 +124,8 @@ def open_stream_source(spec: StreamSpec, session: Any = None) -> Stream:
     if spec.source == "file":
         if not spec.path:
             raise SamplelabError("no file chosen", "Choose a recording or data file to stream.")
+        from backend.streams import open_stream  # the file readers (h5py): not before paint
+
         return open_stream(spec.path)
     if spec.source == "random":
         return RandomStream(int(spec.channels), seed=int(spec.seed), fs=float(spec.rate))
