@@ -10,14 +10,14 @@ that only pretends to be something gives a clear `FileFormatError`.
 Kinds: samplelab recordings and stream files, any HDF5 file, MATLAB .mat (v4/v5 and v7.3),
 .npy (memory-mapped), .npz (incl. bspysmg's), bspysmg sampling folders and
 IO.dat, raw binary + sidecar, csv/tsv/txt, torch .pt, pickle and joblib (the
-last two only with `trust_pickle=True`).
+last two only with `trust_pickle=True`). The formats load on use (`# on use: off
+start-up`): the Recordings page imports this registry before the window paints.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -26,29 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from backend.data.formats.bspysmg import (
-    CONFIG_NAME,
-    IODAT_NAME,
-    is_bspysmg_folder,
-    open_bspysmg_folder,
-)
-from backend.data.formats.containers import load_pickle, pick_array
-from backend.data.formats.hdf5files import (
-    STREAM_FORMAT,
-    HDF5Reader,
-    RecordingReader,
-    hdf5_format,
-    is_hdf5,
-    pick_dataset,
-)
-from backend.data.formats.npz import open_npz
-from backend.data.formats.npzfile import npz_keys, read_npy_header
-from backend.data.formats.raw import BinaryReader, find_sidecar, open_raw
-from backend.data.formats.streamfile import StreamFileReader
 from backend.data.reader import ArrayReader, Reader
 from backend.errors import FileFormatError
 from backend.files import check_regular, open_regular
-from backend.recording.reader import FORMAT_NAME, Recording
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5", ".nc")
 TORCH_SUFFIXES = (".pt", ".pth")
@@ -88,6 +68,10 @@ SUPPORTED = (
 
 def detect_kind(path: str | os.PathLike) -> str:
     """The kind of a file or folder (a name in `file_kinds()`); FileFormatError when unknown."""
+    # on use: kinds loads at start-up, the formats (h5py...) after
+    from backend.data.formats.bspysmg import CONFIG_NAME, IODAT_NAME, is_bspysmg_folder
+    from backend.data.formats.raw import find_sidecar
+
     path = Path(path)
     if path.is_dir():
         if is_bspysmg_folder(path):
@@ -112,6 +96,10 @@ def detect_kind(path: str | os.PathLike) -> str:
     if suffix == ".mat" or head.startswith(b"MATLAB"):
         return "mat"
     if head.startswith(b"\x89HDF\r\n\x1a\n") or suffix in HDF5_SUFFIXES:
+        # on use: kinds loads at start-up, the formats (h5py...) after
+        from backend.data.formats.hdf5files import STREAM_FORMAT, hdf5_format, is_hdf5
+        from backend.recording.reader import FORMAT_NAME
+
         if not is_hdf5(path):
             raise FileFormatError(f"{path} is not an HDF5 file (no HDF5 signature)")
         fmt = hdf5_format(path)
@@ -146,6 +134,8 @@ def detect_kind(path: str | os.PathLike) -> str:
 
 def _npz_kind(path: Path) -> str | None:
     """A registered kind from an npz's member names (headers only), else None."""
+    from backend.data.formats.npzfile import npz_keys  # on use: off start-up
+
     try:
         members = set(npz_keys(path))
     except Exception:  # not ours to judge: the npz opener gives the clear message
@@ -166,6 +156,8 @@ def _numeric_text(head: bytes) -> bool:
 
 
 def _zip_is_torch(path: Path) -> bool:
+    import zipfile  # on use: off start-up
+
     try:
         with zipfile.ZipFile(path) as zf:
             return any(n.endswith("data.pkl") for n in zf.namelist())
@@ -200,6 +192,8 @@ def open_reader(
         raise FileFormatError(f"unknown kind {kind!r}", f"Kinds: {', '.join(file_kinds())}.")
     opener = entry.open
     if key is not None and (entry.hdf5_format or entry.npz_members):
+        from backend.data.formats.hdf5files import is_hdf5  # on use: off start-up
+
         opener = _hdf5 if is_hdf5(path) else _npz  # a key reads one member as is
     if kind == "raw" and order is not None:
         raw_settings["order"] = order
@@ -237,6 +231,8 @@ def describe_file(
     """Plain-JSON facts about any file; recordings get their full summary."""
     kind = detect_kind(path)
     if kind == "recording" and key is None:
+        from backend.recording.reader import Recording  # on use: off start-up
+
         with Recording(path) as rec:
             summary = rec.summary()
         summary["kind"] = "recording"
@@ -250,28 +246,38 @@ def describe_file(
 
 # --- openers --------------------------------------------------------------------
 def _recording(path: Path, key: Any, **_: Any) -> Reader:
+    from backend.data.formats.hdf5files import HDF5Reader, RecordingReader  # on use: off start-up
+
     if key is not None:  # a recording is HDF5 too: any dataset can be asked for
         return HDF5Reader(path, str(key).lstrip("/"))
     return RecordingReader(path)
 
 
 def _stream(path: Path, key: Any, **_: Any) -> Reader:
+    from backend.data.formats.hdf5files import HDF5Reader  # on use: off start-up
+    from backend.data.formats.streamfile import StreamFileReader
+
     if key is not None:
         return HDF5Reader(path, str(key).lstrip("/"))
     return StreamFileReader(path)  # only the rows /rows counts: safe while it is written
 
 
 def _hdf5(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
+    from backend.data.formats.hdf5files import HDF5Reader, pick_dataset  # on use: off start-up
+
     return HDF5Reader(path, pick_dataset(path, key), order=order or "samples")
 
 
 def _mat(path: Path, key: Any, **_: Any) -> Reader:
-    from backend.data.formats.matlab import open_mat  # on use: off the start-up path
+    from backend.data.formats.matlab import open_mat  # on use: off start-up
 
     return open_mat(path, key)
 
 
 def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
+    from backend.data.formats.npzfile import read_npy_header  # on use: off start-up
+    from backend.data.formats.raw import BinaryReader
+
     try:
         with open(path, "rb") as fh:
             shape, fortran, dtype = read_npy_header(fh, str(path))
@@ -293,25 +299,32 @@ def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
 
 
 def _npz(path: Path, key: Any, trust_pickle: bool = False, **_: Any) -> Reader:
+    from backend.data.formats.npz import open_npz  # on use: off start-up
+
     return open_npz(path, key, trust_pickle)
 
 
 def _folder(path: Path, key: Any, **_: Any) -> Reader:
+    from backend.data.formats.bspysmg import open_bspysmg_folder  # on use: off start-up
+
     return open_bspysmg_folder(path)
 
 
 def _raw(path: Path, key: Any, settings: dict | None = None, **_: Any) -> Reader:
+    from backend.data.formats.raw import open_raw  # on use: off start-up
+
     return open_raw(path, **(settings or {}))
 
 
 def _table(path: Path, key: Any, **_: Any) -> Reader:
-    from backend.data.formats.tables import open_table  # on use: off the start-up path
+    from backend.data.formats.tables import open_table  # on use: off start-up
 
     return open_table(path)
 
 
 def _torch(path: Path, key: Any, **_: Any) -> Reader:
-    from backend.data.formats.torchfiles import load_torch_file  # imports torch: on use
+    from backend.data.formats.containers import pick_array  # on use: off start-up
+    from backend.data.formats.torchfiles import load_torch_file  # torch: on use
 
     try:
         obj = load_torch_file(path)
@@ -327,6 +340,7 @@ def _torch(path: Path, key: Any, **_: Any) -> Reader:
 
 def _pickled(path: Path, key: Any, trust_pickle: bool = False, joblib: bool = False,
              **_: Any) -> Reader:  # fmt: skip
+    from backend.data.formats.containers import load_pickle, pick_array  # on use: off start-up
 
     array, names = pick_array(load_pickle(path, trust_pickle, joblib), key, str(path))
     return ArrayReader(array, names=names, path=path, kind="joblib" if joblib else "pickle")

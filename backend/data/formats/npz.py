@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from backend.channels import ChannelLayout
-from backend.data.formats.bspysmg import config_facts, folder_config_dict
 from backend.data.formats.containers import pick_array, pick_member
 from backend.data.formats.npz_config import read_npz_config
 from backend.data.formats.npz_write import JSON_CONFIG_KEY
@@ -202,6 +201,9 @@ def open_npz(
 
 def open_peer_npz(path: str | os.PathLike, trust_pickle: bool = False) -> NpzReader:
     """inputs | outputs of a bspysmg npz; its config from JSON, or from the pickle with trust."""
+    # h5py (via the recordings): on use, off the window's start-up path
+    from backend.data.formats.bspysmg import config_facts, folder_config_dict
+
     path = Path(path)
     pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in ARRAY_KEYS]
     channels = ChannelLayout.peer(pieces[0].shape[1], pieces[1].shape[1])
