@@ -13,6 +13,7 @@ from backend.models.settings import (
     parse_split,
     read_peer_config,
 )
+from backend.models.structure import Structure
 
 
 def test_every_bad_field_is_named_at_once():
@@ -33,6 +34,17 @@ def test_every_bad_field_is_named_at_once():
 def test_patience_needs_a_validation_split():
     problems = TrainingSettings(split=(1.0,), patience=3).problems()
     assert [p.path for p in problems] == ["patience"]
+
+
+def test_networks_too_big_to_hold_are_refused_before_any_memory_is_taken():
+    (problem,) = TrainingSettings(hidden=(100_000,) * 50).problems()  # 10^11 weights
+    assert problem.path == "hidden" and "at most 50,000,000" in problem.message
+    assert TrainingSettings(hidden=(2000,) * 5).problems() == []  # 16 million: allowed
+    with pytest.raises(SamplelabError, match="would have 64,006,001 parameters"):
+        Structure(d_in=30_000, d_out=1, hidden=(2000, 2000)).check()  # the input layer counts
+    # A model file naming a huge structure is refused before torch allocates it.
+    with pytest.raises(SamplelabError, match="at most 50,000,000"):
+        Structure.from_peer({"hidden_sizes": [90_000] * 10}, 7, 1).check()
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,8 @@ from backend.models.structure import (
     MAX_HIDDEN_LAYERS,
     MAX_LAYER_SIZE,
     Structure,
+    parameter_count,
+    too_many_parameters,
 )
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -83,6 +85,8 @@ class TrainingSettings:
             found.append(Problem("hidden", f"give 1 to {MAX_HIDDEN_LAYERS} layer sizes"))
         elif not all(isinstance(h, int) and 1 <= h <= MAX_LAYER_SIZE for h in hidden):
             found.append(Problem("hidden", f"layer sizes must be from 1 to {MAX_LAYER_SIZE:,}"))
+        elif too_many := too_many_parameters(parameter_count(hidden), "the hidden layers alone"):
+            found.append(Problem("hidden", too_many))
         if self.activation not in ACTIVATION_NAMES:
             found.append(Problem("activation", f"must be one of {', '.join(ACTIVATION_NAMES)}"))
         whole("epochs", self.epochs, 1, MAX_EPOCHS)

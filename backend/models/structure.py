@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,25 @@ from backend.errors import SamplelabError
 ACTIVATION_NAMES = ("relu", "elu", "tanh", "hard-tanh", "sigmoid")
 MAX_LAYER_SIZE = 100_000
 MAX_HIDDEN_LAYERS = 64
+#: Weights and biases at most: 200 MB of float32, 800 MB with gradients and Adam's moments.
+#: brainspy-smg's 7 -> 90x5 -> 1 network has 33,571; layer sizes alone allow 10^11.
+MAX_PARAMETERS = 50_000_000
+
+
+def parameter_count(sizes: Sequence[int], batch_norm: bool = False) -> int:
+    """Weights and biases of Linear layers between consecutive `sizes` (plus batch norm's)."""
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    return count + (2 * sum(sizes[1:-1]) if batch_norm else 0)
+
+
+def too_many_parameters(count: int, what: str = "the network") -> str | None:
+    """The sentence saying `what`, of `count` parameters, is refused; None if it is not."""
+    if count <= MAX_PARAMETERS:
+        return None
+    return (
+        f"{what} would have {count:,} parameters; at most {MAX_PARAMETERS:,} "
+        "(brainspy-smg's 90x5 network has 33,571)"
+    )
 
 
 @dataclass(frozen=True)
@@ -37,6 +57,9 @@ class Structure:
             found.append(f"give 1 to {MAX_HIDDEN_LAYERS} hidden layer sizes")
         elif not all(_whole(h) and 0 < h <= MAX_LAYER_SIZE for h in self.hidden):
             found.append(f"hidden sizes must be whole numbers from 1 to {MAX_LAYER_SIZE}")
+        elif not found:
+            sizes = [self.d_in, *self.hidden, self.d_out]
+            found += filter(None, [too_many_parameters(parameter_count(sizes, self.batch_norm))])
         if self.activation not in ACTIVATION_NAMES:
             found.append(
                 f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATION_NAMES)}"
