@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from backend.data.formats.torchfiles import load_torch_file
 from backend.data.formats.trust import require_trust
 from backend.data.kinds import detect_kind
 from backend.errors import FileFormatError
-from backend.files import is_regular, written_atomically
+from backend.files import written_atomically
 from backend.models.network import structure_of_state
 
 CHECKPOINT_NAME = "training_data.pt"
@@ -151,18 +150,6 @@ def describe_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> 
         "data_name": sampling.get("data_name"),
         "keys": sorted(str(k) for k in data),
     }
-
-
-def is_checkpoint_file(path: str | os.PathLike) -> bool:
-    """Whether a torch file's pickle names a `model_state_dict` (read without unpickling)."""
-    if not is_regular(path):  # a FIFO or device would block or never end
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.endswith("data.pkl")]
-            return bool(names) and b"model_state_dict" in zf.read(names[0])
-    except (zipfile.BadZipFile, OSError):
-        return False
 
 
 def checkpoint_dict(
