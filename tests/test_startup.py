@@ -91,6 +91,13 @@ def test_help_presets_and_devices_load_nothing_heavy(tmp_path):
     assert "torch" not in _loaded(run) and "scipy.signal" not in _loaded(run)
 
 
+def test_info_on_a_recording_does_not_load_torch(tmp_path, recording):
+    """Only a trained model's file needs torch to describe (it was 2-3 s of every `info`)."""
+    run = _python(MODULES_AT_EXIT, "info", str(recording), tmp_path=tmp_path)
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    assert "torch" not in _loaded(run) and "scipy.signal" not in _loaded(run)
+
+
 def test_deferred_work_runs_after_the_first_paint_listeners(qtbot):
     widget = QWidget()
     qtbot.addWidget(widget)

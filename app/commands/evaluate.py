@@ -57,10 +57,12 @@ def run(args: argparse.Namespace) -> int:
 
 def model_text(path: str, trust_pickle: bool = False, as_json: bool = False) -> str | None:
     """`samplelab info` for a trained surrogate; None when `path` is not one."""
-    from backend.models.checkpoint import describe_checkpoint, is_checkpoint_file
+    from backend.models.checkfile import is_checkpoint_file
 
     if not is_checkpoint_file(path):
         return None
+    from backend.models.checkpoint import describe_checkpoint  # torch: only for a model
+
     facts = describe_checkpoint(path, trust_pickle)
     if as_json:
         return json.dumps(facts, indent=2)

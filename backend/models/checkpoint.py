@@ -154,22 +154,6 @@ def describe_checkpoint(path: str | os.PathLike, trust_pickle: bool = False) -> 
     }
 
 
-def is_checkpoint_file(path: str | os.PathLike) -> bool:
-    """Whether a torch file's pickle names a `model_state_dict` (read without unpickling)."""
-    import zipfile
-
-    from backend.files import is_regular
-
-    if not is_regular(path):  # a FIFO or device would block or never end
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.endswith("data.pkl")]
-            return bool(names) and b"model_state_dict" in zf.read(names[0])
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
 def checkpoint_dict(
     *,
     epoch: int,
