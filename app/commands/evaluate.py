@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 def model_text(path: str, trust_pickle: bool = False, as_json: bool = False) -> str | None:
     """`samplelab info` for a trained surrogate; None when `path` is not one."""
-    from backend.models.detect import is_checkpoint_file
+    from backend.models.checkfile import is_checkpoint_file
 
     if not is_checkpoint_file(path):
         return None

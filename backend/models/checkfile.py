@@ -1,5 +1,8 @@
-"""Whether a file is a trained surrogate, decided without torch (`samplelab info` on any file
-asks this first, and importing torch would cost it ~2 s)."""
+"""Telling a trained surrogate's file (`training_data.pt`) from others without torch.
+
+`samplelab info FILE` asks this of every file; answering it with torch loaded
+would cost seconds for a recording.
+"""
 
 from __future__ import annotations
 
