@@ -237,7 +237,9 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: not tool.busy, timeout=10_000)
     assert device.at_zero() and not device.moves[-1][:, -1].any()
     assert device.largest_step().max() <= STEP
-    assert tool.controls.state.text() == "Stopped; outputs ramped to 0 V"
+    # The end reaches the GUI as a queued signal, after the worker stopped running.
+    stopped = "Stopped; outputs ramped to 0 V"
+    qtbot.waitUntil(lambda: tool.controls.state.text() == stopped, timeout=5_000)
     (path,) = tool.recordings
     with Recording(path) as rec:
         assert rec.status == "complete" and rec.batches_done == rec.batches_planned >= 1
