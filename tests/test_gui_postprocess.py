@@ -18,6 +18,7 @@ from guitools import (
     click_radio,
     copy_fixture,
     hold_until,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -250,6 +251,11 @@ def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, wind
     assert page.results.summary.fact("Rows kept") == f"{len(peer_outputs):,}"
 
 
+def running_allowed(page) -> dict:
+    """The Postprocess page's inputs that stay live while a run goes, and why."""
+    return {page.cancel_button: "cancels the run"}
+
+
 def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path, window):
     import app.pages.postprocess.jobs as jobs
     import backend.postprocess.job as backend_postprocess
@@ -278,11 +284,14 @@ def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path,
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)  # replace the results of the first run
     page.clip.set_mode("none")
+    editable = live_inputs(page)
     click(qtbot, page.run_button)
     assert page.run_worker is not None and page.cancel_button.isEnabled()
     assert not page.run_button.isEnabled() and not page.sources.add_files.isEnabled()
+    assert live_inputs(page, running_allowed(page)) == []
     click(qtbot, page.cancel_button)
     qtbot.waitUntil(lambda: page.run_worker is None, timeout=10_000)
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     assert page.progress.format() == "Cancelled"
     assert snapshot(out) == before  # same files, same bytes, nothing left behind
     assert page.run_button.isEnabled()
