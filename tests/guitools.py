@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QFileDialog,
+    QGroupBox,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -230,6 +231,7 @@ INPUT_KINDS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton, QTextEdi
 
 def _name(widget: QWidget) -> str:
     text = widget.text() if isinstance(widget, (QAbstractButton, QLineEdit)) else ""
+    text = widget.title() if isinstance(widget, QGroupBox) else text
     return f"{type(widget).__name__}({widget.objectName() or text or widget.toolTip()[:40]!r})"
 
 
@@ -244,7 +246,8 @@ def live_inputs(root: QWidget, allowed: dict[QWidget, str] | None = None) -> lis
     assert all(reason.strip() for reason in allowed.values()), "every allowed input needs a reason"
     live = []
     for widget in root.findChildren(QWidget):
-        if not isinstance(widget, INPUT_KINDS) or widget in allowed:
+        checkable_box = isinstance(widget, QGroupBox) and widget.isCheckable()
+        if not (isinstance(widget, INPUT_KINDS) or checkable_box) or widget in allowed:
             continue
         if not widget.isVisible() or not widget.isEnabled():
             continue

@@ -7,6 +7,7 @@ import torch
 from guiinput import click_group_box_check
 from guitools import (
     click,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -16,6 +17,7 @@ from guitools import (
     write_config,
 )
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from scipy import signal
 
 from backend.devices.models import SurrogateModel
@@ -66,14 +68,29 @@ def save_surrogate(path) -> None:
     torch.save({"model_state_dict": state, "info": info}, path)
 
 
+def running_allowed(page) -> dict:
+    """The Streams page's inputs that stay live while a stream runs, and why."""
+    form = page.form
+    processing = (form.average, form.taps, form.model_box, form.model_path, form.factor)
+    return {
+        page.buttons["stop"]: "stops the stream",
+        **{w: "the processing is rebuilt while it runs (docs/gui.md)" for w in processing},
+        form.browse_model_button: "chooses a model for the processing",
+        form.window_s: "the plots' time window; display only",
+        **{w: "shows or hides a plotted channel" for w in page.picker.findChildren(QWidget)},
+    }
+
+
 def test_random_stream_shows_its_samples(qtbot, window):
     page = show_page(qtbot, window, "streams")
     choose(page, "random")
     type_into(qtbot, page.form.seed.lineEdit(), "5")
     type_into(qtbot, page.form.channels.lineEdit(), "3")
     type_into(qtbot, page.form.rate.lineEdit(), "2000")
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.pipeline.buffer.total >= 1500)
+    assert live_inputs(page, running_allowed(page)) == []
     qtbot.waitUntil(lambda: page.draws >= 2)
     lines = page.status_label.text().splitlines()
     assert lines[0] == "Streaming"
@@ -83,6 +100,7 @@ def test_random_stream_shows_its_samples(qtbot, window):
     assert page.form.average.isEnabled()  # the processing may change while it runs
     click(qtbot, page.buttons["stop"])
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Stopped"))
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     rows = shown_rows(page)
     np.testing.assert_array_equal(rows, RandomStream(3, seed=5, fs=2000).get(len(rows)))
     assert page.picker.boxes[2].text() == "ch2"
