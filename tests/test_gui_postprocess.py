@@ -29,7 +29,7 @@ from guitools import (
 )
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app import dialogs
 from backend.recording.reader import Recording
@@ -412,6 +412,13 @@ def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch,
     click_menu_entry(qtbot, results.export_buttons["all"], results.export_actions[("all", "csv")])
     assert page.exporter.busy and window_shows(results.cancel_export)
     assert window.statusBar().currentMessage().startswith("Exporting CSV (every source row)")
+    # The export took its files at start and Run waits for it: the form sets up the next run.
+    next_run = [*page.inputs.findChildren(QWidget), *page.fanout.findChildren(QWidget)]
+    next_run += [page.charging, page.reference, page.out_edit, page.out_browse]
+    allowed = {w: "sets up the next run; Run waits for the export" for w in next_run}
+    allowed[page.dataset_button] = "splits the results it only reads, as the export does"
+    allowed[results.cancel_export] = "cancels the export"
+    assert live_inputs(page, allowed) == [] and not page.run_button.isEnabled()
     click(qtbot, results.cancel_export)
     qtbot.waitUntil(lambda: not page.exporter.busy, timeout=10_000)
     status = window.statusBar().currentMessage()
