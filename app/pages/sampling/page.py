@@ -295,6 +295,7 @@ class SamplingPage(Page):
         editable = state == "idle"
         self.form.set_editable(editable)
         self.run_options.set_editable(editable)
+        self.twin.set_editable(editable)
         self.notes.set_editable(editable)
         self.files.set_enabled(editable)
         self._update_actions()
