@@ -20,6 +20,7 @@ from guitools import (
 )
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QToolButton
+from test_gui_session import running_allowed
 
 from backend.models import SurrogateModel
 from backend.recording.reader import Recording
@@ -108,16 +109,24 @@ def test_train_two_epochs_then_use_the_model_as_the_simulated_device(
     assert window.tabs.currentWidget() is sampling
     assert sampling.run_options.device_key() == "surrogate"
     assert sampling.twin.row.isVisible() and "training_data.pt" in sampling.twin.label.text()
-    config = write_config(tmp_path, number_batches=2)
+    config = write_config(tmp_path, number_batches=20)
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(config), ""))
     )
     click(qtbot, window.findChild(QToolButton, "button_open"))
+    click(qtbot, sampling.run_options.realtime)  # 70 ms a batch: seen running
     click(qtbot, sampling.buttons["start"])
+    qtbot.waitUntil(lambda: sampling.runner.state == "running", timeout=30_000)
+    assert live_inputs(sampling, running_allowed(sampling)) == []  # the model row too
+    show_page(qtbot, window, "models")
+    click(qtbot, page.results.use_button)  # while it runs: refused, the device stays
+    assert window.tabs.currentWidget() is page
+    assert window.statusBar().currentMessage().startswith("Not now: a sampling session")
+    assert not sampling.run_options.realtime.isEnabled()
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=30_000)
     assert sampling.last_result.status == "complete"
     with Recording(sampling.last_result.path) as rec:
-        assert rec.batches_done == 2
+        assert rec.batches_done == 20
         model = rec.device["model"]
     assert model["model"] == "surrogate" and Path(model["source"]) == checkpoint
     assert model["sha256"] == SurrogateModel.load(checkpoint).sha256

@@ -354,6 +354,9 @@ class SamplingPage(Page):
         """A trained model handed over (Models page): run it as the simulated device."""
         if Path(path).suffix.lower() not in MODEL_SUFFIXES:
             return False
+        if self.runner.active:  # the device chooser is the running session's
+            self.ctx.status("Not now: a sampling session is running; use the model once it ends")
+            return False
         self.twin.use(path)
         return True
 
