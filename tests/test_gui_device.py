@@ -299,11 +299,13 @@ def test_a_device_error_while_live_ramps_down_and_says_so(qtbot, tmp_path, windo
     tool = page.live
     qtbot.mouseClick(tool.levels.sliders[3], Qt.MouseButton.LeftButton)  # a click on the track
     assert tool.levels.spins[3].value() != 0.0
+    editable = live_inputs(page)
     click(qtbot, tool.controls.start_button)
     dialog = wait_for_dialog(qtbot)
     assert "timed out" in dialog.message and "ramped to 0 V" in dialog.hint
     qtbot.waitUntil(lambda: not tool.busy, timeout=10_000)
     device = made[-1]
     assert tool.controls.state.text() == "Failed; outputs ramped to 0 V"
+    assert set(editable) <= set(live_inputs(page))  # a failed panel unlocks every input
     assert device.at_zero() and device.moves and not device.moves[-1][:, -1].any()
     assert device.largest_step().max() <= STEP

@@ -151,6 +151,7 @@ def test_device_fault_mid_run_stops_safely_and_keeps_data(qtbot, tmp_path, make_
         return device
 
     page.device_factory = faulty
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     dialog = wait_for_dialog(qtbot)
     assert "batch 3 timed out" in dialog.message
@@ -167,6 +168,7 @@ def test_device_fault_mid_run_stops_safely_and_keeps_data(qtbot, tmp_path, make_
         assert "timed out" in rec.message
     assert any("timed out" in line for line in window.log_dock.lines())
     dialog.close()
+    assert set(editable) <= set(live_inputs(page))  # a failed session unlocks every input
 
 
 def test_closing_during_a_session_stops_it_and_keeps_the_data(
