@@ -170,11 +170,13 @@ def test_a_model_that_does_not_fit_is_refused_clearly(qtbot, tmp_path, window, m
     type_into(qtbot, page.form.model_path, str(model_path))
     shown = []
     monkeypatch.setattr(page.ctx, "show_error", lambda exc, context="": shown.append(exc))
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: bool(shown))
     assert "takes 7 inputs" in shown[0].message
     assert page.status_label.text().startswith("Failed")
     assert page.buttons["start"].isEnabled()
+    assert set(editable) <= set(live_inputs(page))  # a failed start unlocks every input
 
 
 def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
@@ -185,6 +187,7 @@ def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
     choose(page, "session")
     click(qtbot, page.buttons["start"])  # no session yet: it waits for one
     assert page.status_label.text().startswith("Waiting for a session")
+    assert live_inputs(page, running_allowed(page)) == []  # waiting is running
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.stats.rows >= 250, timeout=10_000)
     qtbot.waitUntil(lambda: "rows/s on average" in page.status_label.text(), timeout=5_000)
@@ -208,9 +211,11 @@ def test_stopping_while_waiting_leaves_the_next_session_alone(qtbot, tmp_path, m
     sampling = window.pages["sampling"]
     page = show_page(qtbot, window, "streams")
     choose(page, "session")
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     click(qtbot, page.buttons["stop"])
     assert page.status_label.text() == "Stopped"
+    assert set(editable) <= set(live_inputs(page))  # unlocked again
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
     assert sampling.last_result.status == "complete"
