@@ -13,7 +13,18 @@ import pytest
 import yaml
 from conftest import small_config
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 from app import dialogs
 from app.settings import SETTINGS_DIR_ENV, AppSettings, use_settings_dir
@@ -213,3 +224,36 @@ def open_cell_editor(qtbot, viewport: QWidget) -> QLineEdit:
 
     qtbot.waitUntil(lambda: len(shown()) == 1)
     return shown()[0]
+
+
+INPUT_KINDS = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton, QTextEdit, QPlainTextEdit)
+
+
+def _name(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, (QAbstractButton, QLineEdit)) else ""
+    text = widget.title() if isinstance(widget, QGroupBox) else text
+    return f"{type(widget).__name__}({widget.objectName() or text or widget.toolTip()[:40]!r})"
+
+
+def live_inputs(root: QWidget, allowed: dict[QWidget, str] | None = None) -> list[str]:
+    """The visible inputs under `root` a user could still use (enabled, not read-only),
+    less `allowed` (widget -> the one-line reason it may stay live while a job runs).
+
+    The class of bug: a page locks its inputs when a job starts, and a later update
+    (a choice changing, a result arriving) enables one again while the job runs.
+    """
+    allowed = allowed or {}
+    assert all(reason.strip() for reason in allowed.values()), "every allowed input needs a reason"
+    live = []
+    for widget in root.findChildren(QWidget):
+        checkable_box = isinstance(widget, QGroupBox) and widget.isCheckable()
+        if not (isinstance(widget, INPUT_KINDS) or checkable_box) or widget in allowed:
+            continue
+        if not widget.isVisible() or not widget.isEnabled():
+            continue
+        if isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit)) and widget.isReadOnly():
+            continue
+        if isinstance(widget.parentWidget(), (QAbstractSpinBox, QComboBox)):
+            continue  # a spin box's or combo's own line edit: the box itself is checked
+        live.append(_name(widget))
+    return live

@@ -10,6 +10,7 @@ from guitools import (
     click,
     copy_fixture,
     hold_until,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -170,11 +171,18 @@ def test_cancel_writes_nothing(qtbot, monkeypatch, tmp_path, window):
     monkeypatch.setattr(datasets, "export_dataset", held)
     out = tmp_path / "ds"
     choose_folder(qtbot, monkeypatch, dialog, out)
+    editable = live_inputs(dialog)
     click(qtbot, dialog.run_button)
     assert dialog.busy and dialog.cancel_button.isEnabled()
     assert window.pages["postprocess"].busy_reason() == "a dataset export is running"
+    allowed = {
+        dialog.cancel_button: "cancels the export",
+        dialog.close_button: "asks, then cancels the export and closes",
+    }
+    assert live_inputs(dialog, allowed) == []
     click(qtbot, dialog.cancel_button)
     qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)
+    assert set(editable) <= set(live_inputs(dialog))  # every input unlocked again
     assert dialog.progress.format() == "Cancelled; nothing was written"
     assert not out.exists() or list(out.iterdir()) == []
     dialog.close()

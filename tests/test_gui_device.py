@@ -10,6 +10,7 @@ from chartools import LIFECYCLE, SpyDevice, faulty
 from conftest import BSPYSMG_FIXTURES, small_config
 from guitools import (
     click,
+    live_inputs,
     make_window,
     settings_dir,
     show_page,
@@ -95,12 +96,15 @@ def test_cancel_a_sweep_ends_at_zero_and_writes_nothing(qtbot, tmp_path, window,
     tool = page.iv
     type_into(qtbot, tool.points.lineEdit(), "400")
     qtbot.keyClick(tool.points, Qt.Key.Key_Return)
+    editable = live_inputs(page)
     click(qtbot, tool.controls.start_button)
     qtbot.waitUntil(lambda: bool(devices) and len(devices[-1].sent) >= 1, timeout=10_000)
     assert not page.setup.config_path.isEnabled()  # the wiring is locked while it runs
+    assert live_inputs(page, {tool.controls.cancel_button: "cancels the sweep"}) == []
     click(qtbot, tool.controls.cancel_button)
     qtbot.waitUntil(lambda: not tool.busy, timeout=20_000)
     qtbot.waitUntil(lambda: "Cancelled" in tool.controls.state.text(), timeout=5_000)
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     assert devices[-1].at_zero() and len(devices[-1].sent) < 7
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*.npz"))
     assert tool.controls.start_button.isEnabled() and page.setup.config_path.isEnabled()
@@ -135,7 +139,10 @@ def test_a_consistency_check_shows_rmse_per_repetition_and_the_verdict(qtbot, tm
     type_into(qtbot, tool.folder, str(folder))
     type_into(qtbot, tool.repetitions.lineEdit(), "4")
     qtbot.keyClick(tool.repetitions, Qt.Key.Key_Tab)
+    editable = live_inputs(page)
     click(qtbot, tool.controls.start_button)
+    assert tool.busy  # its result waits for the event loop: this is the running state
+    assert live_inputs(page, {tool.controls.cancel_button: "cancels the check"}) == []
     qtbot.waitUntil(lambda: tool.result is not None, timeout=30_000)
     x, y = tool.rmse_curve.getData()
     assert list(x) == [1, 2, 3, 4]
@@ -143,6 +150,7 @@ def test_a_consistency_check_shows_rmse_per_repetition_and_the_verdict(qtbot, tm
     assert tool.verdict.text().startswith("drifted: worst RMSE 40.2 nA")
     assert len(tool.chargeup_curve.getData()[0]) == 3
     assert Path(tool.files["consistency_verdict.json"]).is_file()
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     click(qtbot, tool.open_button)
     recordings = window.pages["recordings"]
     qtbot.waitUntil(lambda: recordings.view.info is not None, timeout=20_000)
@@ -176,6 +184,15 @@ def test_live_panel_slider_drag_spin_typing_record_and_leaving(qtbot, tmp_path, 
     click(qtbot, tool.controls.start_button)
     qtbot.waitUntil(lambda: tool.busy and tool.panel is not None, timeout=10_000)
     assert tool.panel.settings.slew_v_per_s == 5.0 and tool.panel.settings.frame_s == 0.1
+    allowed = {
+        tool.controls.cancel_button: "Stop ramps the outputs to 0 V",
+        tool.pause: "Pause ramps to 0 V until pressed again",
+        tool.record: "records the frames until pressed again",
+        **{w: "steers the running panel" for w in (tool.slew, tool.amplitude, tool.frequency)},
+        **{w: "a level the panel drives now" for w in (*levels.sliders, *levels.spins)},
+        levels.zero_button: "sends every level to 0 V now",
+    }
+    assert live_inputs(page, allowed) == []  # the frame length and the wiring are locked
 
     slider = levels.sliders[0]  # [-1.2, 0.6] V: drag the handle to the far right
     start = slider_handle(slider)
@@ -284,11 +301,13 @@ def test_a_device_error_while_live_ramps_down_and_says_so(qtbot, tmp_path, windo
     tool = page.live
     qtbot.mouseClick(tool.levels.sliders[3], Qt.MouseButton.LeftButton)  # a click on the track
     assert tool.levels.spins[3].value() != 0.0
+    editable = live_inputs(page)
     click(qtbot, tool.controls.start_button)
     dialog = wait_for_dialog(qtbot)
     assert "timed out" in dialog.message and "ramped to 0 V" in dialog.hint
     qtbot.waitUntil(lambda: not tool.busy, timeout=10_000)
     device = made[-1]
     assert tool.controls.state.text() == "Failed; outputs ramped to 0 V"
+    assert set(editable) <= set(live_inputs(page))  # a failed panel unlocks every input
     assert device.at_zero() and device.moves and not device.moves[-1][:, -1].any()
     assert device.largest_step().max() <= STEP

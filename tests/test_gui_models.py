@@ -10,6 +10,7 @@ from guitools import (
     answer_questions,
     click,
     copy_fixture,
+    live_inputs,
     make_window,
     settings_dir,
     show_page,
@@ -18,14 +19,8 @@ from guitools import (
     write_config,
 )
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QAbstractSpinBox,
-    QComboBox,
-    QFileDialog,
-    QLineEdit,
-    QToolButton,
-)
+from PySide6.QtWidgets import QFileDialog, QToolButton
+from test_gui_session import running_allowed
 
 from backend.models import SurrogateModel
 from backend.recording.reader import Recording
@@ -114,16 +109,24 @@ def test_train_two_epochs_then_use_the_model_as_the_simulated_device(
     assert window.tabs.currentWidget() is sampling
     assert sampling.run_options.device_key() == "surrogate"
     assert sampling.twin.row.isVisible() and "training_data.pt" in sampling.twin.label.text()
-    config = write_config(tmp_path, number_batches=2)
+    config = write_config(tmp_path, number_batches=20)
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(config), ""))
     )
     click(qtbot, window.findChild(QToolButton, "button_open"))
+    click(qtbot, sampling.run_options.realtime)  # 70 ms a batch: seen running
     click(qtbot, sampling.buttons["start"])
+    qtbot.waitUntil(lambda: sampling.runner.state == "running", timeout=30_000)
+    assert live_inputs(sampling, running_allowed(sampling)) == []  # the model row too
+    show_page(qtbot, window, "models")
+    click(qtbot, page.results.use_button)  # while it runs: refused, the device stays
+    assert window.tabs.currentWidget() is page
+    assert window.statusBar().currentMessage().startswith("Not now: a sampling session")
+    assert not sampling.run_options.realtime.isEnabled()
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=30_000)
     assert sampling.last_result.status == "complete"
     with Recording(sampling.last_result.path) as rec:
-        assert rec.batches_done == 2
+        assert rec.batches_done == 20
         model = rec.device["model"]
     assert model["model"] == "surrogate" and Path(model["source"]) == checkpoint
     assert model["sha256"] == SurrogateModel.load(checkpoint).sha256
@@ -131,15 +134,20 @@ def test_train_two_epochs_then_use_the_model_as_the_simulated_device(
 
 def test_cancel_keeps_the_best_epoch_and_compare_on_streams(qtbot, monkeypatch, tmp_path, window):
     page = ready_to_train(qtbot, monkeypatch, tmp_path, window, epochs=100_000)
+    editable = live_inputs(page)
     click(qtbot, page.buttons["train"])
     qtbot.waitUntil(lambda: len(page.results.curves.curves()[0]) >= 3, timeout=60_000)
     assert page.progress.format().startswith("Epoch ")
     assert page.buttons["cancel"].isEnabled()
-    kinds = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton)
-    inputs = [w for kind in kinds for w in page.form.findChildren(kind) if w.isVisible()]
-    assert inputs and not [w.objectName() or repr(w) for w in inputs if w.isEnabled()]
+    allowed = {
+        page.buttons["cancel"]: "stops training; the best epoch is kept",
+        page.results.log_scale: "the loss plot's scale; display only",
+        page.results.split: "which split the result plots show; display only",
+    }
+    assert live_inputs(page, allowed) == []
     click(qtbot, page.buttons["cancel"])
     qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     result = page.results.result
     assert result.status == "cancelled" and page.progress.format().startswith("Stopped")
     saved = torch.load(tmp_path / "model" / "training_data.pt", weights_only=True)

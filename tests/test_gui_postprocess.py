@@ -18,6 +18,7 @@ from guitools import (
     click_radio,
     copy_fixture,
     hold_until,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -28,7 +29,7 @@ from guitools import (
 )
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app import dialogs
 from backend.recording.reader import Recording
@@ -250,6 +251,11 @@ def test_a_bspysmg_folder_and_a_refused_merge(qtbot, monkeypatch, tmp_path, wind
     assert page.results.summary.fact("Rows kept") == f"{len(peer_outputs):,}"
 
 
+def running_allowed(page) -> dict:
+    """The Postprocess page's inputs that stay live while a run goes, and why."""
+    return {page.cancel_button: "cancels the run"}
+
+
 def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path, window):
     import app.pages.postprocess.jobs as jobs
     import backend.postprocess.job as backend_postprocess
@@ -278,11 +284,14 @@ def test_cancel_leaves_the_output_folder_unchanged(qtbot, monkeypatch, tmp_path,
     monkeypatch.setattr(backend_postprocess, "postprocess", held)
     answer_questions(monkeypatch, yes=True)  # replace the results of the first run
     page.clip.set_mode("none")
+    editable = live_inputs(page)
     click(qtbot, page.run_button)
     assert page.run_worker is not None and page.cancel_button.isEnabled()
     assert not page.run_button.isEnabled() and not page.sources.add_files.isEnabled()
+    assert live_inputs(page, running_allowed(page)) == []
     click(qtbot, page.cancel_button)
     qtbot.waitUntil(lambda: page.run_worker is None, timeout=10_000)
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     assert page.progress.format() == "Cancelled"
     assert snapshot(out) == before  # same files, same bytes, nothing left behind
     assert page.run_button.isEnabled()
@@ -403,6 +412,13 @@ def test_a_failed_or_cancelled_export_ends_in_the_status_bar(qtbot, monkeypatch,
     click_menu_entry(qtbot, results.export_buttons["all"], results.export_actions[("all", "csv")])
     assert page.exporter.busy and window_shows(results.cancel_export)
     assert window.statusBar().currentMessage().startswith("Exporting CSV (every source row)")
+    # The export took its files at start and Run waits for it: the form sets up the next run.
+    next_run = [*page.inputs.findChildren(QWidget), *page.fanout.findChildren(QWidget)]
+    next_run += [page.charging, page.reference, page.out_edit, page.out_browse]
+    allowed = {w: "sets up the next run; Run waits for the export" for w in next_run}
+    allowed[page.dataset_button] = "splits the results it only reads, as the export does"
+    allowed[results.cancel_export] = "cancels the export"
+    assert live_inputs(page, allowed) == [] and not page.run_button.isEnabled()
     click(qtbot, results.cancel_export)
     qtbot.waitUntil(lambda: not page.exporter.busy, timeout=10_000)
     status = window.statusBar().currentMessage()

@@ -11,6 +11,7 @@ from guitools import (
     choose_output,
     click,
     click_radio,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -159,11 +160,19 @@ def test_cancel_stops_the_running_source_and_keeps_the_finished_one(
     click_radio(qtbot, page.fanout.each_radio)
     add_files(qtbot, monkeypatch, page, first, big, last)
     assert len(page.sources.texts()) == 3  # they need not merge: each is opened alone
+    editable = live_inputs(page)
     click(qtbot, page.run_button)
     bar = lambda: page.each_results.table.cellWidget(1, 4)  # noqa: E731
     qtbot.waitUntil(lambda: isinstance(bar(), QProgressBar) and bar().value() > 0, timeout=30_000)
+    allowed = {page.cancel_button: "cancels the run"}
+    allowed.update(
+        (button, "views a source that is done")
+        for button in (page.each_results.open_button, page.each_results.folder_button)
+    )
+    assert live_inputs(page, allowed) == []
     click(qtbot, page.cancel_button)
     qtbot.waitUntil(lambda: page.each_run.worker is None, timeout=30_000)
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     done, stopped, pending = statuses(page)
     assert done.startswith("ok (")
     assert stopped == pending == "cancelled: nothing written"

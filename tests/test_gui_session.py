@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from guitools import (
     click,
+    live_inputs,
     make_window,
     settings_dir,
     start_long_session,
@@ -30,6 +31,17 @@ def open_via_dialog(qtbot, monkeypatch, window, path) -> None:
     click(qtbot, window.findChild(QToolButton, "button_open"))
 
 
+def running_allowed(page) -> dict:
+    """The Sampling page's inputs that stay live while a session runs, and why (the form,
+    run options and notes are locked: they are the running session's, see docs/gui.md)."""
+    return {
+        page.buttons["pause"]: "pauses the session",
+        page.buttons["resume"]: "resumes a paused session",
+        page.buttons["stop"]: "stops the session",
+        page.status.saturation.threshold: "when to warn about saturation; display only",
+    }
+
+
 def test_a_whole_session_by_clicking(qtbot, monkeypatch, tmp_path, window):
     page = window.pages["sampling"]
     config_path = write_config(tmp_path, number_batches=150)
@@ -51,15 +63,18 @@ def test_a_whole_session_by_clicking(qtbot, monkeypatch, tmp_path, window):
 
     page.run_options.realtime.setChecked(True)  # 70 ms a batch: slow enough to pause
     type_into(qtbot, page.run_options.seed, "11")
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: page.runner.state == "running", timeout=10_000)
     assert not page.form.editors["input_data.batch_time"].isEnabled()  # locked while running
+    assert live_inputs(page, running_allowed(page)) == []
     qtbot.waitUntil(lambda: page.progress.bar.value() >= 3, timeout=10_000)
 
     click(qtbot, page.buttons["pause"])
     qtbot.waitUntil(lambda: page.runner.session.state == "paused", timeout=5_000)
     assert page.buttons["resume"].isEnabled() and not page.buttons["pause"].isEnabled()
     assert page.progress.state.text() == "Paused"
+    assert live_inputs(page, running_allowed(page)) == []
     done = page.runner.session.writer.batches_done
     qtbot.wait(250)
     assert page.runner.session.writer.batches_done == done  # nothing sampled while paused
@@ -74,6 +89,7 @@ def test_a_whole_session_by_clicking(qtbot, monkeypatch, tmp_path, window):
     assert page.progress.state.text() == "Stopped"
     assert page.buttons["start"].isEnabled()
     assert page.form.editors["input_data.batch_time"].isEnabled()
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     assert "kept" in window.statusBar().currentMessage()
     with Recording(result.path) as rec:
         assert rec.status == "cancelled"
@@ -135,6 +151,7 @@ def test_device_fault_mid_run_stops_safely_and_keeps_data(qtbot, tmp_path, make_
         return device
 
     page.device_factory = faulty
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     dialog = wait_for_dialog(qtbot)
     assert "batch 3 timed out" in dialog.message
@@ -151,6 +168,7 @@ def test_device_fault_mid_run_stops_safely_and_keeps_data(qtbot, tmp_path, make_
         assert "timed out" in rec.message
     assert any("timed out" in line for line in window.log_dock.lines())
     dialog.close()
+    assert set(editable) <= set(live_inputs(page))  # a failed session unlocks every input
 
 
 def test_closing_during_a_session_stops_it_and_keeps_the_data(

@@ -10,8 +10,18 @@ from __future__ import annotations
 import pytest
 from chartools import SpyDevice
 from conftest import small_config
-from guitools import click, make_window, settings_dir, show_page, type_into, window, write_config
+from guitools import (
+    click,
+    live_inputs,
+    make_window,
+    settings_dir,
+    show_page,
+    type_into,
+    window,
+    write_config,
+)
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from test_gui_device import devices
 from test_gui_recordings import choose_folder, open_file
 
@@ -19,6 +29,7 @@ from backend.config import save_config
 from backend.devices import FaultPlan
 from backend.recording.reader import Recording
 from backend.sampling.session import start_session
+from widgets.channelpicker import ChannelPicker
 
 __all__ = ["devices", "make_window", "settings_dir", "window"]  # fixtures used by name
 
@@ -63,12 +74,28 @@ def batches_done(path) -> int:
         return rec.batches_done
 
 
+def resuming_allowed(page) -> dict:
+    """The Recordings page's inputs that stay live while a resume runs, and why (the page
+    only views files; Resume itself is greyed out)."""
+    tree = page.tree
+    pickers = page.view.findChildren(ChannelPicker)
+    return {
+        page.buttons["stop_resume"]: "stops the resume",
+        page.stacked: "how the lanes are drawn; display only",
+        tree.choose_button: "browses another folder; view only",
+        tree.show_all: "lists every file in the browser; view only",
+        tree.offer_button: "views the newest recording; view only",
+        **{w: "shows or hides a lane" for p in pickers for w in p.findChildren(QWidget)},
+    }
+
+
 def test_sampling_refuses_to_start_while_a_resume_drives_the_device(
     qtbot, monkeypatch, tmp_path, make_window, paced_resume
 ):
     window = make_window(str(write_config(tmp_path, number_batches=3)))
     path = interrupted_recording(tmp_path)
     recordings = resume_by_clicking(qtbot, monkeypatch, window, path)
+    assert live_inputs(recordings, resuming_allowed(recordings)) == []
     sampling = show_page(qtbot, window, "sampling")
     assert sampling.buttons["start"].isEnabled()
     click(qtbot, sampling.buttons["start"])

@@ -7,6 +7,7 @@ import torch
 from guiinput import click_group_box_check
 from guitools import (
     click,
+    live_inputs,
     make_recording,
     make_window,
     settings_dir,
@@ -16,6 +17,7 @@ from guitools import (
     write_config,
 )
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from scipy import signal
 
 from backend.devices.models import SurrogateModel
@@ -66,14 +68,29 @@ def save_surrogate(path) -> None:
     torch.save({"model_state_dict": state, "info": info}, path)
 
 
+def running_allowed(page) -> dict:
+    """The Streams page's inputs that stay live while a stream runs, and why."""
+    form = page.form
+    processing = (form.average, form.taps, form.model_box, form.model_path, form.factor)
+    return {
+        page.buttons["stop"]: "stops the stream",
+        **{w: "the processing is rebuilt while it runs (docs/gui.md)" for w in processing},
+        form.browse_model_button: "chooses a model for the processing",
+        form.window_s: "the plots' time window; display only",
+        **{w: "shows or hides a plotted channel" for w in page.picker.findChildren(QWidget)},
+    }
+
+
 def test_random_stream_shows_its_samples(qtbot, window):
     page = show_page(qtbot, window, "streams")
     choose(page, "random")
     type_into(qtbot, page.form.seed.lineEdit(), "5")
     type_into(qtbot, page.form.channels.lineEdit(), "3")
     type_into(qtbot, page.form.rate.lineEdit(), "2000")
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.pipeline.buffer.total >= 1500)
+    assert live_inputs(page, running_allowed(page)) == []
     qtbot.waitUntil(lambda: page.draws >= 2)
     lines = page.status_label.text().splitlines()
     assert lines[0] == "Streaming"
@@ -83,6 +100,7 @@ def test_random_stream_shows_its_samples(qtbot, window):
     assert page.form.average.isEnabled()  # the processing may change while it runs
     click(qtbot, page.buttons["stop"])
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Stopped"))
+    assert set(editable) <= set(live_inputs(page))  # every input unlocked again
     rows = shown_rows(page)
     np.testing.assert_array_equal(rows, RandomStream(3, seed=5, fs=2000).get(len(rows)))
     assert page.picker.boxes[2].text() == "ch2"
@@ -152,11 +170,13 @@ def test_a_model_that_does_not_fit_is_refused_clearly(qtbot, tmp_path, window, m
     type_into(qtbot, page.form.model_path, str(model_path))
     shown = []
     monkeypatch.setattr(page.ctx, "show_error", lambda exc, context="": shown.append(exc))
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     qtbot.waitUntil(lambda: bool(shown))
     assert "takes 7 inputs" in shown[0].message
     assert page.status_label.text().startswith("Failed")
     assert page.buttons["start"].isEnabled()
+    assert set(editable) <= set(live_inputs(page))  # a failed start unlocks every input
 
 
 def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
@@ -167,6 +187,7 @@ def test_session_stream_gets_every_batch_in_order(qtbot, tmp_path, make_window):
     choose(page, "session")
     click(qtbot, page.buttons["start"])  # no session yet: it waits for one
     assert page.status_label.text().startswith("Waiting for a session")
+    assert live_inputs(page, running_allowed(page)) == []  # waiting is running
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: page.pipeline is not None and page.stats.rows >= 250, timeout=10_000)
     qtbot.waitUntil(lambda: "rows/s on average" in page.status_label.text(), timeout=5_000)
@@ -190,9 +211,11 @@ def test_stopping_while_waiting_leaves_the_next_session_alone(qtbot, tmp_path, m
     sampling = window.pages["sampling"]
     page = show_page(qtbot, window, "streams")
     choose(page, "session")
+    editable = live_inputs(page)
     click(qtbot, page.buttons["start"])
     click(qtbot, page.buttons["stop"])
     assert page.status_label.text() == "Stopped"
+    assert set(editable) <= set(live_inputs(page))  # unlocked again
     click(qtbot, sampling.buttons["start"])
     qtbot.waitUntil(lambda: sampling.last_result is not None, timeout=10_000)
     assert sampling.last_result.status == "complete"

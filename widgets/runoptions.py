@@ -96,6 +96,7 @@ class RunOptions(QWidget):
         form.addRow("Pacing", self.realtime)
         form.addRow("Seed", self.seed)
         self._choices: list[DeviceChoice] = []
+        self._editable = True
         self.device.currentIndexChanged.connect(self._on_device)
         self.realtime.toggled.connect(self.changed)
         self.seed.textChanged.connect(self.changed)
@@ -139,14 +140,21 @@ class RunOptions(QWidget):
         return self.realtime.isChecked() and self.realtime.isEnabled()
 
     def set_editable(self, editable: bool) -> None:
+        self._editable = editable
         self.device.setEnabled(editable)
         self.seed.setEnabled(editable)
+        self._enable_realtime()
+
+    def _enable_realtime(self) -> None:
+        """Pacing is the simulated device's, and never changes while a session runs (a new
+        device list arriving mid-session enabled it again)."""
         choice = self.device_choice()
-        self.realtime.setEnabled(editable and choice is not None and choice.kind == "simulated")
+        simulated = choice is not None and choice.kind == "simulated"
+        self.realtime.setEnabled(self._editable and simulated)
 
     def _on_device(self, *_args: object) -> None:
         choice = self.device_choice()
-        self.realtime.setEnabled(choice is not None and choice.kind == "simulated")
+        self._enable_realtime()
         if choice is not None:
             self.device.setToolTip(choice.tip or "The device the session drives")
         self.changed.emit()

@@ -114,6 +114,9 @@ class CheckTool(QWidget):
         self.min_corr.setSingleStep(0.01)
         self.min_corr.setValue(DEFAULT_MIN_CORRELATION)
         self.controls = RunControls("check", "Check")
+        self.controls.lock_while_running(
+            self.folder, self.browse, self.repetitions, self.charge, self.max_rmse, self.min_corr
+        )
         self.rmse_plot = pg.PlotWidget()
         self.rmse_plot.setObjectName("check_rmse_plot")
         self.chargeup_plot = pg.PlotWidget()

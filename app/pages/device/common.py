@@ -47,6 +47,7 @@ class RunControls(QWidget):
         self.cancel_button = QPushButton(stop)
         self.cancel_button.setObjectName(f"{name}_cancel")
         self.cancel_button.setEnabled(False)
+        self._settings: tuple[QWidget, ...] = ()
         self.bar = QProgressBar(self)  # a parent first: shown without one, it is a window
         self.bar.setObjectName(f"{name}_progress")
         self.bar.setTextVisible(True)
@@ -63,9 +64,16 @@ class RunControls(QWidget):
         box.addWidget(self.bar, 1)
         box.addWidget(self.state, 2 if bar else 3)
 
+    def lock_while_running(self, *widgets: QWidget) -> None:
+        """The tool's own settings: greyed out while it runs, as the shared setup is (the
+        running job read them at Start; an edit would only disagree with its result)."""
+        self._settings = (*self._settings, *widgets)
+
     def set_running(self, running: bool, can_start: bool = True) -> None:
         self.start_button.setEnabled(not running and can_start)
         self.cancel_button.setEnabled(running)
+        for widget in self._settings:
+            widget.setEnabled(not running)
 
     def set_progress(self, done: int, total: int, text: str) -> None:
         self.bar.setRange(0, max(total, 1))

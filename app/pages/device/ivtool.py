@@ -70,6 +70,7 @@ class IVTool(QWidget):
         self.shape.setObjectName("iv_shape")
         self.shape.addItems(["sawtooth", "sine"])
         self.controls = RunControls("iv", "Sweep")
+        self.controls.lock_while_running(self.points, self.direction, self.shape)
         self.grid = CurveGrid(columns=4)
         self.grid.setObjectName("iv_curves")
         self.saved = QLabel()

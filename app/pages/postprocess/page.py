@@ -306,6 +306,9 @@ class PostprocessPage(Page):
         self.fanout.set_running(running)
         for widget in (self.charging, self.reference, self.out_edit, self.out_browse):
             widget.setEnabled(not running)
+        # A dataset is split from the result file the run is replacing: not until it ends.
+        self.dataset_button.setEnabled(not running)
+        self.dataset_action.setEnabled(not running)
         self.results.set_locked(running)
         self.inputs.set_running(running)  # emits changed -> _on_inputs_changed
 

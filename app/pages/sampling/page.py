@@ -295,6 +295,7 @@ class SamplingPage(Page):
         editable = state == "idle"
         self.form.set_editable(editable)
         self.run_options.set_editable(editable)
+        self.twin.set_editable(editable)
         self.notes.set_editable(editable)
         self.files.set_enabled(editable)
         self._update_actions()
@@ -352,6 +353,9 @@ class SamplingPage(Page):
     def open_file(self, path: str) -> bool:
         """A trained model handed over (Models page): run it as the simulated device."""
         if Path(path).suffix.lower() not in MODEL_SUFFIXES:
+            return False
+        if self.runner.active:  # the device chooser is the running session's
+            self.ctx.status("Not now: a sampling session is running; use the model once it ends")
             return False
         self.twin.use(path)
         return True

@@ -80,6 +80,11 @@ class TwinPicker(QObject):
             self.run_options.select_device(SURROGATE_KEY)
         self._show()
 
+    def set_editable(self, editable: bool) -> None:
+        """The model and its noise are the running session's: locked with the device."""
+        self.change.setEnabled(editable)
+        self.noise.setEnabled(editable)
+
     def ask_model(self) -> bool:
         start = str(Path(self.model).parent) if self.model else self.ctx.settings.last_folder
         path = dialogs.ask_open_file(self.host, "Choose a trained model", start, MODEL_FILTER)

@@ -136,7 +136,7 @@ class StreamForm(QWidget):
 
     def _on_source(self) -> None:
         self.pages.setCurrentIndex(self.source.currentIndex())
-        self.speed.setEnabled(self.source_key() != "session")
+        self.speed.setEnabled(self.source.isEnabled() and self.source_key() != "session")
 
     def source_key(self) -> str:
         return str(self.source.currentData())

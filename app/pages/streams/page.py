@@ -165,6 +165,7 @@ class StreamsPage(Page):
             if session is None:
                 self.waiting = True
                 self._early = None
+                self.form.set_editable(False)  # the stream to be is this one: source locked
                 runner.watch_next(self._attach_early)
                 runner.started.connect(self._on_session_started)
                 self.status_label.setText("Waiting for a session to start on the Sampling page…")
@@ -187,6 +188,8 @@ class StreamsPage(Page):
             early.close()
         if session is not None:
             self._start(spec, early if attached else session)
+        else:
+            self.form.set_editable(True)
         self._update_actions()
 
     def _start(self, spec: Any, session: Any) -> None:
@@ -197,6 +200,7 @@ class StreamsPage(Page):
         except RuntimeError as exc:
             if isinstance(session, DeviceStream):  # attached early: detach it
                 session.close()
+            self.form.set_editable(True)  # locked while it waited for the session
             self.ctx.show_error(exc)
             return
         self.form.set_editable(False)
@@ -211,6 +215,7 @@ class StreamsPage(Page):
             if self._early is not None:  # attached by a session that has not said so yet
                 self._early.close()
                 self._early = None
+            self.form.set_editable(True)
             self.status_label.setText("Stopped")
         self.runner.stop()
         self._update_actions()
