@@ -85,6 +85,17 @@ def test_cuda_without_a_gpu_says_so(tmp_path, capsys):
     assert code == 1 and "no CUDA GPU" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["info", "evaluate"])
+def test_a_cut_model_file_is_one_short_message(tmp_path, capsys, command):
+    cut = tmp_path / "training_data.pt"
+    cut.write_bytes(PEER_MODEL.read_bytes()[:2000])  # a copy that stopped early
+    args = [command, str(cut)] + ([str(NPZ), "--trust-pickle"] if command == "evaluate" else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{cut} is damaged or not a torch file" in err and "complete copy" in err
+    assert "Traceback" not in err and "internal miniz error" not in err  # torch's advice, cut
+
+
 def test_help_does_not_import_torch():
     code = "import sys; from app.cli import build_parser; build_parser(); "
     code += "print('torch' in sys.modules)"

@@ -44,6 +44,11 @@ def load_torch_file(path: str | os.PathLike) -> Any:
             "accepted from torch files.",
         ) from None
     except Exception as exc:  # torch raises many types for damaged files
+        # torch's own text runs to several sentences of advice: its first line is the fact.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        first = first.split(". ")[0].removeprefix("PytorchStreamReader ")
         raise FileFormatError(
-            f"{path} is not a readable torch file ({type(exc).__name__}: {exc})"
+            f"{path} is damaged or not a torch file ({type(exc).__name__}: {first})",
+            "Use a complete copy of the file (a cut or altered one cannot be read), "
+            "or train the model again.",
         ) from None
