@@ -9,6 +9,7 @@ re-wrapped as their numbers grew and moved the Stop button away from the click.
 from __future__ import annotations
 
 from guitools import (
+    answer_questions,
     click,
     make_recording,
     make_window,
@@ -95,3 +96,16 @@ def test_stop_stays_where_it_was_while_the_status_rewraps(qtbot, window):
     QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(window, aimed))
     qtbot.waitUntil(lambda: stopped(page), timeout=5_000)
     assert stop.mapTo(window, QPoint(0, 0)) == page.buttons["stop"].mapTo(window, QPoint(0, 0))
+
+
+def test_closing_while_streaming_names_the_stream(qtbot, monkeypatch, window):
+    page = show_page(qtbot, window, "streams")
+    choose(page, "random")
+    click(qtbot, page.buttons["start"])
+    qtbot.waitUntil(lambda: page.runner.state == "running", timeout=5_000)
+    asked = answer_questions(monkeypatch, yes=False)
+    QTest.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert len(asked) == 1 and "the Streams page is showing a stream" in asked[0]
+    assert "background jobs" not in asked[0]
+    click(qtbot, page.buttons["stop"])
+    qtbot.waitUntil(lambda: stopped(page), timeout=5_000)

@@ -355,6 +355,9 @@ class StreamsPage(Page):
         self.start_action.setEnabled(not busy)
         self.stop_action.setEnabled(busy)
 
+    def busy_reason(self) -> str | None:
+        return "the Streams page is showing a stream" if self.runner.active else None
+
     def shutdown(self, timeout_s: float = 30.0) -> None:
         if self.waiting:
             self.stop()
