@@ -90,7 +90,8 @@ class Runner(QObject):
             raise RuntimeError(f"a {self.name} is already running")
         with self._lock:
             self.handle = None
-        self._set_state("starting")
+        # The worker first, then the state: a Stop asked for as the state turns
+        # "starting" (a view reacting to it) must cancel this job, not the last one.
         self.worker = self.workers.run(
             lambda report, token: job(self._announce, report, token),
             name=self.name,
@@ -100,6 +101,7 @@ class Runner(QObject):
             on_cancelled=lambda: self._set_state("idle"),  # ended early: nothing to report
             progress_interval_s=self.progress_interval_s,
         )
+        self._set_state("starting")
 
     def _announce(self, handle: Any, value: Any) -> None:
         """Called by the job (worker thread) once what it drives exists."""

@@ -125,15 +125,19 @@ class StreamsPage(Page):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(form_page)
-        # Start/Stop and what the stream does stay in view below the scrolled form.
+        # What the stream does and Start/Stop stay in view below the scrolled form. The
+        # buttons come last, pinned to the bottom edge: the status lines re-wrap as their
+        # numbers grow, and a Stop that moved with them lost clicks aimed at it.
         left = QWidget()
         left.setMinimumWidth(300)
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(scroll, 1)
-        left_column.addLayout(controls)
         left_column.addWidget(self.status_label)
+        left_column.addLayout(controls)
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        # Room for the usual three lines, so the form above does not jump either.
+        self.status_label.setMinimumHeight(3 * self.status_label.fontMetrics().lineSpacing())
         scope = QSplitter(Qt.Orientation.Horizontal)
         scope.addWidget(self.picker)
         scope.addWidget(self.plot)
@@ -355,6 +359,9 @@ class StreamsPage(Page):
         busy = self.runner.active or self.waiting
         self.start_action.setEnabled(not busy)
         self.stop_action.setEnabled(busy)
+
+    def busy_reason(self) -> str | None:
+        return "the Streams page is showing a stream" if self.runner.active else None
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         if self.waiting:
