@@ -82,6 +82,8 @@ def resuming_allowed(page) -> dict:
     return {
         page.buttons["stop_resume"]: "stops the resume",
         page.stacked: "how the lanes are drawn; display only",
+        page.follow: "keeps the growing file's end in view; display only",
+        page.buttons["show_all"]: "shows the whole file; view only",
         tree.choose_button: "browses another folder; view only",
         tree.show_all: "lists every file in the browser; view only",
         tree.offer_button: "views the newest recording; view only",
