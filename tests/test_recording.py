@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import h5py
 import numpy as np
@@ -191,3 +193,35 @@ def test_whole_chunk_and_partial_chunk_writes_store_the_same_rows(tmp_path, batc
     with Recording(tmp_path / "r.h5") as rec:
         np.testing.assert_array_equal(rec.read()[0], x)
         np.testing.assert_array_equal(rec.read()[1], y)
+
+
+def test_a_resume_beside_a_reader_that_keeps_coming_back(tmp_path):
+    """A folder scan opening the file again and again must not slip in between the
+    resume's check for readers and its reopening for writing (HDF5 refuses that:
+    "file is already open for read-only"); it waits those milliseconds instead."""
+    path = tmp_path / "r.h5"
+    _write(path, batches=3, status="failed")  # 3 of 6 batches: resumable
+    stop, reads, errors = threading.Event(), [0], []
+
+    def scan() -> None:  # as app/pages/recordings/scan.py: open, read the status, close
+        while not stop.is_set():
+            try:
+                with Recording(path) as rec:
+                    assert rec.n_rows >= 150
+                reads[0] += 1
+            except Exception as exc:
+                errors.append(exc)
+
+    scanner = threading.Thread(target=scan, daemon=True)
+    scanner.start()
+    try:
+        for _ in range(5):
+            while reads[0] < 3:  # the scanner is busy reopening the file
+                time.sleep(0.001)
+            reads[0] = 0
+            writer = RecordingWriter.resume(path)
+            writer.close("failed", "stopped again")
+    finally:
+        stop.set()
+        scanner.join(10)
+    assert errors == []

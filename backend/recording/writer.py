@@ -39,7 +39,7 @@ from backend.recording.guard import (
 )
 from backend.recording.h5clear import set_consistency_flags
 from backend.recording.h5open import WRITER_ATTR, writer_stamp
-from backend.recording.h5shared import open_count
+from backend.recording.h5shared import no_readers
 from backend.recording.h5write import append_rows, close_quietly, open_new, open_swmr_writer
 from backend.recording.layout import lay_out
 from backend.recording.reader import NOTES_ATTR, Recording
@@ -170,24 +170,22 @@ class RecordingWriter:
                     f"{path} is still being written by another process",
                     "Stop that session first, or wait until it ends.",
                 )
-        end = time.monotonic() + 5  # a reader finishing a job (a folder scan) lets go soon
-        while open_count(path) and time.monotonic() < end:
-            time.sleep(0.05)
-        if open_count(path):  # readers here would see the file change under them
-            raise RecordingError(
-                f"{path} is open for reading in this program",
-                "Close it in the other views (or windows) first, then resume.",
-            )
-        _check_resume_room(path, config, done, planned)
-        try:
-            flags = set_consistency_flags(path, 0)
-        except (ValueError, OSError) as exc:
-            raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
-        try:
-            f = open_swmr_writer(path)
-        except (OSError, RuntimeError) as exc:
-            _restore_flags(path, flags)
-            raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
+        with no_readers(path) as free:  # a folder scan finishing lets go within seconds
+            if not free:  # readers here would see the file change under them
+                raise RecordingError(
+                    f"{path} is open for reading in this program",
+                    "Close it in the other views (or windows) first, then resume.",
+                )
+            _check_resume_room(path, config, done, planned)
+            try:
+                flags = set_consistency_flags(path, 0)
+            except (ValueError, OSError) as exc:
+                raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
+            try:
+                f = open_swmr_writer(path)
+            except (OSError, RuntimeError) as exc:
+                _restore_flags(path, flags)
+                raise RecordingError(f"cannot reopen {path} for writing: {exc}") from None
         # Changes made in SWMR mode: the file is readable (and resumable) at every instant.
         found = _session_state(f)
         try:
