@@ -8,6 +8,7 @@ and the browser read windows lazily and still open it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 from conftest import BSPYSMG_FIXTURES
 
 from app.cli import main
-from backend.data.formats.npzfile import npz_member_array
+from backend.data.formats.npzfile import iter_npz_rows, npz_member_array
+from backend.errors import FileFormatError
 
 NPZ = BSPYSMG_FIXTURES / "small_sine" / "postprocessed_data.npz"  # the peer's: pickled config
 PEER_MODEL = BSPYSMG_FIXTURES / "lifecycle_small_sine" / "training_data.pt"
@@ -91,3 +93,10 @@ def test_compressed_members_still_read_and_are_checked_too(tmp_path, capsys):
     bad.write_bytes(bytes(raw))
     code, err = _cli(capsys, *_commands(bad, tmp_path / "out2")["dataset"])
     assert code == 1 and "member 'inputs' is damaged" in err, err
+
+
+def test_row_streams_check_the_crc_at_the_members_end(tmp_path):
+    flipped = _flip_float(NPZ, tmp_path / "flipped.npz")
+    with pytest.raises(FileFormatError, match=re.escape(MESSAGE)):
+        list(iter_npz_rows(flipped, "inputs", rows=64))
+    assert sum(len(b) for _, b in iter_npz_rows(NPZ, "inputs", rows=64)) == 676
