@@ -116,13 +116,13 @@ def main() -> None:
         "crc_s": round(crc, 3),
         "crc_gb_per_s": round(sum(m.file_size for m, _ in members) / 2**30 / crc, 2),
         "read_all_rows_s": round(read, 3),
-        "crc_share_of_read": round(crc / read, 3),
+        "crc_ratio_to_read": round(crc / read, 3),
         "open_lazy_s": round(lazy, 4),
         "open_verified_s": round(verified, 3),
         "dataset_s": round(dataset, 2),
-        "crc_share_of_dataset": round(crc / dataset, 3),
+        "crc_ratio_to_dataset": round(crc / dataset, 3),
         "train_load_s": round(train_load, 2),
-        "crc_share_of_train_load": round(crc / train_load, 3),
+        "crc_ratio_to_train_load": round(crc / train_load, 3),
     }
     print(json.dumps(result, indent=2))
 

@@ -183,9 +183,8 @@ def open_reader(
     says how a 2-D array is laid out when the file cannot say (HDF5, npy).
     `raw_settings` (dtype, n_channels, order, offset, sampling_frequency)
     describe a raw file without a sidecar or override its sidecar.
-    `verified=True` is for readers of every row (exports, training): an npz's
-    stored members have their zip CRC-32 checked in one pass first (HDF5
-    recordings carry their own checksums); browsing leaves it off and stays lazy.
+    `verified=True` (readers of every row: exports, training) checks an npz's stored
+    members' zip CRC-32 in one pass first; browsing leaves it off and stays lazy.
     """
     path = Path(path)
     if order not in (None, "samples", "channels"):
@@ -304,12 +303,10 @@ def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
     return BinaryReader(path, dtype, n, order=stored, offset=offset, n_rows=rows, kind="npy")
 
 
-def _npz(
-    path: Path, key: Any, trust_pickle: bool = False, verified: bool = False, **_: Any
-) -> Reader:
+def _npz(path: Path, key: Any, trust_pickle: bool = False, **options: Any) -> Reader:
     from backend.data.formats.npz import open_npz  # on use: off start-up
 
-    return open_npz(path, key, trust_pickle, verified=verified)
+    return open_npz(path, key, trust_pickle, verified=options.get("verified", False))
 
 
 def _folder(path: Path, key: Any, **_: Any) -> Reader:
