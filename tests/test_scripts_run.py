@@ -168,6 +168,10 @@ RUNS: dict[str, Run] = {
         ("--batches", "4", "--rounds", "1", "--idle-seconds", "0.2", "--feed-seconds", "0.2"),
         bench("ratios"),
     ),
+    "bench/bench_npz_crc.py": Run(
+        ("--mb", "8", "--repeat", "1", "--dir", "{out}"),
+        bench("crc_ratio_to_dataset", "crc_ratio_to_train_load"),
+    ),
     "bench/bench_postprocess.py": Run(
         ("--rows", "25000", "--repeat", "1", "--dir", "{out}"),
         bench("ratios_vs_baseline", "cpu_ratios_vs_baseline"),

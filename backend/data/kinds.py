@@ -173,6 +173,7 @@ def open_reader(
     trust_pickle: bool = False,
     kind: str | None = None,
     order: str | None = None,
+    verified: bool = False,
     **raw_settings: Any,
 ) -> Reader:
     """A lazy reader for any supported file, indexed as [observations, channels].
@@ -182,6 +183,8 @@ def open_reader(
     says how a 2-D array is laid out when the file cannot say (HDF5, npy).
     `raw_settings` (dtype, n_channels, order, offset, sampling_frequency)
     describe a raw file without a sidecar or override its sidecar.
+    `verified=True` (readers of every row: exports, training) checks an npz's stored
+    members' zip CRC-32 in one pass first; browsing leaves it off and stays lazy.
     """
     path = Path(path)
     if order not in (None, "samples", "channels"):
@@ -197,7 +200,9 @@ def open_reader(
         opener = _hdf5 if is_hdf5(path) else _npz  # a key reads one member as is
     if kind == "raw" and order is not None:
         raw_settings["order"] = order
-    reader = opener(path, key, trust_pickle=trust_pickle, order=order, settings=raw_settings)
+    reader = opener(
+        path, key, trust_pickle=trust_pickle, order=order, settings=raw_settings, verified=verified
+    )
     reader.reopen = open_reader
     reader.open_args = {
         "path": os.fspath(path),
@@ -298,10 +303,10 @@ def _npy(path: Path, key: Any, order: str | None = None, **_: Any) -> Reader:
     return BinaryReader(path, dtype, n, order=stored, offset=offset, n_rows=rows, kind="npy")
 
 
-def _npz(path: Path, key: Any, trust_pickle: bool = False, **_: Any) -> Reader:
+def _npz(path: Path, key: Any, trust_pickle: bool = False, **options: Any) -> Reader:
     from backend.data.formats.npz import open_npz  # on use: off start-up
 
-    return open_npz(path, key, trust_pickle)
+    return open_npz(path, key, trust_pickle, verified=options.get("verified", False))
 
 
 def _folder(path: Path, key: Any, **_: Any) -> Reader:

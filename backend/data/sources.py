@@ -113,7 +113,7 @@ class NpzSource(SamplingSource):
         rows, rows_out = shapes["inputs"][0][0], shapes["outputs"][0][0]
         if rows != rows_out:
             raise FileFormatError(f"{path}: {rows} input rows but {rows_out} output rows")
-        reader = open_peer_npz(path, trust_pickle)
+        reader = open_peer_npz(path, trust_pickle, verified=True)  # export reads every row
         self._peer = reader.config
         self._config_error = reader.config_error
         config = None

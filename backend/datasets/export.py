@@ -164,7 +164,7 @@ def export_dataset(
         raise SamplelabError(
             f"{', '.join(clash)} already exist", "Choose another folder or allow overwriting."
         )
-    readers = [open_reader(s, trust_pickle=trust_pickle) for s in sources]
+    readers = [open_reader(s, trust_pickle=trust_pickle, verified=True) for s in sources]
     try:
         configs = [source_config(r, trust_pickle) for r in readers]
         n_in = check_sources(readers, configs)

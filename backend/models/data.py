@@ -191,7 +191,7 @@ def load_training_data(
     readers, configs = [], []
     try:
         for path, _role in pairs:
-            reader = open_reader(path, trust_pickle=trust_pickle)
+            reader = open_reader(path, trust_pickle=trust_pickle, verified=True)
             readers.append(reader)
             configs.append(source_config(reader, trust_pickle))
         n_in = check_sources(readers, configs)

@@ -173,17 +173,19 @@ def open_npz(
     key: str | int | None = None,
     trust_pickle: bool = False,
     keys: Sequence[str] | None = None,
+    verified: bool = False,
 ) -> Reader:
     """A reader over one member (`key`), several side by side (`keys`), or a bspysmg npz.
 
     Without either, a file holding `inputs` and `outputs` reads as the peer's
-    table; any other file must hold exactly one numeric array.
+    table; any other file must hold exactly one numeric array. `verified`:
+    each member's CRC-32 is checked first (`npz_member_array`).
     """
     path = Path(path)
     members = npz_members(path)
     by_key = {m["key"]: m for m in members}
     if key is None and keys is None and set(ARRAY_KEYS) <= set(by_key):
-        return open_peer_npz(path, trust_pickle)
+        return open_peer_npz(path, trust_pickle, verified)
     side_by_side = ", or which to read side by side (keys=[...])"
     if keys is None:
         keys = [pick_member(path, members, key, "member", "Members", also=side_by_side)]
@@ -195,17 +197,19 @@ def open_npz(
         )
         array, _ = pick_array(value, None, f"{path}:{keys[0]}")
         return ArrayReader(array, path=path, kind="npz")
-    pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in keys]
+    pieces = [as_table(npz_member_array(path, k, verified), f"{path}:{k}") for k in keys]
     return NpzReader(path, pieces)
 
 
-def open_peer_npz(path: str | os.PathLike, trust_pickle: bool = False) -> NpzReader:
+def open_peer_npz(
+    path: str | os.PathLike, trust_pickle: bool = False, verified: bool = False
+) -> NpzReader:
     """inputs | outputs of a bspysmg npz; its config from JSON, or from the pickle with trust."""
     # h5py (via the recordings): on use, off the window's start-up path
     from backend.data.formats.bspysmg import config_facts, folder_config_dict
 
     path = Path(path)
-    pieces = [as_table(npz_member_array(path, k), f"{path}:{k}") for k in ARRAY_KEYS]
+    pieces = [as_table(npz_member_array(path, k, verified), f"{path}:{k}") for k in ARRAY_KEYS]
     channels = ChannelLayout.peer(pieces[0].shape[1], pieces[1].shape[1])
     config, error = None, None
     try:

@@ -4,8 +4,12 @@ An npz is a zip of `.npy` members. Numeric members are read with
 `allow_pickle=False`, always: each member's `.npy` header is checked against
 its size before anything is mapped or allocated, stored (uncompressed)
 members are memory-mapped straight out of the zip, and big members stream in
-row blocks. `load_pickled_member` is the one place an npz is ever unpickled,
-and only with trust (`backend.data.formats.trust.require_trust`).
+row blocks. A memory map never reads the zip's CRC-32, so readers that read
+every row anyway (exports, training) ask for `verified=True`: one streaming
+pass of `zlib.crc32` over each stored member before it is mapped. Browsing
+(windowed reads) stays lazy and unverified. `load_pickled_member` is the one
+place an npz is ever unpickled, and only with trust
+(`backend.data.formats.trust.require_trust`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ MEMBER_ERRORS = (
     ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, NotImplementedError,
     RuntimeError,
 )  # fmt: skip
+
+DAMAGED_HINT = (
+    "The file was altered on disk or in a copy; restore it from a copy, or re-run "
+    "postprocess (or the export) that wrote it."
+)
+_CRC_CHUNK = 1 << 23  # 8 MiB: crc32 releases the GIL; the buffer is reused
+
+
+def damaged(path: Path, key: str, why: str = "its checksum does not match") -> FileFormatError:
+    """The one message for a member whose bytes are not the ones the zip recorded."""
+    return FileFormatError(f"{path}: member {key!r} is damaged ({why})", DAMAGED_HINT)
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -150,14 +165,22 @@ def iter_npz_rows(
         total = shape[0] if shape else 1
         for start in range(0, total, rows):
             n = min(rows, total - start)
-            raw = fh.read(n * row_bytes)
+            try:
+                raw = fh.read(n * row_bytes)  # zipfile checks the CRC-32 at the member's end
+            except MEMBER_ERRORS as exc:
+                raise damaged(path, key, _why(exc)) from None
             if len(raw) != n * row_bytes:
                 raise FileFormatError(f"{path}: {key!r} is truncated at row {start}")
             yield start, np.frombuffer(raw, dtype=dtype).reshape((n, *row_shape))
 
 
-def npz_member_array(path: str | os.PathLike, key: str) -> np.ndarray:
-    """One numeric member, memory-mapped inside the zip when stored, else loaded; no pickle."""
+def npz_member_array(path: str | os.PathLike, key: str, verified: bool = False) -> np.ndarray:
+    """One numeric member, memory-mapped inside the zip when stored, else loaded; no pickle.
+
+    `verified=True` first checks a stored member's CRC-32 in one streaming pass
+    (a loaded member is checked by zipfile as it is read): for readers that
+    read every row anyway, so a flipped byte is refused instead of trained on.
+    """
     path = Path(path)
     with open_zip(path) as zf:
         info = zf.NameToInfo.get(f"{key}.npy")
@@ -165,19 +188,52 @@ def npz_member_array(path: str | os.PathLike, key: str) -> np.ndarray:
             shape, fortran, dtype, data_at = _checked_header(zf, info, f"{path}: member {key!r}")
         stored = info is not None and info.compress_type == zipfile.ZIP_STORED
         if stored and dtype.kind in "biuf" and not fortran and int(np.prod(shape)) > 0:
-            with open(path, "rb") as raw:  # skip the member's local zip header
-                raw.seek(info.header_offset + 26)
-                names = int.from_bytes(raw.read(2), "little")
-                extra = int.from_bytes(raw.read(2), "little")
-            start = info.header_offset + 30 + names + extra + data_at
-            return np.memmap(path, dtype, "r", start, shape)
+            start = _stored_start(path, info)
+            if verified:
+                check_member_crc(path, info, start)
+            return np.memmap(path, dtype, "r", start + data_at, shape)
     with load_npz_file(path) as data:
         try:
             return data[key]
         except KeyError:
             raise FileFormatError(f"{path} has no {key!r} array") from None
         except MEMBER_ERRORS as exc:  # an object member (refused without pickle), damage
-            raise FileFormatError(f"{path}: member {key!r} is not plain numbers ({exc})") from None
+            if "allow_pickle" in str(exc):
+                raise FileFormatError(
+                    f"{path}: member {key!r} is not plain numbers ({exc})"
+                ) from None
+            raise damaged(path, key, _why(exc)) from None
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc)
+    return "its checksum does not match" if "CRC" in text else text
+
+
+def _stored_start(path: Path, info: zipfile.ZipInfo) -> int:
+    """Where a stored member's bytes begin: past its local zip header."""
+    with open_regular(path, "npz file") as raw:
+        raw.seek(info.header_offset + 26)
+        names = int.from_bytes(raw.read(2), "little")
+        extra = int.from_bytes(raw.read(2), "little")
+    return info.header_offset + 30 + names + extra
+
+
+def check_member_crc(path: Path, info: zipfile.ZipInfo, start: int) -> None:
+    """Raise `damaged` unless the stored member's bytes match the zip's CRC-32 (one pass)."""
+    key = info.filename.removesuffix(".npy")
+    crc, left = 0, info.compress_size
+    buf = memoryview(bytearray(min(_CRC_CHUNK, max(left, 1))))
+    with open_regular(path, "npz file") as fh:
+        fh.seek(start)
+        while left > 0:
+            n = fh.readinto(buf[: min(len(buf), left)])
+            if not n:
+                raise damaged(path, key, "it is cut off")
+            crc = zlib.crc32(buf[:n], crc)
+            left -= n
+    if crc != info.CRC:
+        raise damaged(path, key)
 
 
 def load_npz_file(path: Path) -> Any:
