@@ -234,7 +234,14 @@ def test_sigterm_at_startup_never_leaves_an_open_recording(world, tmp_path, dela
     found = _recordings(out) if out.exists() else []
     # Killed by the signal's default action: before our handler was installed (nothing
     # open yet), or after it was taken down at the end (the recording already closed).
-    assert code in (0, 130, -signal.SIGTERM), stderr
+    # -SIGINT after "interrupted": the command handled the stop and returned 130, yet the
+    # process ended by SIGINT (a shell shows 130 all the same). CPython exits that way when
+    # its process-wide "unhandled KeyboardInterrupt" flag is set, which, as we read its
+    # source, a KeyboardInterrupt passing through Python code run from C can do even when
+    # caught later. Seen once in a loaded CI run at delay 0.4, not reproduced (40 of 40
+    # runs at random delays gave 130); the point here is the recording, checked below.
+    allowed = (0, 130, -signal.SIGTERM) + ((-signal.SIGINT,) if "interrupted" in stderr else ())
+    assert code in allowed, stderr
     for path in found:
         with h5py.File(path, "r") as f:  # never left open for write
             assert f["session/status"][()].decode() in ("cancelled", "complete")
