@@ -10,9 +10,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.commands.winconsole import ConsoleClose
+
+if TYPE_CHECKING:
+    from backend.jobs import JobProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -122,7 +125,7 @@ class StageBar:
         self._bar = None
         self._stage = ""
 
-    def update(self, progress: Any) -> None:
+    def update(self, progress: JobProgress) -> None:
         if self.quiet:
             return
         if progress.stage != self._stage:
@@ -130,7 +133,7 @@ class StageBar:
 
             self.close()  # a bar per stage: each counts its own unit
             self._stage = progress.stage
-            unit = getattr(progress, "unit", "") or self.unit
+            unit = progress.unit or self.unit
             self._bar = tqdm(
                 total=progress.total,
                 desc=progress.stage,

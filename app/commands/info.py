@@ -67,22 +67,23 @@ def _channel_lines(channels: list[dict]) -> list[str]:
 def format_recording(s: dict) -> str:
     """A recording summary as readable text."""
     cfg = s["config"]["input_data"]
+    model = s["device"].get("model") or {}  # a digital twin: the trained file it ran
     lines = [
         f"recording   {s['path']}",
         f"format      {s['format']}",
         f"status      {s['status']}" + (f" ({s['message']})" if s.get("message") else ""),
         f"device      {s['device'].get('name', s['device'].get('kind', '?'))}",
+        *(
+            [f"model       {model['source']} (sha256 {str(model.get('sha256'))[:16]}...)"]
+            if model.get("source")
+            else []
+        ),
         f"seed        {s['seed']}",
         f"batches     {s['batches_done']} of {s['batches_planned']} "
         f"({s['batch_points']} rows each)",
         f"rows        {s['rows']}  ({s['duration_s']:.2f} s at {s['sampling_frequency_hz']:g} Hz)",
         f"waves       {cfg['input_distribution']}, frequencies {cfg['input_frequency']}",
     ]
-    model = s["device"].get("model") or {}
-    if model.get("source"):  # a digital twin: which trained file the data came from
-        lines.insert(
-            4, f"model       {model['source']} (sha256 {str(model.get('sha256'))[:16]}...)"
-        )
     from backend.recording.runnotes import NOTE_LABELS
 
     notes = s.get("notes") or {}

@@ -114,7 +114,7 @@ class EpochBar:
             self.bar = tqdm(
                 total=p.epochs if training else p.total,
                 desc="epochs" if training else p.stage,
-                unit="epoch" if training else (getattr(p, "unit", "") or "row"),
+                unit="epoch" if training else (p.unit or "row"),
                 unit_scale=not training,
                 file=sys.stderr,
                 dynamic_ncols=True,

@@ -53,7 +53,8 @@ class TrainingForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._split_used = True
+        self._split_used = True  # False: the datasets are the splits already
+        self._editable = True  # False while training
         self.hidden = _line("hidden", "Hidden layer sizes, e.g. 90,90,90,90,90 or 90x5")
         self.activation = QComboBox()
         self.activation.setObjectName("activation")
@@ -203,6 +204,7 @@ class TrainingForm(QWidget):
             label.setStyleSheet(f"color: {colour};")
 
     def set_editable(self, editable: bool) -> None:
+        self._editable = editable
         for widget in (
             self.hidden,
             self.activation,
@@ -225,7 +227,7 @@ class TrainingForm(QWidget):
     def set_split_used(self, used: bool) -> None:
         """Grey the split out when the datasets are train/validation/test files already."""
         self._split_used = used
-        self.split.setEnabled(used and self.epochs.isEnabled())  # never while training
+        self.split.setEnabled(used and self._editable)
         self.split.setToolTip(
             "Train, validation, test fractions of the dataset"
             if used
